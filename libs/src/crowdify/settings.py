@@ -1,0 +1,91 @@
+"""Settings shared by every Crowdify process.
+
+Each service subclasses :class:`ServiceSettings` in its own ``settings.py``; nothing else reads the
+environment. Outside development, a secret left at its development default (or missing) stops the
+process at start-up instead of running with a key everybody knows.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-backend-jwt-secret-change-me"
+DEV_SUPABASE_JWT_SECRET = "dev-supabase-jwt-secret-change-me"
+
+DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET})
+
+Environment = Literal["development", "test", "staging", "production"]
+
+
+class MissingSecretError(ValueError):
+    """A secret required outside development is missing or left at its development default."""
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service process needs: identity, infrastructure URLs, auth and logging."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Field(default="development", alias="CROWDIFY_ENV")
+    service_name: str = "crowdify"
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/crowdify", alias="DATABASE_URL"
+    )
+    db_schema: str = "public"
+    db_pool_size: int = 10
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", alias="REDIS_URL")
+    amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URL")
+    amqp_exchange: str = Field(default="crowdify", alias="AMQP_EXCHANGE")
+
+    jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), alias="JWT_SECRET")
+    supabase_url: str = Field(default="http://localhost:8300", alias="SUPABASE_URL")
+    supabase_jwt_secret: SecretStr | None = Field(
+        default=SecretStr(DEV_SUPABASE_JWT_SECRET), alias="SUPABASE_JWT_SECRET"
+    )
+    jwks_cache_seconds: int = Field(default=300, alias="JWKS_CACHE_SECONDS")
+
+    cors_origins: str = Field(
+        default="http://localhost:3000,http://localhost:5173", alias="CORS_ORIGINS"
+    )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in ("development", "test")
+
+    def required_secrets(self) -> dict[str, tuple[SecretStr | None, str | None]]:
+        """Secrets as ``{ENV_NAME: (value, development default)}``; subclasses add their own.
+
+        A secret whose value is ``None`` and whose default is ``None`` is optional (the legacy
+        Supabase HS256 secret, for projects on asymmetric keys only).
+        """
+        return {
+            "JWT_SECRET": (self.jwt_secret, DEV_JWT_SECRET),
+            "SUPABASE_JWT_SECRET": (self.supabase_jwt_secret, None),
+        }
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> ServiceSettings:
+        if self.is_development:
+            return self
+        weak = [
+            name
+            for name, (value, dev_default) in self.required_secrets().items()
+            if (value is None and dev_default is not None)
+            or (value is not None and value.get_secret_value() in ("", dev_default))
+            or (value is not None and value.get_secret_value() in DEVELOPMENT_SECRETS)
+        ]
+        if weak:
+            raise MissingSecretError(
+                f"{', '.join(sorted(weak))} must be set to a real secret when CROWDIFY_ENV="
+                f"{self.environment}"
+            )
+        return self
