@@ -1,0 +1,222 @@
+"""Bearer-token verification for every Crowdify service (see API.md, "Tokens and roles").
+
+Two kinds of token are accepted:
+
+* Supabase Auth access tokens: ``iss == f"{SUPABASE_URL}/auth/v1"``, ``aud == "authenticated"``,
+  ``role == "authenticated"``; ES256/RS256 with a key from the project's JWKS (chosen by ``kid``),
+  or HS256 with the legacy ``SUPABASE_JWT_SECRET`` when one is configured. The application role is
+  ``app_metadata.role``, which only the service role can write. ``user_metadata`` is editable by the
+  user and is never read.
+* Backend tokens: HS256 with ``JWT_SECRET``, ``iss == "crowdify"``, application role in ``role``.
+
+The unverified header and ``iss`` only choose which key and rules apply; the chosen rules are then
+enforced in full by PyJWT. Each key is used with exactly one algorithm, so a token cannot pick an
+HMAC check against a public key (algorithm confusion), and ``alg: none`` never verifies. Keys named
+by the token itself (``jku``, ``x5u``, ``jwk`` headers) are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
+
+import httpx
+import jwt
+from jwt import PyJWK
+from jwt.exceptions import (
+    ExpiredSignatureError,
+    ImmatureSignatureError,
+    InvalidAlgorithmError,
+    InvalidAudienceError,
+    InvalidIssuerError,
+    InvalidKeyError,
+    InvalidSignatureError,
+    MissingRequiredClaimError,
+    PyJWTError,
+)
+
+from crowdify.auth.backend_tokens import BACKEND_ALGORITHM, BACKEND_ISSUER
+from crowdify.auth.errors import AuthError, AuthReason
+from crowdify.auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache
+from crowdify.auth.principal import Principal, Role, parse_role
+from crowdify.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+SUPABASE_AUDIENCE: Final = "authenticated"
+SUPABASE_USER_DB_ROLE: Final = "authenticated"
+SUPABASE_LEGACY_ALGORITHM: Final = "HS256"
+# The issuer of Supabase's legacy anon/service_role API keys: project keys, not user sessions.
+SUPABASE_API_KEY_ISSUER: Final = "supabase"
+
+_SUPABASE_REQUIRED: Final = ["iss", "aud", "exp", "iat", "sub", "role"]
+_BACKEND_REQUIRED: Final = ["iss", "exp", "iat", "sub", "role"]
+
+_REASON_BY_ERROR: Final[Sequence[tuple[type[PyJWTError], AuthReason]]] = (
+    (ExpiredSignatureError, "expired"),
+    (ImmatureSignatureError, "not_yet_valid"),
+    (InvalidSignatureError, "bad_signature"),
+    (InvalidAudienceError, "wrong_audience"),
+    (InvalidIssuerError, "wrong_issuer"),
+    (InvalidAlgorithmError, "alg_not_allowed"),
+    (InvalidKeyError, "alg_not_allowed"),
+    (MissingRequiredClaimError, "missing_claim"),
+)
+
+
+class TokenVerifier:
+    """Turns a bearer token into a :class:`Principal` or raises :class:`AuthError`.
+
+    One instance per process (FastAPI services keep it in ``app.state.token_verifier``): it owns
+    the JWKS cache. Pass ``http_client`` to share a client; otherwise one is created on first use
+    and closed by :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        jwks_refresh_cooldown_seconds: float = 30.0,
+        leeway_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._backend_secret = settings.jwt_secret.get_secret_value()
+        legacy = settings.supabase_jwt_secret
+        # An empty legacy secret means "not configured", never "sign with the empty key".
+        self._supabase_secret = legacy.get_secret_value() if legacy is not None else ""
+        self.supabase_issuer = settings.supabase_url.rstrip("/") + "/auth/v1"
+        self._leeway = leeway_seconds
+        self.jwks = JwksCache(
+            f"{self.supabase_issuer}/.well-known/jwks.json",
+            http_client=http_client,
+            cache_seconds=settings.jwks_cache_seconds,
+            refresh_cooldown_seconds=jwks_refresh_cooldown_seconds,
+            clock=clock,
+        )
+
+    async def verify(self, token: str) -> Principal:
+        header, unverified_claims = _read_unverified(token)
+        alg = header.get("alg")
+        claimed_issuer = unverified_claims.get("iss")
+
+        if alg in ASYMMETRIC_ALGORITHMS:
+            if claimed_issuer != self.supabase_issuer:
+                raise AuthError("wrong_issuer", "asymmetric tokens are only accepted from Supabase")
+            kid = header.get("kid")
+            if not isinstance(kid, str) or not kid:
+                raise AuthError("unknown_kid", "asymmetric token without kid")
+            key = await self.jwks.get_signing_key(kid)
+            claims = self._decode(token, key, alg, issuer=self.supabase_issuer, audience=SUPABASE_AUDIENCE)
+            return self._supabase_principal(claims)
+
+        if alg == BACKEND_ALGORITHM and claimed_issuer == BACKEND_ISSUER:
+            claims = self._decode(token, self._backend_secret, alg, issuer=BACKEND_ISSUER, audience=None)
+            return _backend_principal(claims)
+
+        if alg == SUPABASE_LEGACY_ALGORITHM and claimed_issuer == self.supabase_issuer:
+            if not self._supabase_secret:
+                raise AuthError("alg_not_allowed", "no legacy Supabase JWT secret is configured")
+            claims = self._decode(
+                token, self._supabase_secret, alg, issuer=self.supabase_issuer, audience=SUPABASE_AUDIENCE
+            )
+            return self._supabase_principal(claims)
+
+        if claimed_issuer == SUPABASE_API_KEY_ISSUER:
+            raise AuthError("not_a_user_token", "Supabase API keys are not user tokens")
+        if alg == BACKEND_ALGORITHM:
+            raise AuthError("wrong_issuer", f"unexpected issuer {claimed_issuer!r}")
+        raise AuthError("alg_not_allowed", f"algorithm {alg!r} is not accepted")
+
+    def _decode(
+        self, token: str, key: PyJWK | str, alg: str, *, issuer: str, audience: str | None
+    ) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                issuer=issuer,
+                audience=audience,
+                leeway=self._leeway,
+                options={
+                    "require": _SUPABASE_REQUIRED if audience else _BACKEND_REQUIRED,
+                    "verify_signature": True,
+                },
+            )
+        except PyJWTError as exc:
+            raise AuthError(_reason_for(exc), str(exc)) from exc
+
+    def _supabase_principal(self, claims: dict[str, Any]) -> Principal:
+        if claims.get("role") != SUPABASE_USER_DB_ROLE:
+            raise AuthError("not_a_user_token", f"Supabase role {claims.get('role')!r}")
+        return Principal(
+            user_id=_subject(claims),
+            role=_application_role(claims),
+            email=_email(claims),
+            token_kind="supabase",
+            claims=claims,
+        )
+
+    async def aclose(self) -> None:
+        await self.jwks.aclose()
+
+
+def _read_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims before any check: used only to pick the key and rules."""
+    try:
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except PyJWTError as exc:
+        raise AuthError("malformed", str(exc)) from exc
+    if not isinstance(header.get("alg"), str) or header["alg"].lower() == "none":
+        raise AuthError("alg_not_allowed", "unsigned token")
+    return header, claims
+
+
+def _reason_for(exc: PyJWTError) -> AuthReason:
+    for error_type, reason in _REASON_BY_ERROR:
+        if isinstance(exc, error_type):
+            return reason
+    return "malformed"
+
+
+def _subject(claims: Mapping[str, Any]) -> str:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise AuthError("missing_claim", "sub")
+    return sub
+
+
+def _email(claims: Mapping[str, Any]) -> str | None:
+    email = claims.get("email")
+    # Supabase sends "" for a user without an email (phone or anonymous sign-in).
+    return email if isinstance(email, str) and email else None
+
+
+def _application_role(claims: Mapping[str, Any]) -> Role:
+    """``app_metadata.role``; absent or unknown means ``user``, the least privilege.
+
+    An unknown value (a typo, a role another app stored) is downgraded rather than refused: it can
+    never grant more than a buyer has, and refusing would lock that person out of buying tickets.
+    """
+    app_metadata = claims.get("app_metadata")
+    raw = app_metadata.get("role") if isinstance(app_metadata, Mapping) else None
+    if raw is None:
+        return "user"
+    role = parse_role(raw)
+    if role is None:
+        log.warning("unknown app_metadata.role %r for sub %s; treating as user", raw, claims.get("sub"))
+        return "user"
+    return role
+
+
+def _backend_principal(claims: dict[str, Any]) -> Principal:
+    role = parse_role(claims.get("role"))
+    if role is None:
+        raise AuthError("unknown_role", f"backend token role {claims.get('role')!r}")
+    return Principal(
+        user_id=_subject(claims), role=role, email=_email(claims), token_kind="backend", claims=claims
+    )
