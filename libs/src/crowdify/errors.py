@@ -86,7 +86,9 @@ class Forbidden(ProblemError):
         super().__init__(detail, **extra)
 
 
-def problem_body(status: int, code: str, detail: str, instance: str | None = None, **extra: Any) -> dict[str, Any]:
+def problem_body(
+    status: int, code: str, detail: str, instance: str | None = None, **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": HTTPStatus(status).phrase,
@@ -160,4 +162,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(500, "internal_error", "Something went wrong on our side", instance=request.url.path)
+        return problem_response(
+            500, "internal_error", "Something went wrong on our side", instance=request.url.path
+        )

@@ -49,9 +49,7 @@ class ServiceSettings(BaseSettings):
     )
     jwks_cache_seconds: int = Field(default=300, alias="JWKS_CACHE_SECONDS")
 
-    cors_origins: str = Field(
-        default="http://localhost:3000,http://localhost:5173", alias="CORS_ORIGINS"
-    )
+    cors_origins: str = Field(default="http://localhost:3000,http://localhost:5173", alias="CORS_ORIGINS")
 
     @property
     def cors_origin_list(self) -> list[str]:
@@ -85,7 +83,6 @@ class ServiceSettings(BaseSettings):
         ]
         if weak:
             raise MissingSecretError(
-                f"{', '.join(sorted(weak))} must be set to a real secret when CROWDIFY_ENV="
-                f"{self.environment}"
+                f"{', '.join(sorted(weak))} must be set to a real secret when CROWDIFY_ENV={self.environment}"
             )
         return self

@@ -44,9 +44,7 @@ def _configure_and_run(connection: Connection, metadata: MetaData, schema: str) 
 
 
 async def _run_async(url: str, metadata: MetaData, schema: str) -> None:
-    engine = async_engine_from_config(
-        {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool
-    )
+    engine = async_engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(_configure_and_run, metadata, schema)
         await connection.commit()

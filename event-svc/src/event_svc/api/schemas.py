@@ -1,0 +1,154 @@
+"""Request and response bodies of the catalogue API (API.md, "Events and ticket types")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+EventStatus = Literal["draft", "published", "cancelled"]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+def _known_timezone(value: str) -> str:
+    if value not in available_timezones():
+        raise ValueError("unknown IANA time zone")
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_known_timezone)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventCreate(_Input):
+    name: Name
+    description: str | None = Field(default=None, max_length=5000)
+    venue: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=120)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    timezone: TimeZone = "America/Santiago"
+    sales_start: AwareDatetime | None = None
+    sales_end: AwareDatetime | None = None
+    hold_minutes: int = Field(default=10, ge=1, le=120)
+    capacity: int | None = Field(default=None, ge=0)
+    reentry_allowed: bool = False
+
+
+class EventUpdate(_Input):
+    name: Name | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    venue: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=120)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    timezone: TimeZone | None = None
+    sales_start: AwareDatetime | None = None
+    sales_end: AwareDatetime | None = None
+    hold_minutes: int | None = Field(default=None, ge=1, le=120)
+    capacity: int | None = Field(default=None, ge=0)
+    reentry_allowed: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Fields the client sent. ``null`` clears an optional field; required ones stay set."""
+        sent = self.model_dump(exclude_unset=True)
+        never_null = {"name", "starts_at", "timezone", "hold_minutes", "reentry_allowed"}
+        return {k: v for k, v in sent.items() if v is not None or k not in never_null}
+
+
+class EventCancel(_Input):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TicketTypeCreate(_Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    description: str | None = Field(default=None, max_length=2000)
+    price: int = Field(ge=0, description="minor units of currency (CLP has none: 15000 is $15.000)")
+    currency: Currency = "CLP"
+    capacity: int = Field(ge=0)
+    max_per_order: int = Field(default=10, ge=1, le=100)
+    sales_start: AwareDatetime | None = None
+    sales_end: AwareDatetime | None = None
+    requires_child_details: bool = False
+
+
+class TicketTypeUpdate(_Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    description: str | None = Field(default=None, max_length=2000)
+    price: int | None = Field(default=None, ge=0)
+    capacity: int | None = Field(default=None, ge=0)
+    max_per_order: int | None = Field(default=None, ge=1, le=100)
+    sales_start: AwareDatetime | None = None
+    sales_end: AwareDatetime | None = None
+    requires_child_details: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        sent = self.model_dump(exclude_unset=True)
+        never_null = {"name", "price", "capacity", "max_per_order", "requires_child_details"}
+        return {k: v for k, v in sent.items() if v is not None or k not in never_null}
+
+
+class TicketTypeOut(BaseModel):
+    id: UUID
+    event_id: UUID
+    name: str
+    description: str | None
+    price: int
+    currency: str
+    capacity: int
+    max_per_order: int
+    sales_start: datetime | None
+    sales_end: datetime | None
+    requires_child_details: bool
+    available: int
+
+
+class EventOut(BaseModel):
+    id: UUID
+    name: str
+    description: str | None
+    venue: str | None
+    city: str | None
+    starts_at: datetime
+    ends_at: datetime | None
+    timezone: str
+    status: EventStatus
+    sales_start: datetime | None
+    sales_end: datetime | None
+    hold_minutes: int
+    capacity: int | None
+    reentry_allowed: bool
+    created_at: datetime
+    updated_at: datetime
+    ticket_types: list[TicketTypeOut]
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    page: int
+    page_size: int
+    total: int
+
+
+class TicketTypeStats(BaseModel):
+    ticket_type_id: UUID
+    name: str
+    capacity: int
+    sold: int
+    held: int
+    available: int
+
+
+class EventStats(BaseModel):
+    event_id: UUID
+    capacity: int | None
+    sold: int
+    held: int
+    ticket_types: list[TicketTypeStats]

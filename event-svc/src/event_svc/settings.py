@@ -1,0 +1,29 @@
+"""event-svc settings: the only place this service reads its environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from crowdify.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+SCHEMA = "event"
+
+
+class EventSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    service_name: str = "event-svc"
+    db_schema: str = SCHEMA
+    database_url: str = Field(
+        default="postgresql+asyncpg://event_svc@127.0.0.1:5432/crowdify", alias="EVENT_SVC_DATABASE_URL"
+    )
+    reservations_queue: str = Field(default="event-svc.orders", alias="EVENT_SVC_ORDERS_QUEUE")
+    hold_sweep_seconds: float = Field(default=2.0, alias="EVENT_SVC_HOLD_SWEEP_SECONDS")
+    consumer_prefetch: int = Field(default=32, alias="EVENT_SVC_CONSUMER_PREFETCH")
+
+
+@lru_cache
+def get_settings() -> EventSettings:
+    return EventSettings()

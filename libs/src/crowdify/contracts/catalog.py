@@ -1,0 +1,111 @@
+"""Messages published by event-svc (the catalogue context)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from crowdify.contracts.base import Contract, register
+from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine
+
+RejectionReason = Literal["sold_out", "sales_closed", "event_unavailable", "limit_exceeded"]
+
+
+@register
+class EventPublishedV1(Contract):
+    name = "catalog.event.published"
+    version = 1
+    producer = "event-svc"
+    summary = "An event went on sale (draft -> published); carries the whole event with its ticket types."
+
+    event: EventSnapshot
+
+
+@register
+class EventUpdatedV1(Contract):
+    name = "catalog.event.updated"
+    version = 1
+    producer = "event-svc"
+    summary = "A published event or one of its ticket types changed; carries the new whole event."
+
+    event: EventSnapshot
+
+
+@register
+class EventCancelledV1(Contract):
+    name = "catalog.event.cancelled"
+    version = 1
+    producer = "event-svc"
+    summary = "An event was cancelled: every paid order is to be refunded and every ticket revoked."
+
+    event: EventSnapshot
+    reason: str | None = None
+
+
+@register
+class TicketsReservedV1(Contract):
+    name = "catalog.tickets.reserved"
+    version = 1
+    producer = "event-svc"
+    summary = "The tickets of an order are held until hold_expires_at, at the prices listed."
+
+    order_id: UUID
+    event_id: UUID
+    hold_expires_at: datetime
+    lines: tuple[PricedLine, ...]
+    total: int
+    currency: str
+    event_name: str
+    event_starts_at: datetime
+    venue: str | None = None
+
+
+@register
+class ReservationRejectedV1(Contract):
+    name = "catalog.reservation.rejected"
+    version = 1
+    producer = "event-svc"
+    summary = "The tickets of an order could not be held; nothing is held for it."
+
+    order_id: UUID
+    event_id: UUID
+    reason: RejectionReason
+    detail: str | None = None
+
+
+@register
+class HoldExpiredV1(Contract):
+    name = "catalog.hold.expired"
+    version = 1
+    producer = "event-svc"
+    summary = "An unpaid hold reached hold_expires_at; its tickets are back on sale."
+
+    order_id: UUID
+    event_id: UUID
+    expired_at: datetime
+    lines: tuple[OrderLine, ...]
+
+
+@register
+class SaleConfirmedV1(Contract):
+    name = "catalog.sale.confirmed"
+    version = 1
+    producer = "event-svc"
+    summary = "The tickets of a paid order are counted as sold (from its hold, or taken again after expiry)."
+
+    order_id: UUID
+    event_id: UUID
+    from_expired_hold: bool = False
+
+
+@register
+class SaleRefusedV1(Contract):
+    name = "catalog.sale.refused"
+    version = 1
+    producer = "event-svc"
+    summary = "A paid order's hold had expired and its tickets could not be taken again: refund it."
+
+    order_id: UUID
+    event_id: UUID
+    reason: RejectionReason

@@ -1,0 +1,77 @@
+"""Pure-ASGI middleware: request id in and out, correlation id, access log and latency metric."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from crowdify.observability.context import (
+    CORRELATION_ID_HEADER,
+    REQUEST_ID_HEADER,
+    correlation_id_var,
+    request_id_var,
+)
+from crowdify.observability.metrics import REQUEST_LATENCY
+
+log = logging.getLogger("crowdify.access")
+
+# A client-sent id is echoed only if it looks like an id: it ends up in logs and headers.
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            text = value.decode("latin-1")
+            return text if _SANE_ID.match(text) else None
+    return None
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        correlation_id = _header(scope, b"x-correlation-id") or request_id
+        rid_token = request_id_var.set(request_id)
+        cid_token = correlation_id_var.set(correlation_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.lower().encode(), request_id.encode()))
+                headers.append((CORRELATION_ID_HEADER.lower().encode(), correlation_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            REQUEST_LATENCY.labels(scope.get("method", ""), template, str(status)).observe(elapsed)
+            if template not in ("/health", "/metrics"):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope.get("method"),
+                        "route": template,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+            request_id_var.reset(rid_token)
+            correlation_id_var.reset(cid_token)
