@@ -1,0 +1,37 @@
+"""Messaging over RabbitMQ: envelopes, transactional outbox and relay, inbox consumers with retries.
+
+A service wires it like this (one ``MessagingTables`` per service, on its schema's metadata)::
+
+    tables = messaging_tables(metadata)
+    publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
+    outbox = Outbox(tables, publisher)
+    outbox.attach(uow_factory)                      # units send their rows right after commit
+    relay = OutboxRelay(uow_factory, tables, publisher)   # worker: sends what a crash left behind
+
+    consumer = Consumer(queue="event-svc.purchase", uow_factory=uow_factory, tables=tables,
+                        amqp_url=settings.amqp_url, exchange_name=settings.amqp_exchange)
+    consumer.on(OrderPlacedV1, handle_order_placed)
+    await consumer.start()
+"""
+
+from crowdify.messaging.consumer import Consumer, Handler
+from crowdify.messaging.envelope import ContractMismatchError, Envelope
+from crowdify.messaging.outbox import Outbox
+from crowdify.messaging.publisher import Publisher, PublisherUnavailableError
+from crowdify.messaging.relay import OutboxRelay
+from crowdify.messaging.tables import MessagingTables, messaging_tables
+from crowdify.messaging.topology import ConsumerTopology
+
+__all__ = [
+    "Consumer",
+    "ConsumerTopology",
+    "ContractMismatchError",
+    "Envelope",
+    "Handler",
+    "MessagingTables",
+    "Outbox",
+    "OutboxRelay",
+    "Publisher",
+    "PublisherUnavailableError",
+    "messaging_tables",
+]

@@ -1,0 +1,255 @@
+"""Consuming with an inbox: at-least-once delivery made idempotent, retries with growing delay.
+
+For each message: open a unit of work, insert ``(consumer, message_id)`` into the inbox (a
+duplicate is acknowledged and skipped), run the handler in the same transaction, commit (the
+unit's after-commit hooks send any outbox rows the handler added), and only then acknowledge.
+A process killed between commit and acknowledgement gets the message again, and the inbox row
+committed with the effect turns that redelivery into a no-op.
+
+A handler that raises has its transaction rolled back; the message is re-published, with
+confirms, to the next retry tier (or to the parking queue once the tiers are used up) and only
+then acknowledged, so a failed message is never acknowledged without a safe copy on the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+
+from crowdify.contracts.base import Contract
+from crowdify.db.uow import UnitOfWork, UnitOfWorkFactory
+from crowdify.messaging import metrics
+from crowdify.messaging.context import handling_envelope_var
+from crowdify.messaging.envelope import Envelope
+from crowdify.messaging.tables import MessagingTables
+from crowdify.messaging.topology import ConsumerTopology
+from crowdify.messaging.wire import (
+    LAST_ERROR,
+    ORIGINAL_ROUTING_KEY,
+    PARKED_AT,
+    PARKED_ERROR,
+    PARKED_REASON,
+    REQUEST_ID,
+    RETRY_COUNT,
+    copy_message,
+    describe_error,
+    retry_count,
+)
+from crowdify.observability.context import correlation_id_var, request_id_var
+
+log = logging.getLogger(__name__)
+
+C = TypeVar("C", bound=Contract)
+Handler = Callable[[C, Envelope, UnitOfWork], Awaitable[None]]
+
+UNKNOWN_TYPE = "unknown"
+
+
+class Consumer:
+    def __init__(
+        self,
+        *,
+        queue: str,
+        uow_factory: UnitOfWorkFactory,
+        tables: MessagingTables,
+        amqp_url: str,
+        exchange_name: str,
+        retry_delays: Sequence[float] = (1, 5, 30, 120),
+        prefetch: int = 20,
+        publish_timeout: float = 10.0,
+        stop_timeout: float = 30.0,
+    ) -> None:
+        self.topology = ConsumerTopology(
+            exchange=exchange_name, queue=queue, retry_delays=tuple(retry_delays)
+        )
+        self.uow_factory = uow_factory
+        self.tables = tables
+        self.amqp_url = amqp_url
+        self.prefetch = prefetch
+        self.publish_timeout = publish_timeout
+        self.stop_timeout = stop_timeout
+        self._handlers: dict[str, tuple[type[Contract], Handler[Any]]] = {}
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag: str | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    @property
+    def queue(self) -> str:
+        return self.topology.queue
+
+    def on(self, contract: type[C], handler: Handler[C]) -> None:
+        """Handle ``contract`` with ``handler``; the queue is bound to its routing key on start."""
+        key = contract.routing_key()
+        if key in self._handlers:
+            raise ValueError(f"{self.queue} already handles {key}")
+        self._handlers[key] = (contract, handler)
+
+    async def start(self) -> None:
+        """Declare the topology and start consuming (robust: reconnects and re-consumes)."""
+        self._connection = await aio_pika.connect_robust(self.amqp_url)
+        channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        assert isinstance(channel, AbstractRobustChannel)
+        self._channel = channel
+        # Per-consumer prefetch: quorum queues refuse global QoS.
+        await channel.set_qos(prefetch_count=self.prefetch)
+        self._queue = await self.topology.declare(channel, self._handlers)
+        self._consumer_tag = await self._queue.consume(self._on_message, no_ack=False)
+        log.info("consuming %s (%s)", self.queue, ", ".join(sorted(self._handlers)))
+
+    async def stop(self) -> None:
+        """Stop taking messages, let those in hand finish (bounded), then close the connection."""
+        if self._queue is not None and self._consumer_tag is not None:
+            try:
+                await self._queue.cancel(self._consumer_tag)
+            except Exception:
+                log.warning("could not cancel the consumer of %s cleanly", self.queue, exc_info=True)
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=self.stop_timeout)
+        await self.abort()
+
+    async def abort(self) -> None:
+        """Close the connection at once; unacknowledged messages go back to the queue."""
+        connection, self._connection = self._connection, None
+        self._queue = self._consumer_tag = None
+        if connection is not None and not connection.is_closed:
+            await connection.close()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            await self._process(message)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        try:
+            envelope = Envelope.from_json(message.body)
+        except ValidationError as error:
+            await self._park(message, UNKNOWN_TYPE, "malformed", describe_error(error))
+            return
+        message_type = envelope.routing_key
+        registered = self._handlers.get(message_type)
+        if registered is None:
+            await self._park(message, message_type, "unknown-type", f"no handler for {message_type}")
+            return
+        contract, handler = registered
+        try:
+            event = envelope.parse(contract)
+        except ValidationError as error:
+            await self._park(message, message_type, "malformed", describe_error(error))
+            return
+
+        request_id = (message.headers or {}).get(REQUEST_ID)
+        tokens = (
+            correlation_id_var.set(envelope.correlation_id),
+            request_id_var.set(request_id if isinstance(request_id, str) else None),
+            handling_envelope_var.set(envelope),
+        )
+        try:
+            try:
+                first_time = await self._handle_once(envelope, event, handler)
+            except Exception as error:
+                metrics.MESSAGES_FAILED.labels(queue=self.queue, type=message_type).inc()
+                log.warning("handler for %s %s failed: %s", message_type, envelope.id, describe_error(error))
+                await self._retry_or_park(message, message_type, error)
+                return
+            if not first_time:
+                metrics.MESSAGES_DUPLICATE.labels(queue=self.queue, type=message_type).inc()
+            await self._settle(message.ack())
+            metrics.MESSAGES_CONSUMED.labels(queue=self.queue, type=message_type).inc()
+        finally:
+            handling_envelope_var.reset(tokens[2])
+            request_id_var.reset(tokens[1])
+            correlation_id_var.reset(tokens[0])
+
+    async def _handle_once(self, envelope: Envelope, event: Contract, handler: Handler[Any]) -> bool:
+        """Run the handler unless the inbox has seen the message; False for a duplicate."""
+        inbox = self.tables.inbox
+        async with self.uow_factory() as uow:
+            claimed = await uow.session.execute(
+                insert(inbox)
+                .values(consumer=self.queue, message_id=str(envelope.id), message_type=envelope.routing_key)
+                .on_conflict_do_nothing(index_elements=[inbox.c.consumer, inbox.c.message_id])
+                .returning(inbox.c.message_id)
+            )
+            if claimed.first() is None:
+                return False
+            await handler(event, envelope, uow)
+        return True
+
+    async def _retry_or_park(
+        self, message: AbstractIncomingMessage, message_type: str, error: Exception
+    ) -> None:
+        retries_done = retry_count(message)
+        retry_queue = self.topology.retry_queue_for(retries_done)
+        if retry_queue is None:
+            await self._park(message, message_type, "retries-exhausted", describe_error(error))
+            return
+        headers = {
+            **(message.headers or {}),
+            RETRY_COUNT: retries_done + 1,
+            LAST_ERROR: describe_error(error),
+        }
+        if await self._move(message, retry_queue, headers):
+            metrics.MESSAGES_RETRIED.labels(queue=self.queue, type=message_type).inc()
+
+    async def _park(
+        self, message: AbstractIncomingMessage, message_type: str, reason: str, error: str
+    ) -> None:
+        log.error("parking %s message %s: %s: %s", message_type, message.message_id, reason, error)
+        headers = {
+            **(message.headers or {}),
+            PARKED_REASON: reason,
+            PARKED_ERROR: error,
+            PARKED_AT: datetime.now(UTC).isoformat(),
+            ORIGINAL_ROUTING_KEY: message.routing_key or "",
+        }
+        if await self._move(message, self.topology.parking_queue, headers):
+            metrics.MESSAGES_PARKED.labels(queue=self.queue, type=message_type).inc()
+
+    async def _move(self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]) -> bool:
+        """Publish a copy to ``queue`` and wait for the confirm, then ack the original.
+
+        If the copy cannot be published, the original is requeued instead of acknowledged:
+        a failed message is never dropped.
+        """
+        assert self._channel is not None
+        try:
+            await self._channel.default_exchange.publish(
+                copy_message(message, headers),
+                routing_key=queue,
+                mandatory=True,
+                timeout=self.publish_timeout,
+            )
+        except Exception as error:
+            log.error("could not move message %s to %s: %s", message.message_id, queue, describe_error(error))
+            await self._settle(message.nack(requeue=True))
+            return False
+        await self._settle(message.ack())
+        return True
+
+    async def _settle(self, settlement: Awaitable[None]) -> None:
+        # A lost channel means the broker will redeliver the message; the inbox or the retry
+        # counter deals with that, so this is worth a warning, not a crash of the consumer.
+        try:
+            await settlement
+        except Exception as error:
+            log.warning("could not settle a message on %s: %s", self.queue, describe_error(error))

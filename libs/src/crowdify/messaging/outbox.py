@@ -1,0 +1,104 @@
+"""Transactional outbox: messages are rows written in the same transaction as the state change.
+
+``Outbox.add`` inserts the envelope into the unit's session, so it commits or rolls back with the
+business change: a rolled-back unit publishes nothing. Units created by a factory the outbox is
+attached to send their own rows right after commit (low latency); whatever that could not send
+(broker down, process killed) :class:`OutboxRelay` sends later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crowdify.contracts.base import Contract
+from crowdify.db.uow import UnitOfWork, UnitOfWorkFactory
+from crowdify.messaging.context import handling_envelope_var
+from crowdify.messaging.envelope import Envelope
+from crowdify.messaging.outbox_sending import lockable_unpublished, send_locked_rows
+from crowdify.messaging.publisher import Publisher
+from crowdify.messaging.relay import OutboxRelay
+from crowdify.messaging.tables import MessagingTables
+from crowdify.messaging.wire import REQUEST_ID
+from crowdify.observability.context import correlation_id_var, request_id_var
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    def __init__(self, tables: MessagingTables, publisher: Publisher | None) -> None:
+        self.tables = tables
+        self.publisher = publisher
+        # Ids each attached unit added; weak so a finished unit takes its list with it.
+        self._added_by_unit: WeakKeyDictionary[UnitOfWork, list[UUID]] = WeakKeyDictionary()
+
+    def attach(self, uow_factory: UnitOfWorkFactory) -> None:
+        """Every unit ``uow_factory`` creates sends the rows it added right after its commit."""
+        engine = uow_factory.engine
+
+        def configure(uow: UnitOfWork) -> None:
+            added: list[UUID] = []
+            self._added_by_unit[uow] = added
+
+            async def dispatch() -> None:
+                await self._dispatch(engine, added)
+
+            uow.after_commit(dispatch)
+
+        uow_factory.on_new_unit(configure)
+
+    async def add(
+        self,
+        uow: UnitOfWork,
+        event: Contract,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Envelope:
+        """Write ``event`` to the outbox inside ``uow``'s transaction and return its envelope.
+
+        Inside a message handler the new message is caused by the one being handled and belongs
+        to its chain; elsewhere the correlation id is the request's (or, failing that, the new
+        message starts a chain of its own).
+        """
+        handling = handling_envelope_var.get()
+        correlation = correlation_id or correlation_id_var.get() or request_id_var.get()
+        if causation_id is None and handling is not None:
+            causation_id = str(handling.id)
+        envelope = Envelope.wrap(event, correlation_id=correlation or "", causation_id=causation_id)
+        if not correlation:
+            envelope = envelope.model_copy(update={"correlation_id": str(envelope.id)})
+
+        headers: dict[str, Any] = {}
+        request_id = request_id_var.get()
+        if request_id:
+            headers[REQUEST_ID] = request_id
+        await uow.session.execute(
+            insert(self.tables.outbox).values(
+                id=envelope.id,
+                routing_key=envelope.routing_key,
+                envelope=envelope.model_dump(mode="json"),
+                headers=headers,
+            )
+        )
+        added = self._added_by_unit.get(uow)
+        if added is not None:
+            added.append(envelope.id)
+        return envelope
+
+    async def _dispatch(self, engine: AsyncEngine, ids: list[UUID]) -> None:
+        if not ids or self.publisher is None:
+            return
+        outbox = self.tables.outbox
+        async with engine.connect() as conn, conn.begin():
+            rows = (await conn.execute(lockable_unpublished(outbox).where(outbox.c.id.in_(ids)))).all()
+            # No backoff here: a fresh row is left alone by the relay for its grace period anyway.
+            await send_locked_rows(conn, outbox, rows, self.publisher, backoff=None)
+
+
+__all__ = ["Outbox", "OutboxRelay"]
