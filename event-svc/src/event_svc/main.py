@@ -42,11 +42,13 @@ def create_app(settings: EventSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await publisher.connect()
-        app.state.token_verifier = TokenVerifier(settings)
+        verifier = TokenVerifier(settings)
+        app.state.token_verifier = verifier
         app.state.catalog = Catalog(uow_factory, outbox)
         try:
             yield
         finally:
+            await verifier.aclose()
             await publisher.close()
             await engine.dispose()
 

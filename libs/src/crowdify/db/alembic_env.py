@@ -29,7 +29,13 @@ def _include_object(schema: str):  # type: ignore[no-untyped-def]
 
 
 def _configure_and_run(connection: Connection, metadata: MetaData, schema: str) -> None:
-    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    # In deployments the schema is provisioned (owned by the service role, which may not create
+    # schemas); create it only where it is missing and the connecting role is allowed to.
+    exists = connection.execute(
+        text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+    ).first()
+    if not exists:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     connection.execute(text(f'SET search_path TO "{schema}"'))
     context.configure(
         connection=connection,

@@ -1,0 +1,59 @@
+# Crowdify: `make up` runs the platform, `make test` runs every test. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := uv
+ROLE ?= admin
+
+.PHONY: help bootstrap infra migrate seed up start stop test test-unit test-e2e lint format typecheck token events-doc bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+bootstrap: ## Install uv, the Python workspace (uv.lock) and nginx from Debian's packages
+	@tools/bin/bootstrap
+
+infra: ## Start PostgreSQL, Redis and RabbitMQ if they are down
+	@tools/bin/ensure-infra
+
+migrate: bootstrap infra ## Create the database, roles and schemas, and migrate every service
+	@$(UV) run --frozen python -m crowdify_tools.migrate
+
+seed: migrate ## Load the demo event and its ticket types
+	@$(UV) run --frozen python -m crowdify_tools.seed
+
+up: seed ## Run the whole platform in the foreground (Ctrl-C stops it) and print its URLs
+	@tools/bin/platform up
+
+start: seed ## Run the whole platform in the background; returns once /ready is green
+	@tools/bin/platform start
+
+stop: ## Stop what `make start` started
+	@tools/bin/platform stop
+
+test: bootstrap infra ## Run every test: unit, integration, gateway and end-to-end
+	@$(UV) run --frozen pytest libs tools gateway event-svc -q
+	@$(MAKE) --no-print-directory test-e2e
+
+test-e2e: bootstrap infra ## End-to-end journeys through the gateway (starts the platform if needed)
+	@tools/bin/e2e
+
+lint: bootstrap ## ruff (lint and format check) and mypy
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy libs/src event-svc/src gateway/src tools/src
+
+format: bootstrap ## Format the code with ruff
+	@$(UV) run --frozen ruff format .
+	@$(UV) run --frozen ruff check --fix .
+
+token: ## Print a backend token for curl: make token ROLE=admin|coordinator|scanner|user
+	@$(UV) run --frozen python -m crowdify_tools.token --role $(ROLE)
+
+events-doc: ## Regenerate docs/events.md from the message contracts
+	@$(UV) run --frozen python -m crowdify_tools.events_doc > docs/events.md
+
+bench: bootstrap infra ## Load benchmarks (figures, never pass/fail)
+	@$(UV) run --frozen python -m crowdify_tools.bench
+
+clean: stop ## Remove run state (logs, pid files, rendered nginx config)
+	rm -rf .run

@@ -1,0 +1,141 @@
+"""Fixtures for event-svc tests, on the real PostgreSQL and RabbitMQ of this machine.
+
+The session gets a database of its own, provisioned like production (one role and schema per
+service) and migrated with event-svc's real Alembic history, then dropped. Each test gets its own
+exchange and queue names, so tests never see each other's messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aio_pika
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from crowdify.contracts.base import Contract
+from crowdify.db.provision import create_database, drop_database, provision_schemas
+from crowdify.messaging.envelope import Envelope
+from crowdify.messaging.publisher import Publisher
+from crowdify.testing import TestInfrastructureSettings, rabbit_namespace, unique_name
+from event_svc.settings import EventSettings
+
+if TYPE_CHECKING:
+    from event_svc.service.catalog import Catalog
+    from event_svc.worker import Worker
+
+SERVICE_DIR = Path(__file__).resolve().parents[1]
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(scope="session")
+async def database_name() -> AsyncIterator[str]:
+    name = unique_name("crowdify_test_event").replace("-", "_").replace(".", "_")
+    await create_database(f"{ADMIN_DSN}/postgres", name)
+    await provision_schemas(f"{ADMIN_DSN}/{name}")
+    config = Config(str(SERVICE_DIR / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", f"postgresql+asyncpg://event_svc@127.0.0.1:5432/{name}")
+    # Alembic's env runs its own event loop; give it a thread of its own.
+    await asyncio.to_thread(command.upgrade, config, "head")
+    try:
+        yield name
+    finally:
+        await drop_database(f"{ADMIN_DSN}/postgres", name)
+
+
+@pytest.fixture
+async def settings(database_name: str) -> AsyncIterator[EventSettings]:
+    infra = TestInfrastructureSettings()
+    async with rabbit_namespace(infra.amqp_url, prefix="event") as rabbit:
+        yield EventSettings(
+            database_url=f"postgresql+asyncpg://event_svc@127.0.0.1:5432/{database_name}",
+            amqp_url=infra.amqp_url,
+            amqp_exchange=rabbit.exchange,
+            reservations_queue=rabbit.queue("orders"),
+            hold_sweep_seconds=0.2,
+        )
+        for suffix in ("retry.0", "retry.1", "retry.2", "retry.3", "listener"):
+            rabbit.track(f"{rabbit.prefix}.orders.{suffix}", f"{rabbit.prefix}.{suffix}")
+
+
+@dataclass
+class Bus:
+    """Publishes what purchase-svc would, and records what event-svc answers."""
+
+    publisher: Publisher
+    received: list[Envelope] = field(default_factory=list)
+
+    async def send(self, event: Contract, *, envelope_id: uuid.UUID | None = None) -> Envelope:
+        envelope = Envelope.wrap(event, correlation_id=str(getattr(event, "order_id", "test")))
+        if envelope_id is not None:
+            envelope = envelope.model_copy(update={"id": envelope_id})
+        await self.publisher.publish(envelope)
+        return envelope
+
+    async def resend(self, envelope: Envelope) -> None:
+        await self.publisher.publish(envelope)
+
+    def of_type(self, name: str) -> list[Envelope]:
+        return [e for e in self.received if e.type == name]
+
+
+@pytest.fixture
+async def bus(settings: EventSettings) -> AsyncIterator[Bus]:
+    publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
+    await publisher.connect()
+    bus = Bus(publisher)
+    connection = await aio_pika.connect(settings.amqp_url)
+    channel = await connection.channel()
+    exchange = await channel.get_exchange(settings.amqp_exchange)
+    queue = await channel.declare_queue(
+        f"{settings.reservations_queue.rsplit('.', 1)[0]}.listener", exclusive=True
+    )
+    await queue.bind(exchange, "catalog.#")
+
+    async def record(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        async with message.process():
+            bus.received.append(Envelope.from_json(message.body))
+
+    await queue.consume(record)
+    try:
+        yield bus
+    finally:
+        await connection.close()
+        await publisher.close()
+
+
+@pytest.fixture
+async def catalog(settings: EventSettings) -> AsyncIterator["Catalog"]:
+    from crowdify.db import UnitOfWorkFactory, create_engine
+    from crowdify.messaging.outbox import Outbox
+    from event_svc.adapters.tables import messaging
+    from event_svc.service.catalog import Catalog
+
+    engine = create_engine(settings.database_url, settings.db_schema, pool_size=5)
+    publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
+    uow_factory = UnitOfWorkFactory(engine)
+    outbox = Outbox(messaging, publisher)
+    outbox.attach(uow_factory)
+    try:
+        yield Catalog(uow_factory, outbox)
+    finally:
+        await publisher.close()
+        await engine.dispose()
+
+
+@pytest.fixture
+async def worker(settings: EventSettings, bus: Bus) -> AsyncIterator["Worker"]:
+    from event_svc.worker import Worker
+
+    running = Worker(settings)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
