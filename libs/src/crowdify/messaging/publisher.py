@@ -71,6 +71,14 @@ class Publisher:
         if connection is not None:
             await connection.close()
 
+    async def check(self) -> None:
+        """Raise :class:`PublisherUnavailableError` unless connected right now (for ``/ready``)."""
+        if self._connection is None:
+            await self.connect()
+        connection = self._connection
+        if connection is None or connection.is_closed or not connection.connected.is_set():
+            raise PublisherUnavailableError("the broker connection is down (reconnecting)")
+
     async def publish(self, envelope: Envelope, headers: dict[str, Any] | None = None) -> None:
         """Publish and wait for the broker's confirm; connects first if needed."""
         if self._exchange is None:

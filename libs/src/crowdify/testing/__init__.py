@@ -1,0 +1,29 @@
+"""Fixtures' building blocks for integration tests on the real PostgreSQL and RabbitMQ.
+
+Every test gets its own Postgres schema and its own exchange and queue names, so tests (and
+engineers sharing a machine) never see each other's rows or messages::
+
+    async with unique_schema(settings.database_url, metadata=metadata) as db:
+        uow_factory = UnitOfWorkFactory(db.engine)
+        ...
+    async with rabbit_namespace(settings.amqp_url) as rabbit:
+        consumer = Consumer(queue=rabbit.queue("orders"), exchange_name=rabbit.exchange, ...)
+"""
+
+from crowdify.testing.database import SchemaUnderTest, unique_schema
+from crowdify.testing.names import unique_name
+from crowdify.testing.polling import wait_until
+from crowdify.testing.rabbitmq import RabbitNamespace, drain, queue_depth, rabbit_namespace
+from crowdify.testing.settings import TestInfrastructureSettings
+
+__all__ = [
+    "RabbitNamespace",
+    "SchemaUnderTest",
+    "TestInfrastructureSettings",
+    "drain",
+    "queue_depth",
+    "rabbit_namespace",
+    "unique_name",
+    "unique_schema",
+    "wait_until",
+]
