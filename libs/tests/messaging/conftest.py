@@ -1,0 +1,88 @@
+"""Fixtures for the messaging tests: a schema with the outbox, the inbox and an ``effects`` table
+the test handlers write to (one row per handler run that committed), plus broker helpers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractQueue, AbstractRobustConnection
+from crowdify.db import UnitOfWork, UnitOfWorkFactory, schema_metadata
+from crowdify.messaging import MessagingTables, messaging_tables
+from crowdify.messaging.publisher import declare_exchange
+from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, unique_schema
+from sqlalchemy import Column, Integer, MetaData, Table, Text, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class MessagingDb:
+    schema: str
+    engine: AsyncEngine
+    metadata: MetaData
+    tables: MessagingTables
+    effects: Table
+
+    def uow_factory(self) -> UnitOfWorkFactory:
+        return UnitOfWorkFactory(self.engine)
+
+    async def record_effect(self, uow: UnitOfWork, ticket_id: str, note: str = "") -> None:
+        await uow.session.execute(insert(self.effects).values(ticket_id=ticket_id, note=note))
+
+    async def effect_count(self, ticket_id: str | None = None) -> int:
+        query = select(func.count()).select_from(self.effects)
+        if ticket_id is not None:
+            query = query.where(self.effects.c.ticket_id == ticket_id)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def outbox_rows(self) -> list[Any]:
+        outbox = self.tables.outbox
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(select(outbox).order_by(outbox.c.created_at))).all())
+
+
+@pytest.fixture
+async def db(infra: TestInfrastructureSettings) -> AsyncIterator[MessagingDb]:
+    # A fixed schema name in the metadata, mapped to a unique one by the engine: the same way
+    # a service's tests run its real metadata in isolation.
+    metadata = schema_metadata("svc")
+    tables = messaging_tables(metadata)
+    effects = Table(
+        "effects",
+        metadata,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("ticket_id", Text, nullable=False),
+        Column("note", Text, nullable=False, server_default=""),
+    )
+    async with unique_schema(infra.database_url, metadata=metadata, prefix="msg") as schema:
+        yield MessagingDb(schema.name, schema.engine, metadata, tables, effects)
+
+
+@pytest.fixture
+async def amqp(infra: TestInfrastructureSettings) -> AsyncIterator[AbstractRobustConnection]:
+    connection = await aio_pika.connect_robust(infra.amqp_url)
+    async with connection:
+        yield connection
+
+
+ProbeFactory = Callable[..., Awaitable[AbstractQueue]]
+
+
+@pytest.fixture
+def probe(amqp: AbstractRobustConnection, rabbit: RabbitNamespace) -> ProbeFactory:
+    """A queue bound to the test exchange that records what is published (``#``: everything)."""
+
+    async def make(routing_key: str = "#", name: str = "probe") -> AbstractQueue:
+        channel = await amqp.channel()
+        exchange = await declare_exchange(channel, rabbit.exchange)
+        queue = await channel.declare_queue(rabbit.queue(name), durable=True)
+        await queue.bind(exchange, routing_key=routing_key)
+        return queue
+
+    return make
