@@ -1,0 +1,54 @@
+"""Which public path goes to which service, and which limits apply (API.md is the source).
+
+The renderer turns this table into nginx ``location`` blocks. A route whose service is not in
+``GATEWAY_SERVICES`` still exists: it answers 503 problem+json instead of a bare nginx 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+LimitZone = Literal["purchase", "scan", "token"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """``match`` is an nginx location argument: ``= /exact``, ``/prefix/`` or ``~ regex``."""
+
+    match: str
+    service: str
+    limit: LimitZone | None = None
+
+
+ROUTES: tuple[Route, ...] = (
+    # Catalogue (event-svc). GET of the list and of one event are public; see the nginx map.
+    Route("= /api/v1/events", "event-svc"),
+    Route("/api/v1/events/", "event-svc"),
+    # Orders and tickets (purchase-svc); the documents of both live in pdf-svc.
+    Route("= /api/v1/purchases", "purchase-svc", limit="purchase"),
+    Route("= /api/v1/purchases/webhook", "purchase-svc"),
+    Route("/api/v1/purchases/", "purchase-svc"),
+    Route("~ ^/api/v1/purchases/[^/]+/pdf$", "pdf-svc"),
+    Route("= /api/v1/tickets", "purchase-svc"),
+    Route("/api/v1/tickets/", "purchase-svc"),
+    Route("~ ^/api/v1/tickets/[^/]+/pdf$", "pdf-svc"),
+    # Door validation (validation-svc): scans and offline sync are the hot, abusable endpoints;
+    # devices mints scanner tokens, so it is limited like a login.
+    Route("/api/v1/validation/", "validation-svc"),
+    Route("= /api/v1/validation/scan", "validation-svc", limit="scan"),
+    Route("= /api/v1/validation/sync", "validation-svc", limit="scan"),
+    Route("= /api/v1/validation/devices", "validation-svc", limit="token"),
+    # Notifications (notification-svc).
+    Route("= /api/v1/notifications", "notification-svc"),
+    Route("/api/v1/notifications/", "notification-svc"),
+)
+
+# Known services in a stable order, for /ready and the defaults.
+KNOWN_SERVICES: tuple[str, ...] = (
+    "event-svc",
+    "purchase-svc",
+    "validation-svc",
+    "notification-svc",
+    "pdf-svc",
+)
