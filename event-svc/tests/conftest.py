@@ -111,7 +111,7 @@ async def bus(settings: EventSettings) -> AsyncIterator[Bus]:
 
 
 @pytest.fixture
-async def catalog(settings: EventSettings) -> AsyncIterator["Catalog"]:
+async def catalog(settings: EventSettings) -> AsyncIterator[Catalog]:
     from crowdify.db import UnitOfWorkFactory, create_engine
     from crowdify.messaging.outbox import Outbox
     from event_svc.adapters.tables import messaging
@@ -130,7 +130,7 @@ async def catalog(settings: EventSettings) -> AsyncIterator["Catalog"]:
 
 
 @pytest.fixture
-async def worker(settings: EventSettings, bus: Bus) -> AsyncIterator["Worker"]:
+async def worker(settings: EventSettings, bus: Bus) -> AsyncIterator[Worker]:
     from event_svc.worker import Worker
 
     running = Worker(settings)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+
 from crowdify.auth import TokenVerifier
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.errors import install_problem_handlers
@@ -17,10 +21,6 @@ from crowdify.observability import (
     install_health_routes,
     install_metrics,
 )
-from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy import text
-
 from event_svc.adapters.tables import messaging
 from event_svc.api import events, ticket_types
 from event_svc.service.catalog import Catalog

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from crowdify.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from crowdify.settings import ServiceSettings
 
 SCHEMA = "event"
 

@@ -14,7 +14,6 @@ from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.outbox import Outbox, OutboxRelay
 from crowdify.messaging.publisher import Publisher
 from crowdify.observability import configure_logging
-
 from event_svc.adapters.tables import messaging
 from event_svc.consumers.orders import register_order_handlers
 from event_svc.service.inventory import sweep_expired_holds

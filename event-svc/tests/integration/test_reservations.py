@@ -32,13 +32,19 @@ def placed(event_id: uuid.UUID, type_id: uuid.UUID, quantity: int = 1, **extra: 
 
 async def counters(catalog, type_id: uuid.UUID) -> tuple[int, int]:
     async with catalog.uow_factory() as uow:
-        row = (await uow.session.execute(select(ticket_types).where(ticket_types.c.id == type_id))).mappings().one()
+        row = (
+            (await uow.session.execute(select(ticket_types).where(ticket_types.c.id == type_id)))
+            .mappings()
+            .one()
+        )
     return row["sold"], row["held"]
 
 
 async def hold_status(catalog, order_id: uuid.UUID) -> str | None:
     async with catalog.uow_factory() as uow:
-        return (await uow.session.execute(select(holds.c.status).where(holds.c.order_id == order_id))).scalar()
+        return (
+            await uow.session.execute(select(holds.c.status).where(holds.c.order_id == order_id))
+        ).scalar()
 
 
 async def test_an_order_is_held_with_prices_and_expiry(catalog, worker, bus):
@@ -70,8 +76,11 @@ async def test_300_concurrent_orders_for_10_tickets_hold_exactly_10(catalog, set
         for order in orders:
             await bus.send(order)
         await wait_until(
-            lambda: len(bus.of_type("catalog.tickets.reserved")) + len(bus.of_type("catalog.reservation.rejected"))
-            == 300,
+            lambda: (
+                len(bus.of_type("catalog.tickets.reserved"))
+                + len(bus.of_type("catalog.reservation.rejected"))
+                == 300
+            ),
             within=60,
             message="300 decisions",
         )
@@ -157,7 +166,9 @@ async def test_rejections_name_their_reason(catalog, worker, bus):
     for order in cases.values():
         await bus.send(order)
     await wait_until(lambda: len(bus.of_type("catalog.reservation.rejected")) == 4, message="4 rejections")
-    reasons = {e.payload["order_id"]: e.payload["reason"] for e in bus.of_type("catalog.reservation.rejected")}
+    reasons = {
+        e.payload["order_id"]: e.payload["reason"] for e in bus.of_type("catalog.reservation.rejected")
+    }
     assert reasons == {str(order.order_id): reason for reason, order in cases.items()}
 
 
@@ -197,7 +208,9 @@ async def test_payment_turns_the_hold_into_sold_and_refunds_give_back(catalog, w
     order = placed(event_id, type_id, quantity=3)
     await bus.send(order)
     await wait_until(lambda: bus.of_type("catalog.tickets.reserved"), message="held")
-    await bus.send(OrderPaidV1(order_id=order.order_id, event_id=event_id, lines=order.lines, paid_at=datetime.now(UTC)))
+    await bus.send(
+        OrderPaidV1(order_id=order.order_id, event_id=event_id, lines=order.lines, paid_at=datetime.now(UTC))
+    )
     await wait_until(lambda: bus.of_type("catalog.sale.confirmed"), message="sold")
     assert await counters(catalog, type_id) == (3, 0)
 
@@ -225,7 +238,9 @@ async def test_a_late_payment_takes_the_tickets_again_or_is_refused(catalog, wor
     await bus.send(OrderExpiredV1(order_id=late.order_id, event_id=event_id, lines=late.lines))
     await wait_until(lambda: _equals(counters(catalog, type_id), (0, 0)), message="released")
 
-    await bus.send(OrderPaidV1(order_id=late.order_id, event_id=event_id, lines=late.lines, paid_at=datetime.now(UTC)))
+    await bus.send(
+        OrderPaidV1(order_id=late.order_id, event_id=event_id, lines=late.lines, paid_at=datetime.now(UTC))
+    )
     confirmed = await wait_until(lambda: bus.of_type("catalog.sale.confirmed"), message="taken again")
     assert confirmed[0].payload["from_expired_hold"] is True
     assert await counters(catalog, type_id) == (2, 0)

@@ -48,7 +48,9 @@ async def prepare_database(settings: ToolSettings, database: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database", help="database name (default: CROWDIFY_DATABASE or crowdify)")
     args = parser.parse_args()
     settings = ToolSettings()

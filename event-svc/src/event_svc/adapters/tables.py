@@ -8,8 +8,6 @@ distributed lock).
 
 from __future__ import annotations
 
-from crowdify.db import schema_metadata
-from crowdify.messaging.tables import messaging_tables
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -24,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import UUID
 
+from crowdify.db import schema_metadata
+from crowdify.messaging.tables import messaging_tables
 from event_svc.settings import SCHEMA
 
 metadata = schema_metadata(SCHEMA)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from crowdify.auth import CurrentAdmin, CurrentAdminOrCoordinator, OptionalUser
 from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
+from crowdify.auth import CurrentAdmin, CurrentAdminOrCoordinator, OptionalUser
 from event_svc.api.dependencies import CatalogDep
 from event_svc.api.schemas import (
     EventCancel,

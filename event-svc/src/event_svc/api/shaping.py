@@ -10,7 +10,7 @@ from event_svc.service.catalog import EventView
 from event_svc.service.snapshots import available
 
 
-def ticket_type_out(row: Mapping[str, Any], event: Mapping[str, Any] | None = None) -> TicketTypeOut:
+def ticket_type_out(row: Mapping[Any, Any], event: Mapping[Any, Any] | None = None) -> TicketTypeOut:
     return TicketTypeOut.model_validate({**row, "available": available(row, event)})
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from crowdify.auth import CurrentAdminOrCoordinator
 from fastapi import APIRouter, status
 
+from crowdify.auth import CurrentAdminOrCoordinator
 from event_svc.api.dependencies import CatalogDep
 from event_svc.api.schemas import TicketTypeCreate, TicketTypeOut, TicketTypeUpdate
 from event_svc.api.shaping import ticket_type_out

@@ -14,7 +14,6 @@ from crowdify.db import UnitOfWork
 from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.outbox import Outbox
-
 from event_svc.service import inventory
 
 
@@ -40,8 +39,8 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox) -> None:
             uow, order_id=event.order_id, refund_id=event.refund_id, refunded=event.lines
         )
 
-    consumer.on(OrderPlacedV1, on_placed)  # type: ignore[arg-type]
-    consumer.on(OrderPaidV1, on_paid)  # type: ignore[arg-type]
-    consumer.on(OrderCancelledV1, on_cancelled)  # type: ignore[arg-type]
-    consumer.on(OrderExpiredV1, on_expired)  # type: ignore[arg-type]
-    consumer.on(OrderRefundedV1, on_refunded)  # type: ignore[arg-type]
+    consumer.on(OrderPlacedV1, on_placed)
+    consumer.on(OrderPaidV1, on_paid)
+    consumer.on(OrderCancelledV1, on_cancelled)
+    consumer.on(OrderExpiredV1, on_expired)
+    consumer.on(OrderRefundedV1, on_refunded)

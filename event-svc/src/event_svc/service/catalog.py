@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.engine import RowMapping
+
 from crowdify.contracts.catalog import EventCancelledV1, EventPublishedV1, EventUpdatedV1
 from crowdify.db import UnitOfWork, UnitOfWorkFactory
 from crowdify.messaging.outbox import Outbox
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.engine import RowMapping
-
 from event_svc.adapters.tables import events, ticket_types
 from event_svc.service.errors import (
     CapacityBelowCommitted,
@@ -105,7 +105,7 @@ async def get_event(catalog: Catalog, event_id: uuid.UUID) -> EventView:
 async def list_events(
     catalog: Catalog, flt: EventFilter, *, page: int, page_size: int
 ) -> tuple[list[EventView], int]:
-    conditions = [events.c.status.in_(flt.statuses)]
+    conditions: list[ColumnElement[bool]] = [events.c.status.in_(flt.statuses)]
     if flt.search:
         pattern = f"%{flt.search}%"
         conditions.append(

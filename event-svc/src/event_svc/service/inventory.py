@@ -15,6 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import RowMapping
+
 from crowdify.contracts.catalog import (
     HoldExpiredV1,
     RejectionReason,
@@ -26,10 +30,6 @@ from crowdify.contracts.catalog import (
 from crowdify.contracts.common import OrderLine, PricedLine
 from crowdify.db import UnitOfWork
 from crowdify.messaging.outbox import Outbox
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import RowMapping
-
 from event_svc.adapters.tables import applied_refunds, events, hold_lines, holds, ticket_types
 
 

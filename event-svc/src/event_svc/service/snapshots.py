@@ -8,15 +8,15 @@ from typing import Any
 from crowdify.contracts.common import EventSnapshot, TicketTypeSnapshot
 
 
-def available(type_row: Mapping[str, Any], event_row: Mapping[str, Any] | None = None) -> int:
+def available(type_row: Mapping[Any, Any], event_row: Mapping[Any, Any] | None = None) -> int:
     """Tickets of a type still for sale: its own room, bounded by the venue-wide room if any."""
-    room = type_row["capacity"] - type_row["sold"] - type_row["held"]
+    room: int = type_row["capacity"] - type_row["sold"] - type_row["held"]
     if event_row is not None and event_row["capacity"] is not None:
         room = min(room, event_row["capacity"] - event_row["sold"] - event_row["held"])
     return max(room, 0)
 
 
-def event_snapshot(event: Mapping[str, Any], types: Sequence[Mapping[str, Any]]) -> EventSnapshot:
+def event_snapshot(event: Mapping[Any, Any], types: Sequence[Mapping[Any, Any]]) -> EventSnapshot:
     return EventSnapshot(
         id=event["id"],
         name=event["name"],

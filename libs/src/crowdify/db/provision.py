@@ -7,6 +7,7 @@ service's tables. Run as a superuser (``postgres``); safe to run again.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -76,10 +77,8 @@ async def provision_schemas(database_dsn: str, services: tuple[ServiceSchema, ..
             has_role = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", svc.role)
             if not has_role:
                 # Concurrent provisioners (parallel test sessions) may race to create a role.
-                try:
+                with contextlib.suppress(asyncpg.DuplicateObjectError):
                     await conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
-                except asyncpg.DuplicateObjectError:
-                    pass
             await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {_ident(database)} TO {role}")
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role}")
             await conn.execute(f"ALTER SCHEMA {schema} OWNER TO {role}")
