@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
 from crowdify.auth import TokenVerifier
 from crowdify.settings import ServiceSettings
 from supabase_emulator.testing import EmulatorClient, running_emulator
@@ -72,6 +73,12 @@ async def emulator(emulator_url: str) -> AsyncIterator[EmulatorClient]:
 @pytest.fixture
 def settings(emulator_url: str) -> ServiceSettings:
     return make_settings(emulator_url)
+
+
+@pytest.fixture
+def settings_factory() -> Callable[[str], ServiceSettings]:
+    """Settings for an emulator a test runs itself (to stop it halfway, for instance)."""
+    return make_settings
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import httpx
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
 
 from crowdify.auth.errors import AuthError
 
@@ -55,7 +55,7 @@ def parse_jwks(document: object) -> dict[str, PyJWK]:
             continue
         try:
             keys[str(kid)] = PyJWK(raw, algorithm=str(algorithm))
-        except PyJWKError as exc:
+        except PyJWTError as exc:
             log.warning("skipping unusable JWK kid=%r: %s", kid, exc)
     return keys
 
