@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+
 from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace
 
 

@@ -10,12 +10,13 @@ from typing import Any
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractQueue, AbstractRobustConnection
+from sqlalchemy import Column, Integer, MetaData, Table, Text, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from crowdify.db import UnitOfWork, UnitOfWorkFactory, schema_metadata
 from crowdify.messaging import MessagingTables, messaging_tables
 from crowdify.messaging.publisher import declare_exchange
 from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, unique_schema
-from sqlalchemy import Column, Integer, MetaData, Table, Text, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 pytestmark = pytest.mark.integration
 

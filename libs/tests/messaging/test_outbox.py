@@ -125,7 +125,9 @@ async def test_relay_leaves_fresh_rows_to_their_dispatch(db, publisher, probe):
     assert REGISTRY.get_sample_value("crowdify_outbox_oldest_unpublished_age_seconds", labels) >= 0
 
 
-async def test_row_committed_while_the_broker_is_unreachable_is_delivered_by_the_relay(db, infra, rabbit, probe):
+async def test_row_committed_while_the_broker_is_unreachable_is_delivered_by_the_relay(
+    db, infra, rabbit, probe
+):
     probe_queue = await probe()
     uow_factory = db.uow_factory()
     unreachable = Publisher(UNREACHABLE_AMQP_URL, rabbit.exchange, connect_timeout=1)
@@ -167,7 +169,9 @@ async def test_unroutable_message_stays_in_the_outbox_with_backoff(db, publisher
     assert row.attempts == 1
 
 
-async def test_concurrent_relays_and_dispatches_publish_every_row_exactly_once(db, infra, rabbit, probe, amqp):
+async def test_concurrent_relays_and_dispatches_publish_every_row_exactly_once(
+    db, infra, rabbit, probe, amqp
+):
     probe_queue = await probe()
     uow_factory = db.uow_factory()
     async with uow_factory() as uow:

@@ -1,0 +1,280 @@
+"""The inbox consumer on the real PostgreSQL and RabbitMQ: idempotent handling, retries with
+growing delay, parking, and what happens when a consumer dies between commit and ack."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import aio_pika
+import pytest
+from prometheus_client import REGISTRY
+
+from crowdify.contracts.base import Contract
+from crowdify.messaging import Consumer, Envelope, Outbox, Publisher
+from crowdify.messaging.metrics import parking_queue_depth, update_parking_queue_depth
+from crowdify.messaging.wire import CAUSATION_ID, CORRELATION_ID, PARKED_ERROR, PARKED_REASON, RETRY_COUNT
+from crowdify.observability.context import correlation_id_var, request_id_var
+from crowdify.testing import drain, queue_depth, wait_until
+
+pytestmark = pytest.mark.integration
+
+FAST_RETRIES = (0.2, 0.4)
+
+
+class TicketCountedV1(Contract):
+    name = "test.ticket.counted"
+    version = 1
+    producer = "tests"
+
+    ticket_id: str
+
+
+class GateOpenedV1(Contract):
+    name = "test.gate.opened"
+    version = 1
+    producer = "tests"
+
+    gate: str
+
+
+@pytest.fixture
+async def publisher(infra, rabbit):
+    async with Publisher(infra.amqp_url, rabbit.exchange) as publisher:
+        yield publisher
+
+
+@pytest.fixture
+async def make_consumer(db, infra, rabbit):
+    """Consumers on the test exchange, stopped (and their queues deleted) after the test."""
+    started: list[Consumer] = []
+
+    def make(name: str = "counter", *, uow_factory=None, retry_delays=FAST_RETRIES) -> Consumer:
+        consumer = Consumer(
+            queue=rabbit.queue(name),
+            uow_factory=uow_factory or db.uow_factory(),
+            tables=db.tables,
+            amqp_url=infra.amqp_url,
+            exchange_name=rabbit.exchange,
+            retry_delays=retry_delays,
+            prefetch=5,
+        )
+        rabbit.track(consumer.topology.queue_names)
+        started.append(consumer)
+        return consumer
+
+    yield make
+    for consumer in started:
+        await consumer.stop()
+
+
+def metric(name: str, queue: str, type_: str = "test.ticket.counted.v1") -> float:
+    return REGISTRY.get_sample_value(name, {"queue": queue, "type": type_}) or 0.0
+
+
+async def test_handler_runs_in_the_unit_and_its_messages_carry_the_chain(
+    db, make_consumer, publisher, probe, amqp
+):
+    follow_ups = await probe("test.gate.#", name="gates")
+    uow_factory = db.uow_factory()
+    outbox = Outbox(db.tables, publisher)
+    outbox.attach(uow_factory)
+    seen: list[tuple[str | None, str | None]] = []
+
+    async def count(event: TicketCountedV1, envelope: Envelope, uow) -> None:
+        seen.append((correlation_id_var.get(), request_id_var.get()))
+        await db.record_effect(uow, event.ticket_id)
+        await outbox.add(uow, GateOpenedV1(gate=f"gate-for-{event.ticket_id}"))
+
+    consumer = make_consumer(uow_factory=uow_factory)
+    consumer.on(TicketCountedV1, count)
+    await consumer.start()
+
+    original = Envelope.wrap(TicketCountedV1(ticket_id="t1"), correlation_id="order-1")
+    await publisher.publish(original, headers={"x-request-id": "req-1"})
+
+    [follow_up] = await drain(follow_ups, 1)
+    assert seen == [("order-1", "req-1")]
+    assert await db.effect_count("t1") == 1
+    sent = Envelope.from_json(follow_up.body)
+    assert sent.correlation_id == "order-1"
+    assert sent.causation_id == str(original.id)
+    assert follow_up.headers[CORRELATION_ID] == "order-1"
+    assert follow_up.headers[CAUSATION_ID] == str(original.id)
+    await wait_until(lambda: metric("crowdify_messages_consumed_total", consumer.queue) == 1)
+    assert await queue_depth(amqp, consumer.queue) == 0
+
+
+async def test_redelivered_message_is_a_no_op(db, make_consumer, publisher):
+    async def count(event: TicketCountedV1, envelope: Envelope, uow) -> None:
+        await db.record_effect(uow, event.ticket_id)
+
+    consumer = make_consumer()
+    consumer.on(TicketCountedV1, count)
+    await consumer.start()
+
+    envelope = Envelope.wrap(TicketCountedV1(ticket_id="once"), correlation_id="c")
+    await publisher.publish(envelope)
+    await publisher.publish(envelope)  # same id: what a lost confirm or a relay re-send looks like
+
+    await wait_until(lambda: metric("crowdify_messages_consumed_total", consumer.queue) == 2)
+    assert metric("crowdify_messages_duplicate_total", consumer.queue) == 1
+    assert await db.effect_count("once") == 1
+
+
+async def test_handler_failing_twice_is_retried_with_growing_delay_then_succeeds(
+    db, make_consumer, publisher, amqp
+):
+    attempts: list[float] = []
+
+    async def flaky(event: TicketCountedV1, envelope: Envelope, uow) -> None:
+        attempts.append(time.monotonic())
+        await db.record_effect(uow, event.ticket_id, note=f"attempt {len(attempts)}")
+        if len(attempts) <= 2:
+            raise RuntimeError(f"transient failure {len(attempts)}")
+
+    consumer = make_consumer()
+    consumer.on(TicketCountedV1, flaky)
+    await consumer.start()
+
+    await publisher.publish(Envelope.wrap(TicketCountedV1(ticket_id="flaky"), correlation_id="c"))
+
+    await wait_until(lambda: metric("crowdify_messages_consumed_total", consumer.queue) == 1)
+    assert len(attempts) == 3
+    first_wait, second_wait = attempts[1] - attempts[0], attempts[2] - attempts[1]
+    assert first_wait >= FAST_RETRIES[0]
+    assert second_wait >= FAST_RETRIES[1]
+    # Only the successful attempt committed: the failed ones were rolled back with their inbox row.
+    assert await db.effect_count("flaky") == 1
+    assert metric("crowdify_messages_failed_total", consumer.queue) == 2
+    assert metric("crowdify_messages_retried_total", consumer.queue) == 2
+    assert await queue_depth(amqp, consumer.topology.parking_queue) == 0
+
+
+async def test_retries_go_back_to_the_failing_consumer_only(db, make_consumer, publisher):
+    calls = {"fails-once": 0, "steady": 0}
+
+    def handler(name: str, fail_first: bool):
+        async def handle(event: TicketCountedV1, envelope: Envelope, uow) -> None:
+            calls[name] += 1
+            if fail_first and calls[name] == 1:
+                raise RuntimeError("not yet")
+            await db.record_effect(uow, event.ticket_id, note=name)
+
+        return handle
+
+    fails_once, steady = make_consumer("fails-once"), make_consumer("steady")
+    fails_once.on(TicketCountedV1, handler("fails-once", fail_first=True))
+    steady.on(TicketCountedV1, handler("steady", fail_first=False))
+    await fails_once.start()
+    await steady.start()
+
+    await publisher.publish(Envelope.wrap(TicketCountedV1(ticket_id="shared"), correlation_id="c"))
+
+    await wait_until(lambda: metric("crowdify_messages_consumed_total", fails_once.queue) == 1)
+    await wait_until(lambda: metric("crowdify_messages_consumed_total", steady.queue) == 1)
+    assert calls == {"fails-once": 2, "steady": 1}
+    assert await db.effect_count("shared") == 2
+
+
+async def test_handler_that_always_fails_is_parked_with_its_error(db, make_consumer, publisher, amqp):
+    async def broken(event: TicketCountedV1, envelope: Envelope, uow) -> None:
+        await db.record_effect(uow, event.ticket_id)
+        raise ValueError("venue not found")
+
+    consumer = make_consumer()
+    consumer.on(TicketCountedV1, broken)
+    await consumer.start()
+
+    envelope = Envelope.wrap(TicketCountedV1(ticket_id="doomed"), correlation_id="c")
+    await publisher.publish(envelope)
+
+    parking = await (await amqp.channel()).declare_queue(consumer.topology.parking_queue, passive=True)
+    [parked] = await drain(parking, 1)
+    assert parked.message_id == str(envelope.id)
+    assert parked.headers[RETRY_COUNT] == len(FAST_RETRIES)
+    assert parked.headers[PARKED_REASON] == "retries-exhausted"
+    assert parked.headers[PARKED_ERROR] == "ValueError: venue not found"
+    assert Envelope.from_json(parked.body) == envelope
+    assert await db.effect_count() == 0
+    assert metric("crowdify_messages_failed_total", consumer.queue) == len(FAST_RETRIES) + 1
+    assert metric("crowdify_messages_parked_total", consumer.queue) == 1
+
+
+async def test_malformed_and_unknown_messages_are_parked_without_retries(db, make_consumer, amqp):
+    async def never(event: TicketCountedV1, envelope: Envelope, uow) -> None:
+        raise AssertionError("must not be called")
+
+    consumer = make_consumer()
+    consumer.on(TicketCountedV1, never)
+    await consumer.start()
+    channel = await amqp.channel(publisher_confirms=True)
+    unknown = Envelope.wrap(GateOpenedV1(gate="g"), correlation_id="c")
+    wrong_payload = Envelope.wrap(TicketCountedV1(ticket_id="x"), correlation_id="c").model_copy(
+        update={"payload": {"ticket": 1}}
+    )
+    for body in (b"not json", unknown.to_json(), wrong_payload.to_json()):
+        message = aio_pika.Message(body, message_id=str(uuid.uuid4()))
+        await channel.default_exchange.publish(message, routing_key=consumer.queue)
+
+    parking = await channel.declare_queue(consumer.topology.parking_queue, passive=True)
+    parked = await drain(parking, 3)
+    assert [m.headers[PARKED_REASON] for m in parked] == ["malformed", "unknown-type", "malformed"]
+    assert all(RETRY_COUNT not in m.headers for m in parked)
+    assert "no handler for test.gate.opened.v1" in parked[1].headers[PARKED_ERROR]
+    assert metric("crowdify_messages_retried_total", consumer.queue, "unknown") == 0
+
+
+async def test_consumer_killed_between_commit_and_ack_does_not_apply_twice(
+    db, make_consumer, publisher, amqp
+):
+    uow_factory = db.uow_factory()
+    handled: list[str] = []
+
+    async def count(event: TicketCountedV1, envelope: Envelope, uow) -> None:
+        handled.append(event.ticket_id)
+        await db.record_effect(uow, event.ticket_id)
+
+    doomed = make_consumer("counter", uow_factory=uow_factory)
+    doomed.on(TicketCountedV1, count)
+
+    def die_after_commit(uow) -> None:
+        async def crash() -> None:
+            if handled and doomed._connection is not None:
+                await doomed.abort()  # the process dies: the commit is done, the ack never sent
+
+        uow.after_commit(crash)
+
+    uow_factory.on_new_unit(die_after_commit)
+    await doomed.start()
+
+    await publisher.publish(Envelope.wrap(TicketCountedV1(ticket_id="crash"), correlation_id="c"))
+    await wait_until(lambda: db.effect_count("crash"), message="the first delivery committed")
+    assert metric("crowdify_messages_consumed_total", doomed.queue) == 0
+
+    survivor = make_consumer("counter")  # same queue, a fresh process
+    survivor.on(TicketCountedV1, count)
+    await survivor.start()
+
+    await wait_until(lambda: metric("crowdify_messages_duplicate_total", survivor.queue) == 1)
+    assert handled == ["crash"]
+    assert await db.effect_count("crash") == 1
+    assert await queue_depth(amqp, survivor.queue) == 0
+
+
+async def test_parking_depth_is_read_without_consuming(db, make_consumer, amqp):
+    consumer = make_consumer()
+    consumer.on(TicketCountedV1, lambda event, envelope, uow: None)  # type: ignore[arg-type,return-value]
+    await consumer.start()
+    channel = await amqp.channel(publisher_confirms=True)
+    for _ in range(2):
+        await channel.default_exchange.publish(
+            aio_pika.Message(b"{}"), routing_key=consumer.topology.parking_queue
+        )
+
+    assert await parking_queue_depth(amqp, consumer.topology.parking_queue) == 2
+    assert await update_parking_queue_depth(amqp, consumer.topology.parking_queue) == 2
+    gauge = REGISTRY.get_sample_value(
+        "crowdify_parking_queue_depth", {"queue": consumer.topology.parking_queue}
+    )
+    assert gauge == 2
