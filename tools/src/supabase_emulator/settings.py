@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crowdify.settings import DEV_SUPABASE_JWT_SECRET
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crowdify.settings import DEV_SUPABASE_JWT_SECRET
 
 
 class EmulatorSettings(BaseSettings):
