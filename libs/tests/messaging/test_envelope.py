@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from crowdify.contracts.base import Contract
 from crowdify.messaging.envelope import ContractMismatchError, Envelope
-from crowdify.messaging.wire import CAUSATION_ID, CORRELATION_ID, envelope_message
+from crowdify.messaging.wire import CAUSATION_ID, CORRELATION_ID, describe_error, envelope_message
 
 
 class SeatTakenV1(Contract):
@@ -75,3 +76,16 @@ def test_message_carries_identity_and_chain_in_properties_and_headers() -> None:
     assert message.delivery_mode == 2
     assert message.headers == {"x-request-id": "req-5", CORRELATION_ID: "order-9", CAUSATION_ID: "msg-1"}
     assert Envelope.from_json(message.body) == envelope
+
+
+def test_error_descriptions_name_fields_but_never_quote_the_input() -> None:
+    envelope = Envelope.wrap(SeatReleasedV1(seat="B2"), correlation_id="c")
+    bad = envelope.model_copy(update={"payload": {"seat": {"holder": "Juana Pérez, 12.345.678-5"}}})
+
+    with pytest.raises(ValidationError) as caught:
+        bad.parse(SeatReleasedV1)
+
+    described = describe_error(caught.value)
+    assert described.startswith("ValidationError: seat: ")
+    assert "Juana" not in described and "12.345.678-5" not in described
+    assert describe_error(RuntimeError("boom")) == "RuntimeError: boom"

@@ -101,6 +101,8 @@ class Consumer:
 
     async def start(self) -> None:
         """Declare the topology and start consuming (robust: reconnects and re-consumes)."""
+        if self._connection is not None:
+            raise RuntimeError(f"the consumer of {self.queue} is already started")
         self._connection = await aio_pika.connect_robust(self.amqp_url)
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         assert isinstance(channel, AbstractRobustChannel)

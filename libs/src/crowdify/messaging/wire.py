@@ -6,6 +6,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, HeadersType
+from pydantic import ValidationError
 
 from crowdify.messaging.envelope import Envelope
 
@@ -78,4 +79,15 @@ def retry_count(incoming: AbstractIncomingMessage) -> int:
 
 
 def describe_error(error: BaseException) -> str:
+    """One line for logs and the parking headers.
+
+    Validation errors are described by field and problem only: pydantic's own text quotes the
+    offending input, which may be personal data (names, emails, RUT) that must not reach logs.
+    """
+    if isinstance(error, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or '(body)'}: {problem['msg']}"
+            for problem in error.errors(include_input=False, include_url=False)
+        )
+        return f"ValidationError: {problems}"[:ERROR_HEADER_LIMIT]
     return f"{type(error).__name__}: {error}"[:ERROR_HEADER_LIMIT]
