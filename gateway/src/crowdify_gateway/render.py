@@ -10,6 +10,9 @@ Nothing under /etc/nginx is read or written.
 from __future__ import annotations
 
 import argparse
+import grp
+import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -281,6 +284,7 @@ def _api_locations(settings: GatewaySettings) -> list[str]:
         lines.append(f"location {route.match} {{")
         body = [f"set $crowdify_service {route.service};"]
         if service is None:
+            body += _auth_lines(settings)[:4]  # a missing token is still 401 first
             body += [f"# {route.service} is not in GATEWAY_SERVICES.", "return 503;"]
         else:
             body += _auth_lines(settings)
@@ -353,6 +357,21 @@ def _access_log(settings: GatewaySettings, prefix: Path) -> tuple[str, str]:
     return f"access_log {path} crowdify_json;", f"{prefix}/logs/error.log"
 
 
+def _user(settings: GatewaySettings, prefix: Path) -> str:
+    """``user`` directive: only meaningful when the master runs as root."""
+    if os.geteuid() != 0:
+        return ""
+    if settings.nginx_user:
+        if not re.match(r"^[a-z_][a-z0-9_-]*( [a-z_][a-z0-9_-]*)?$", settings.nginx_user):
+            raise RenderError(f"GATEWAY_NGINX_USER {settings.nginx_user!r} is not 'user' or 'user group'")
+        return f"user {settings.nginx_user};"
+    try:
+        stat = prefix.stat()
+        return f"user {pwd.getpwuid(stat.st_uid).pw_name} {grp.getgrgid(stat.st_gid).gr_name};"
+    except (FileNotFoundError, KeyError):
+        return ""
+
+
 def render(settings: GatewaySettings, prefix: Path) -> str:
     """The nginx.conf text for a private instance whose prefix is ``prefix`` (made absolute)."""
     prefix = prefix.resolve()
@@ -390,6 +409,7 @@ def render(settings: GatewaySettings, prefix: Path) -> str:
 
     values = {
         "prefix": str(prefix),
+        "user": _user(settings, prefix),
         "load_modules": "\n".join(load_modules),
         "env": "\n".join(env),
         "worker_processes": settings.worker_processes,

@@ -108,6 +108,9 @@ class GatewaySettings(ServiceSettings):
     # "stdout" (launcher under a Procfile), "" (<run_dir>/logs/access.log), "off" or a path.
     access_log: str = Field(default="", alias="GATEWAY_ACCESS_LOG")
 
+    # Worker user when the master runs as root; empty: the owner of GATEWAY_RUN_DIR, so workers
+    # can always reach the private prefix (auth cache, temp files).
+    nginx_user: str = Field(default="", alias="GATEWAY_NGINX_USER")
     worker_processes: str = Field(default="auto", alias="GATEWAY_WORKER_PROCESSES")
     worker_connections: int = Field(default=1024, ge=64, alias="GATEWAY_WORKER_CONNECTIONS")
     client_max_body_size: str = Field(default="1m", alias="GATEWAY_CLIENT_MAX_BODY_SIZE")

@@ -1,0 +1,109 @@
+"""Run the real edge inside a test process: apps in uvicorn threads, nginx as a private child.
+
+Used by gateway/tests and the benchmark; tests-e2e may use :func:`running_nginx` too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import uvicorn
+
+from crowdify_gateway.render import nginx_command, write_config
+from crowdify_gateway.settings import GatewaySettings
+
+
+def nginx_available(binary: str = "nginx") -> bool:
+    return shutil.which(binary) is not None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(
+    app: Any,
+    *,
+    port: int | None = None,
+    lifespan: Literal["auto", "on", "off"] = "on",
+    startup_timeout: float = 10.0,
+    **config: Any,
+) -> Iterator[str]:
+    """Serve an ASGI app on 127.0.0.1 in a thread with its own loop; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port or 0))
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan=lifespan, timeout_keep_alive=75, **config)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"app on {base_url} did not start")
+            time.sleep(0.01)
+        yield base_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=startup_timeout)
+        sock.close()
+
+
+@contextmanager
+def running_nginx(settings: GatewaySettings, prefix: Path, *, startup_timeout: float = 10.0) -> Iterator[str]:
+    """Render into ``prefix``, start nginx in the foreground, wait for /health; yields its base URL.
+
+    On exit nginx gets SIGQUIT (graceful), then SIGKILL if it lingers.
+    """
+    conf = write_config(settings, prefix)
+    process = subprocess.Popen(
+        nginx_command(settings, conf, "-g", "daemon off;"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    listen = settings.listen.rsplit(":", 1)
+    host = listen[0] if len(listen) == 2 and listen[0] not in ("", "0.0.0.0", "*") else "127.0.0.1"
+    base_url = f"http://{host}:{listen[-1]}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read() if process.stdout else ""
+                raise RuntimeError(f"nginx exited with {process.returncode}: {output.strip()}")
+            try:
+                if httpx.get(f"{base_url}/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not answer on {base_url}")
+            time.sleep(0.02)
+        yield base_url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGQUIT)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if process.stdout:
+            process.stdout.close()
