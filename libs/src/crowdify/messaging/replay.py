@@ -62,7 +62,8 @@ async def replay_parked(amqp_url: str, queue: str, *, limit: int | None = None) 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     settings = MessagingSettings()
     parser = argparse.ArgumentParser(
-        prog="python -m crowdify.messaging.replay", description=__doc__.splitlines()[0]
+        prog="python -m crowdify.messaging.replay",
+        description="Move parked messages back to their consumer's queue.",
     )
     parser.add_argument(
         "--queue", required=True, help="the consumer's queue (its parking queue is <queue>.parking)"
