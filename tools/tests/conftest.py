@@ -18,9 +18,11 @@ def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "supabase-emulator"
 
 
-@pytest.fixture
-def emulator_url(state_dir: Path) -> Iterator[str]:
-    with running_emulator(state_dir, supabase_jwt_secret=LEGACY_SUPABASE_SECRET) as url:
+@pytest.fixture(scope="session")
+def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One emulator for the session; a test that rotates keys or restarts it runs its own."""
+    state = tmp_path_factory.mktemp("supabase-emulator")
+    with running_emulator(state, supabase_jwt_secret=LEGACY_SUPABASE_SECRET) as url:
         yield url
 
 

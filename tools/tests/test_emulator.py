@@ -189,21 +189,21 @@ async def test_user_endpoint_refuses_missing_and_bad_tokens(
         assert response.json()["error_code"] == "bad_jwt"
 
 
-async def test_rotation_keeps_old_keys_published_and_old_tokens_valid(
-    http: httpx.AsyncClient, emulator: EmulatorClient
-) -> None:
-    old_token = await emulator.access_token("buyer@crowdify.test")
-    old_kid = jwt.get_unverified_header(old_token)["kid"]
+async def test_rotation_keeps_old_keys_published_and_old_tokens_valid(state_dir: Path) -> None:
+    with running_emulator(state_dir) as url:
+        async with EmulatorClient(url) as emulator, httpx.AsyncClient(base_url=url) as http:
+            old_token = await emulator.access_token("buyer@crowdify.test")
+            old_kid = jwt.get_unverified_header(old_token)["kid"]
 
-    new_kid = await emulator.rotate_key()
-    new_token = await emulator.access_token("buyer@crowdify.test")
+            new_kid = await emulator.rotate_key()
+            new_token = await emulator.access_token("buyer@crowdify.test")
 
-    assert new_kid != old_kid
-    assert jwt.get_unverified_header(new_token)["kid"] == new_kid
-    assert [key["kid"] for key in (await emulator.jwks())["keys"]] == [old_kid, new_kid]
-    for token in (old_token, new_token):
-        response = await http.get("/auth/v1/user", headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 200
+            assert new_kid != old_kid
+            assert jwt.get_unverified_header(new_token)["kid"] == new_kid
+            assert [key["kid"] for key in (await emulator.jwks())["keys"]] == [old_kid, new_kid]
+            for token in (old_token, new_token):
+                response = await http.get("/auth/v1/user", headers={"Authorization": f"Bearer {token}"})
+                assert response.status_code == 200
 
 
 async def test_signing_keys_survive_a_restart(state_dir: Path) -> None:

@@ -57,9 +57,21 @@ def make_settings(
     )
 
 
+@pytest.fixture(scope="session")
+def emulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One emulator for the session: tests here only read from it or add fresh tokens.
+
+    Tests that rotate keys or stop the server start their own (see ``fresh_emulator_url``).
+    """
+    with running_emulator(
+        tmp_path_factory.mktemp("supabase-emulator"), supabase_jwt_secret=LEGACY_SUPABASE_SECRET
+    ) as url:
+        yield url
+
+
 @pytest.fixture
-def emulator_url(tmp_path: Path) -> Iterator[str]:
-    # The emulator signs its legacy HS256 tokens with the secret the verifier is given.
+def fresh_emulator_url(tmp_path: Path) -> Iterator[str]:
+    """An emulator of the test's own, for tests that change its keys."""
     with running_emulator(tmp_path / "supabase-emulator", supabase_jwt_secret=LEGACY_SUPABASE_SECRET) as url:
         yield url
 

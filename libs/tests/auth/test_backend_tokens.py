@@ -37,7 +37,7 @@ def _claims(**overrides: Any) -> dict[str, Any]:
 
 
 async def test_issued_token_is_accepted_with_its_role_and_email(
-    verifier: TokenVerifier, secret: str, request_log
+    verifier: TokenVerifier, secret: str, request_log: Any
 ) -> None:
     token = issue_backend_token(secret, subject="device-7", role="scanner", email="door@crowdify.test")
 

@@ -15,6 +15,14 @@ from crowdify.settings import ServiceSettings
 from supabase_emulator.testing import EmulatorClient, running_emulator
 
 BUYER = "buyer@crowdify.test"
+
+
+@pytest.fixture
+def emulator_url(fresh_emulator_url: str) -> str:
+    """These tests rotate keys: each gets an emulator of its own."""
+    return fresh_emulator_url
+
+
 COOLDOWN_SECONDS = 30.0  # the verifier's default
 
 
