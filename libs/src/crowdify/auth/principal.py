@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final, Literal, cast, get_args
 
 Role = Literal["user", "admin", "coordinator", "scanner"]
@@ -35,6 +36,10 @@ class Principal:
     email: str | None
     token_kind: TokenKind
     claims: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A read-only copy: nothing downstream can change what the token said.
+        object.__setattr__(self, "claims", MappingProxyType(dict(self.claims)))
 
     @property
     def is_admin(self) -> bool:
