@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import signal
@@ -280,11 +281,14 @@ def main() -> int:
         for variant in variants:  # every answer a 2xx; warms keep-alive pools and the JWKS
             wrk(variant, 1, 8, 1)
         load_before = os.getloadavg()
-        # Rounds that each run every variant once: noise from other work on the machine is spread
-        # over all variants instead of landing on whichever ran at the wrong moment.
+        # Rounds that each run every variant once, in a shuffled order: noise from other work on
+        # the machine is spread over all variants instead of landing on whichever ran at the wrong
+        # moment, and no variant always follows the same neighbour.
         for number in range(args.runs):
             print(f"round {number + 1}/{args.runs}", file=sys.stderr, flush=True)
-            for variant in variants:
+            order = list(variants)
+            random.Random(number).shuffle(order)
+            for variant in order:
                 variant.runs.append(wrk(variant, args.threads, args.connections, args.duration))
                 print(f"  {variant.name}: {variant.runs[-1][0]:,.0f} req/s", file=sys.stderr, flush=True)
         load_after = os.getloadavg()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,6 @@ from crowdify.settings import DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET
 from crowdify_gateway.app import create_app
 from crowdify_gateway.settings import GatewaySettings
 from crowdify_gateway.testing import free_port, nginx_available, running_nginx, serving
-
-pytestmark = pytest.mark.skipif(not nginx_available(), reason="nginx is not installed")
 
 ALLOWED_ORIGIN = "https://app.crowdify.test"
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -56,14 +53,14 @@ class EchoUpstream:
         return Starlette(routes=[Route("/ready", ready), Route("/{path:path}", echo, methods=HTTP_METHODS)])
 
 
-def nginx_prefix() -> Path:
+def make_prefix() -> Path:
     # Not under pytest's 0700 tmp root: nginx workers may run as another user.
     path = Path(tempfile.mkdtemp(prefix="crowdify-gateway-test-", dir="/tmp"))
     path.chmod(0o755)
     return path
 
 
-def gateway_settings(**overrides: Any) -> GatewaySettings:
+def make_settings(**overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "CROWDIFY_ENV": "test",
         "JWT_SECRET": DEV_JWT_SECRET,
@@ -100,6 +97,26 @@ class Edge:
         self.flaky_port = flaky_port
 
 
+@pytest.fixture
+def gateway_settings() -> Any:
+    """``gateway_settings(**ENV_NAME=value)`` -> GatewaySettings with test defaults."""
+    return make_settings
+
+
+@pytest.fixture
+def nginx_prefix() -> Iterator[Any]:
+    """``nginx_prefix()`` -> a fresh private nginx prefix, removed after the test."""
+    made: list[Path] = []
+
+    def factory() -> Path:
+        made.append(make_prefix())
+        return made[-1]
+
+    yield factory
+    for path in made:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def supabase_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from supabase_emulator.testing import running_emulator
@@ -119,7 +136,9 @@ def upstream() -> Iterator[tuple[EchoUpstream, str]]:
 def edge(upstream: tuple[EchoUpstream, str], supabase_url: str) -> Iterator[Edge]:
     echo, echo_url = upstream
     verifier_port, listen_port, flaky_port = free_port(), free_port(), free_port()
-    prefix = nginx_prefix()
+    if not nginx_available():
+        pytest.skip("nginx is not installed (apt-get install -y nginx libnginx-mod-http-js)")
+    prefix = make_prefix()
     services = ",".join(
         [
             f"event-svc={echo_url}",
@@ -130,7 +149,7 @@ def edge(upstream: tuple[EchoUpstream, str], supabase_url: str) -> Iterator[Edge
             f"pdf-svc=http://127.0.0.1:{flaky_port}",
         ]
     )
-    settings = gateway_settings(
+    settings = make_settings(
         GATEWAY_LISTEN=f"127.0.0.1:{listen_port}",
         GATEWAY_VERIFIER_PORT=verifier_port,
         GATEWAY_SERVICES=services,
@@ -154,8 +173,3 @@ async def client(edge: Edge) -> AsyncIterator[httpx.AsyncClient]:
 async def supabase(supabase_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=supabase_url, timeout=10) as http:
         yield http
-
-
-def rid() -> str:
-    """A fresh request id, to find (or not find) a request in what the upstream saw."""
-    return uuid.uuid4().hex
