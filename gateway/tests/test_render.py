@@ -186,3 +186,26 @@ def test_launcher_runs_nginx_in_the_foreground_and_stops_on_sigterm(nginx_prefix
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.skipif(not nginx_available(), reason="nginx is not installed")
+async def test_verifier_down_is_503_auth_unavailable(
+    edge: Any, gateway_settings: Any, nginx_prefix: Any
+) -> None:
+    settings = gateway_settings(
+        GATEWAY_LISTEN=f"127.0.0.1:{free_port()}",
+        GATEWAY_VERIFIER_PORT=free_port(),  # nothing listens there
+        GATEWAY_SERVICES=edge.settings.services_spec,
+    )
+    token = issue_backend_token(DEV_JWT_SECRET, subject="u-1", role="admin")
+    with running_nginx(settings, nginx_prefix()) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            response = await http.get("/api/v1/purchases", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 503
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["code"] == "auth_unavailable"
+            # Anonymous catalogue reads do not need the verifier.
+            assert (await http.get("/api/v1/events")).status_code == 200
+            # /ready answers even though its aggregator is down.
+            ready = await http.get("/ready")
+            assert ready.status_code == 503 and ready.json()["status"] == "degraded"

@@ -206,11 +206,16 @@ def _problem_locations(settings: GatewaySettings) -> list[str]:
         if own_headers:
             # add_header in a location replaces the inherited list, so repeat the common ones.
             lines += ["    " + h for h in (*common, *own_headers)]
-        lines += [
-            "    default_type application/problem+json;",
-            f"    return {status} '{_problem_body(status, problem, extra)}';",
-            "}",
-        ]
+        lines.append("    default_type application/problem+json;")
+        if status == 500:
+            # Set by the auth subrequest when the verifier is unreachable: see /_auth.
+            unavailable = Problem("auth_unavailable", "Tokens cannot be checked right now; retry shortly")
+            lines += [
+                "    if ($crowdify_auth_down) {",
+                f"        return 503 '{_problem_body(503, unavailable)}';",
+                "    }",
+            ]
+        lines += [f"    return {status} '{_problem_body(status, problem, extra)}';", "}"]
     services = ",".join(f'"{s.name}":"unknown"' for s in settings.services)
     lines += [
         "location = /_problem/ready {",
@@ -224,7 +229,8 @@ def _problem_locations(settings: GatewaySettings) -> list[str]:
 
 
 def _error_pages() -> list[str]:
-    lines = [f"error_page {status} /_problem/{status};" for status in PROBLEMS]
+    # "=" lets /_problem/500 answer 503 when the verifier is down; the others keep their code.
+    lines = [f"error_page {status} {'= ' if status == 500 else ''}/_problem/{status};" for status in PROBLEMS]
     # 494 is nginx's "request header too large"; clients see it as 400.
     lines.append("error_page 494 =400 /_problem/400;")
     return lines
