@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from crowdify.contracts.base import Contract
 from crowdify.db.provision import create_database, drop_database, provision_schemas
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.publisher import Publisher
-from crowdify.testing import TestInfrastructureSettings, rabbit_namespace, unique_name
+from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace, unique_name
 from event_svc.settings import EventSettings
 
 if TYPE_CHECKING:
@@ -50,29 +50,52 @@ async def database_name() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def settings(database_name: str) -> AsyncIterator[EventSettings]:
-    infra = TestInfrastructureSettings()
-    async with rabbit_namespace(infra.amqp_url, prefix="event") as rabbit:
-        yield EventSettings(
-            database_url=f"postgresql+asyncpg://event_svc@127.0.0.1:5432/{database_name}",
-            amqp_url=infra.amqp_url,
-            amqp_exchange=rabbit.exchange,
-            reservations_queue=rabbit.queue("orders"),
-            hold_sweep_seconds=0.2,
-        )
-        for suffix in ("retry.0", "retry.1", "retry.2", "retry.3", "listener"):
-            rabbit.track(f"{rabbit.prefix}.orders.{suffix}", f"{rabbit.prefix}.{suffix}")
+async def rabbit() -> AsyncIterator[RabbitNamespace]:
+    async with rabbit_namespace(TestInfrastructureSettings().amqp_url, prefix="event") as namespace:
+        yield namespace
+
+
+@pytest.fixture
+def settings(database_name: str, rabbit: RabbitNamespace) -> EventSettings:
+    return EventSettings(
+        database_url=f"postgresql+asyncpg://event_svc@127.0.0.1:5432/{database_name}",
+        amqp_url=rabbit.amqp_url,
+        amqp_exchange=rabbit.exchange,
+        reservations_queue=rabbit.queue("orders"),
+        hold_sweep_seconds=0.2,
+        db_pool_size=3,
+    )
+
+
+@pytest.fixture
+def make_worker(settings: EventSettings, rabbit: RabbitNamespace) -> Callable[[], Worker]:
+    """Workers on this test's queues; their retry and parking queues are deleted afterwards."""
+    from event_svc.worker import Worker
+
+    def make() -> Worker:
+        worker = Worker(settings)
+        rabbit.track(worker.consumer.topology.queue_names)
+        return worker
+
+    return make
 
 
 @dataclass
 class Bus:
-    """Publishes what purchase-svc would, and records what event-svc answers."""
+    """Publishes what purchase-svc would, and records what event-svc answers about those orders.
+
+    The session's tests share one database, so a worker's relay may also send another test's
+    leftover outbox rows; only answers about this test's orders count.
+    """
 
     publisher: Publisher
     received: list[Envelope] = field(default_factory=list)
+    orders: set[str] = field(default_factory=set)
 
     async def send(self, event: Contract, *, envelope_id: uuid.UUID | None = None) -> Envelope:
-        envelope = Envelope.wrap(event, correlation_id=str(getattr(event, "order_id", "test")))
+        order_id = str(getattr(event, "order_id", "test"))
+        self.orders.add(order_id)
+        envelope = Envelope.wrap(event, correlation_id=order_id)
         if envelope_id is not None:
             envelope = envelope.model_copy(update={"id": envelope_id})
         await self.publisher.publish(envelope)
@@ -82,7 +105,7 @@ class Bus:
         await self.publisher.publish(envelope)
 
     def of_type(self, name: str) -> list[Envelope]:
-        return [e for e in self.received if e.type == name]
+        return [e for e in self.received if e.type == name and e.payload.get("order_id") in self.orders]
 
 
 @pytest.fixture
@@ -93,9 +116,7 @@ async def bus(settings: EventSettings) -> AsyncIterator[Bus]:
     connection = await aio_pika.connect(settings.amqp_url)
     channel = await connection.channel()
     exchange = await channel.get_exchange(settings.amqp_exchange)
-    queue = await channel.declare_queue(
-        f"{settings.reservations_queue.rsplit('.', 1)[0]}.listener", exclusive=True
-    )
+    queue = await channel.declare_queue(exclusive=True)
     await queue.bind(exchange, "catalog.#")
 
     async def record(message: aio_pika.abc.AbstractIncomingMessage) -> None:

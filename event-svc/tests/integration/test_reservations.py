@@ -63,12 +63,10 @@ async def test_an_order_is_held_with_prices_and_expiry(catalog, worker, bus):
     assert await counters(catalog, type_id) == (0, 3)
 
 
-async def test_300_concurrent_orders_for_10_tickets_hold_exactly_10(catalog, settings, bus):
-    from event_svc.worker import Worker
-
+async def test_300_concurrent_orders_for_10_tickets_hold_exactly_10(catalog, make_worker, bus):
     event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=10)])
     # Three workers on the same queue, each with many messages in flight: real contention.
-    workers = [Worker(settings) for _ in range(3)]
+    workers = [make_worker() for _ in range(3)]
     for w in workers:
         await w.start()
     try:
@@ -116,11 +114,9 @@ async def test_a_redelivered_order_holds_nothing_twice(catalog, worker, bus):
     assert await counters(catalog, type_id) == (0, 3)
 
 
-async def test_a_worker_killed_between_commit_and_ack_does_no_harm(catalog, settings, bus):
-    from event_svc.worker import Worker
-
+async def test_a_worker_killed_between_commit_and_ack_does_no_harm(catalog, make_worker, bus):
     event_id, [type_id] = await published_event(catalog)
-    doomed = Worker(settings)
+    doomed = make_worker()
     killed = []
 
     # Abort the consumer's connection right after the first transaction commits, before the
@@ -139,7 +135,7 @@ async def test_a_worker_killed_between_commit_and_ack_does_no_harm(catalog, sett
     await wait_until(lambda: killed, message="first worker killed")
     await doomed.stop()
 
-    survivor = Worker(settings)
+    survivor = make_worker()
     await survivor.start()
     try:
         probe = placed(event_id, type_id, quantity=1)

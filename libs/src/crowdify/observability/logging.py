@@ -15,7 +15,7 @@ from pythonjsonlogger.json import JsonFormatter
 from crowdify.observability.context import correlation_id_var, request_id_var
 
 PERSONAL_FIELDS = frozenset(
-    {"email", "name", "holder_name", "buyer", "rut", "nombre", "fecha_nacimiento", "phone", "attendees"}
+    {"email", "holder_name", "buyer_name", "buyer", "rut", "nombre", "fecha_nacimiento", "phone", "attendees"}
 )
 
 
