@@ -21,6 +21,7 @@ class Contract(BaseModel):
     name: ClassVar[str]
     version: ClassVar[int]
     producer: ClassVar[str]
+    consumers: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""
 
     @classmethod

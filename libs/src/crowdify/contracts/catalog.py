@@ -17,6 +17,7 @@ class EventPublishedV1(Contract):
     name = "catalog.event.published"
     version = 1
     producer = "event-svc"
+    consumers = ("purchase-svc", "validation-svc")
     summary = "An event went on sale (draft -> published); carries the whole event with its ticket types."
 
     event: EventSnapshot
@@ -27,6 +28,7 @@ class EventUpdatedV1(Contract):
     name = "catalog.event.updated"
     version = 1
     producer = "event-svc"
+    consumers = ("purchase-svc", "validation-svc")
     summary = "A published event or one of its ticket types changed; carries the new whole event."
 
     event: EventSnapshot
@@ -37,6 +39,7 @@ class EventCancelledV1(Contract):
     name = "catalog.event.cancelled"
     version = 1
     producer = "event-svc"
+    consumers = ("purchase-svc", "validation-svc", "notification-svc")
     summary = "An event was cancelled: every paid order is to be refunded and every ticket revoked."
 
     event: EventSnapshot
@@ -48,6 +51,7 @@ class TicketsReservedV1(Contract):
     name = "catalog.tickets.reserved"
     version = 1
     producer = "event-svc"
+    consumers = ("purchase-svc",)
     summary = "The tickets of an order are held until hold_expires_at, at the prices listed."
 
     order_id: UUID
@@ -66,6 +70,7 @@ class ReservationRejectedV1(Contract):
     name = "catalog.reservation.rejected"
     version = 1
     producer = "event-svc"
+    consumers = ("purchase-svc",)
     summary = "The tickets of an order could not be held; nothing is held for it."
 
     order_id: UUID
@@ -79,6 +84,7 @@ class HoldExpiredV1(Contract):
     name = "catalog.hold.expired"
     version = 1
     producer = "event-svc"
+    consumers = ("purchase-svc",)
     summary = "An unpaid hold reached hold_expires_at; its tickets are back on sale."
 
     order_id: UUID
@@ -92,6 +98,7 @@ class SaleConfirmedV1(Contract):
     name = "catalog.sale.confirmed"
     version = 1
     producer = "event-svc"
+    consumers = ("purchase-svc",)
     summary = "The tickets of a paid order are counted as sold (from its hold, or taken again after expiry)."
 
     order_id: UUID
@@ -104,6 +111,7 @@ class SaleRefusedV1(Contract):
     name = "catalog.sale.refused"
     version = 1
     producer = "event-svc"
+    consumers = ("purchase-svc",)
     summary = "A paid order's hold had expired and its tickets could not be taken again: refund it."
 
     order_id: UUID

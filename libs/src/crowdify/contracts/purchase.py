@@ -16,6 +16,7 @@ class OrderPlacedV1(Contract):
     name = "purchase.order.placed"
     version = 1
     producer = "purchase-svc"
+    consumers = ("event-svc",)
     summary = "A buyer placed an order; event-svc holds its tickets or rejects it."
 
     order_id: UUID
@@ -30,6 +31,7 @@ class OrderPaidV1(Contract):
     name = "purchase.order.paid"
     version = 1
     producer = "purchase-svc"
+    consumers = ("event-svc",)
     summary = "Mercado Pago approved the order's payment; its hold becomes sold."
 
     order_id: UUID
@@ -43,6 +45,7 @@ class OrderCancelledV1(Contract):
     name = "purchase.order.cancelled"
     version = 1
     producer = "purchase-svc"
+    consumers = ("event-svc",)
     summary = "An order was cancelled; whatever it held or bought goes back on sale."
 
     order_id: UUID
@@ -56,6 +59,7 @@ class OrderExpiredV1(Contract):
     name = "purchase.order.expired"
     version = 1
     producer = "purchase-svc"
+    consumers = ("event-svc",)
     summary = "An unpaid order passed its hold window; its hold is released."
 
     order_id: UUID
@@ -68,6 +72,7 @@ class OrderRefundedV1(Contract):
     name = "purchase.order.refunded"
     version = 1
     producer = "purchase-svc"
+    consumers = ("event-svc",)
     summary = "Tickets of a paid order were refunded (all or some); their seats go back on sale."
 
     order_id: UUID

@@ -1,0 +1,65 @@
+"""Logs, request ids and metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import httpx
+from fastapi import FastAPI
+
+from crowdify.observability import RequestContextMiddleware, configure_logging, install_metrics
+from crowdify.observability.context import correlation_id_var, request_id_var
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(RequestContextMiddleware)
+    install_metrics(app)
+
+    @app.get("/hello")
+    async def hello() -> dict[str, str | None]:
+        logging.getLogger("test").info("inside", extra={"email": "ana@example.com"})
+        return {"request_id": request_id_var.get(), "correlation_id": correlation_id_var.get()}
+
+    return app
+
+
+async def test_logs_are_json_with_ids_and_no_personal_data(capsys):
+    configure_logging("test-svc", "INFO")
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].stream = stream  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get(
+            "/hello", headers={"X-Request-ID": "req-1", "X-Correlation-ID": "order-9"}
+        )
+    assert response.json() == {"request_id": "req-1", "correlation_id": "order-9"}
+    assert response.headers["x-request-id"] == "req-1"
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    inside = next(line for line in lines if line["message"] == "inside")
+    assert inside["service"] == "test-svc" and inside["request_id"] == "req-1"
+    assert inside["correlation_id"] == "order-9" and inside["logger"] == "test"
+    assert "ana@example.com" not in stream.getvalue()
+    access = next(line for line in lines if line["message"] == "request")
+    assert access["route"] == "/hello" and access["status"] == 200
+
+
+async def test_an_unsafe_request_id_is_replaced():
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/hello", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert response.headers["x-request-id"] != "bad id\twith spaces"
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_request_latency_is_measured_by_route_template():
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await client.get("/hello")
+        metrics = await client.get("/metrics")
+    assert (
+        'crowdify_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/hello",status="200"}'
+        in metrics.text
+    )

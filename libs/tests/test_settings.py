@@ -1,0 +1,49 @@
+"""Shared settings: development defaults work, real environments refuse them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from crowdify.settings import DEV_JWT_SECRET, ServiceSettings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_development_runs_on_the_documented_defaults():
+    settings = ServiceSettings(_env_file=None)
+    assert settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+    assert settings.cors_origin_list == ["http://localhost:3000", "http://localhost:5173"]
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_production_refuses_development_secrets(environment):
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        ServiceSettings(_env_file=None, CROWDIFY_ENV=environment)
+
+
+def test_production_starts_with_real_secrets_and_no_legacy_supabase_secret():
+    settings = ServiceSettings(
+        _env_file=None,
+        CROWDIFY_ENV="production",
+        JWT_SECRET="a-real-secret-from-the-vault",
+        SUPABASE_JWT_SECRET=None,
+    )
+    assert settings.jwt_secret == SecretStr("a-real-secret-from-the-vault")
+    assert not settings.is_development
+
+
+def test_env_example_names_every_variable_the_code_reads():
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (REPO / ".env.example").read_text(), re.M))
+    sources = [p for p in REPO.glob("*/src/**/settings.py") if ".venv" not in p.parts] + [
+        REPO / "libs/src/crowdify/settings.py"
+    ]
+    read = set()
+    for path in sources:
+        read |= set(re.findall(r'alias="([A-Z][A-Z0-9_]+)"', path.read_text()))
+    test_only = {n for n in read if n.startswith("TEST_")}
+    missing = sorted(read - documented - test_only)
+    assert missing == [], f"add to .env.example: {missing}"
