@@ -53,7 +53,9 @@ TokenFor = Callable[..., Awaitable[str]]
 def login(supabase: httpx.AsyncClient) -> TokenFor:
     async def token_for(email: str) -> str:
         response = await supabase.post(
-            "/auth/v1/token", params={"grant_type": "password"}, json={"email": email, "password": SEED_PASSWORD}
+            "/auth/v1/token",
+            params={"grant_type": "password"},
+            json={"email": email, "password": SEED_PASSWORD},
         )
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])

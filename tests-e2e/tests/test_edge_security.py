@@ -57,9 +57,7 @@ async def test_expired_or_misaddressed_tokens_are_401(gateway, crafted_token, kn
 
 
 async def test_user_metadata_cannot_make_an_admin(gateway, crafted_token):
-    token = await crafted_token(
-        "buyer@crowdify.test", claims={"user_metadata": {"role": "admin"}}
-    )
+    token = await crafted_token("buyer@crowdify.test", claims={"user_metadata": {"role": "admin"}})
     response = await gateway.post(CREATE, json=BODY, headers=bearer(token))
     assert response.status_code == 403
 
