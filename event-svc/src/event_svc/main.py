@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from crowdify.auth import TokenVerifier
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.errors import install_problem_handlers
+from crowdify.idempotency import IdempotencyMiddleware
 from crowdify.messaging.outbox import Outbox
 from crowdify.messaging.publisher import Publisher
 from crowdify.observability import (
@@ -35,6 +37,7 @@ def create_app(settings: EventSettings | None = None) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
     engine = create_engine(settings.database_url, settings.db_schema, pool_size=settings.db_pool_size)
     publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
+    redis = Redis.from_url(settings.redis_url)
     uow_factory = UnitOfWorkFactory(engine)
     outbox = Outbox(messaging, publisher)
     outbox.attach(uow_factory)
@@ -50,6 +53,7 @@ def create_app(settings: EventSettings | None = None) -> FastAPI:
         finally:
             await verifier.aclose()
             await publisher.close()
+            await redis.aclose()
             await engine.dispose()
 
     app = FastAPI(title="Crowdify event-svc", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
@@ -62,6 +66,10 @@ def create_app(settings: EventSettings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-Request-ID", "Location"],
     )
+    # Creating events and ticket types accepts Idempotency-Key (API.md conventions).
+    app.add_middleware(
+        IdempotencyMiddleware, redis=redis, service=settings.service_name, path_prefixes=["/api/v1/events"]
+    )
     app.add_middleware(RequestContextMiddleware)
 
     async def database_reachable() -> None:
@@ -71,10 +79,17 @@ def create_app(settings: EventSettings | None = None) -> FastAPI:
     async def broker_reachable() -> None:
         await publisher.check()
 
+    async def cache_reachable() -> None:
+        await redis.ping()
+
     install_health_routes(
         app,
         settings.service_name,
-        [HealthCheck("database", database_reachable), HealthCheck("broker", broker_reachable)],
+        [
+            HealthCheck("database", database_reachable),
+            HealthCheck("broker", broker_reachable),
+            HealthCheck("cache", cache_reachable),
+        ],
     )
     install_metrics(app)
     app.include_router(events.router)

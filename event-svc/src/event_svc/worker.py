@@ -39,6 +39,7 @@ class Worker:
             tables=messaging,
             amqp_url=settings.amqp_url,
             exchange_name=settings.amqp_exchange,
+            queue_type=settings.amqp_queue_type,
             prefetch=settings.consumer_prefetch,
         )
         register_order_handlers(self.consumer, self.outbox)

@@ -215,7 +215,11 @@ async def test_capacity_cannot_drop_below_sold_and_held(client, settings, catalo
 async def test_health_ready_and_metrics(client):
     assert (await client.get("/health")).json()["status"] == "ok"
     ready = await client.get("/ready")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.status_code == 200 and ready.json()["checks"] == {
+        "database": "ok",
+        "broker": "ok",
+        "cache": "ok",
+    }
     await client.get("/api/v1/events")
     metrics = await client.get("/metrics")
     assert 'crowdify_http_request_duration_seconds_count{method="GET",route="/api/v1/events"' in metrics.text
@@ -226,3 +230,48 @@ async def test_every_response_carries_a_request_id(client):
     assert len(generated.headers["x-request-id"]) >= 16
     echoed = await client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert echoed.headers["x-request-id"] == "abc-123"
+
+
+async def test_idempotency_key_replays_refuses_reuse_and_is_per_caller(client, settings):
+    key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
+    body = {"name": "Idempotente", "starts_at": STARTS}
+    admin = bearer(settings, "admin", sub="admin-idem")
+    first = await client.post("/api/v1/events", json=body, headers={**admin, **key})
+    again = await client.post("/api/v1/events", json=body, headers={**admin, **key})
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+
+    reused = await client.post("/api/v1/events", json={**body, "name": "Otro"}, headers={**admin, **key})
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+
+    # A forged token naming the same organiser gets no replay: it is refused.
+    forged = {
+        "Authorization": "Bearer " + issue_backend_token("not-our-secret", subject="admin-idem", role="admin")
+    }
+    assert (await client.post("/api/v1/events", json=body, headers={**forged, **key})).status_code == 401
+
+    # Another organiser with the same key gets their own event, not the first caller's answer.
+    other = await client.post(
+        "/api/v1/events", json=body, headers={**bearer(settings, "admin", sub="admin-2"), **key}
+    )
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+
+
+async def test_concurrent_requests_with_one_key_create_one_event(client, settings):
+    import asyncio
+
+    key = {"Idempotency-Key": f"race-{uuid.uuid4()}"}
+    name = f"Carrera {uuid.uuid4().hex[:8]}"
+    admin = bearer(settings, "admin", sub="admin-race")
+    answers = await asyncio.gather(
+        *(
+            client.post("/api/v1/events", json={"name": name, "starts_at": STARTS}, headers={**admin, **key})
+            for _ in range(10)
+        )
+    )
+    created = {a.json()["id"] for a in answers if a.status_code == 201}
+    assert len(created) == 1
+    assert all(a.status_code in (201, 409) for a in answers)
+    listing = await client.get("/api/v1/events", params={"search": name, "status": "draft"}, headers=admin)
+    assert listing.json()["total"] == 1

@@ -12,10 +12,10 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import event_svc.service.catalog as catalog
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.messaging.outbox import Outbox
 from event_svc.adapters.tables import events, messaging
-from event_svc.service import catalog
 from event_svc.settings import get_settings
 
 DEMO_EVENT_NAME = "Festival Crowdify Santiago"
