@@ -247,7 +247,8 @@ async def test_idempotency_key_replays_refuses_reuse_and_is_per_caller(client, s
 
     # A forged token naming the same organiser gets no replay: it is refused.
     forged = {
-        "Authorization": "Bearer " + issue_backend_token("not-our-secret", subject="admin-idem", role="admin")
+        "Authorization": "Bearer "
+        + issue_backend_token("not-our-secret-but-long-enough-for-hs256", subject="admin-idem", role="admin")
     }
     assert (await client.post("/api/v1/events", json=body, headers={**forged, **key})).status_code == 401
 
