@@ -55,8 +55,9 @@ events-doc: ## Regenerate docs/events.md from the message contracts
 contract-snapshots: ## Record the JSON Schema of new contracts (never rewrites an existing one)
 	@$(UV) run --frozen python -c 'import crowdify.contracts; from crowdify.contracts.snapshots import write_snapshots; print(*write_snapshots(), sep="\n")'
 
-bench: bootstrap infra ## Load benchmarks (figures, never pass/fail)
-	@$(UV) run --frozen python -m crowdify_tools.bench
+bench: bootstrap infra ## Load benchmarks: print figures and ratios, never pass or fail on time
+	@command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk >/dev/null
+	@$(UV) run --frozen python gateway/bench/edge_auth.py $(BENCH_ARGS)
 
 clean: stop ## Remove run state (logs, pid files, rendered nginx config)
 	rm -rf .run
