@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", alias="REDIS_URL")
     amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URL")
     amqp_exchange: str = Field(default="crowdify", alias="AMQP_EXCHANGE")
+    # Queue type of the consumers' queues: quorum in production, classic where queues are
+    # created and deleted by the hundred (tests). See crowdify.messaging.topology.
+    amqp_queue_type: Literal["quorum", "classic"] = Field(default="quorum", alias="AMQP_QUEUE_TYPE")
 
     jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), alias="JWT_SECRET")
     supabase_url: str = Field(default="http://localhost:8300", alias="SUPABASE_URL")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crowdify.db import UnitOfWork, UnitOfWorkFactory, schema_metadata
 from crowdify.messaging import MessagingTables, messaging_tables
-from crowdify.messaging.publisher import declare_exchange
+from crowdify.messaging.exchange import declare_exchange
 from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, unique_schema
 
 pytestmark = pytest.mark.integration

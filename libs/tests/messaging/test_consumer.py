@@ -49,7 +49,9 @@ async def make_consumer(db, infra, rabbit):
     """Consumers on the test exchange, stopped (and their queues deleted) after the test."""
     started: list[Consumer] = []
 
-    def make(name: str = "counter", *, uow_factory=None, retry_delays=FAST_RETRIES) -> Consumer:
+    def make(
+        name: str = "counter", *, uow_factory=None, retry_delays=FAST_RETRIES, queue_type=None
+    ) -> Consumer:
         consumer = Consumer(
             queue=rabbit.queue(name),
             uow_factory=uow_factory or db.uow_factory(),
@@ -57,6 +59,7 @@ async def make_consumer(db, infra, rabbit):
             amqp_url=infra.amqp_url,
             exchange_name=rabbit.exchange,
             retry_delays=retry_delays,
+            queue_type=queue_type or rabbit.queue_type,
             prefetch=5,
         )
         rabbit.track(consumer.topology.queue_names)
@@ -177,12 +180,17 @@ async def test_retries_go_back_to_the_failing_consumer_only(db, make_consumer, p
     assert await db.effect_count("shared") == 2
 
 
-async def test_handler_that_always_fails_is_parked_with_its_error(db, make_consumer, publisher, amqp):
+# Both queue types explicitly: the retry tiers' TTL and dead-lettering back to the work queue are
+# declared differently for each (at-least-once dead-lettering on quorum queues only).
+@pytest.mark.parametrize("queue_type", ["classic", "quorum"])
+async def test_handler_that_always_fails_is_parked_with_its_error(
+    db, make_consumer, publisher, amqp, queue_type
+):
     async def broken(event: TicketCountedV1, envelope: Envelope, uow) -> None:
         await db.record_effect(uow, event.ticket_id)
         raise ValueError("venue not found")
 
-    consumer = make_consumer()
+    consumer = make_consumer(queue_type=queue_type)
     consumer.on(TicketCountedV1, broken)
     await consumer.start()
 

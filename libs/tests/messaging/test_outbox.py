@@ -4,6 +4,7 @@ right after commit, and whatever is left behind is sent by the relay exactly onc
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from prometheus_client import REGISTRY
@@ -53,7 +54,7 @@ async def test_rollback_writes_and_publishes_nothing(db, publisher, probe, amqp)
     assert await queue_depth(amqp, probe_queue.name) == 0
 
 
-async def test_after_commit_dispatch_sends_the_rows_of_the_unit(db, publisher, probe):
+async def test_after_commit_dispatch_sends_the_rows_of_the_unit(db, publisher, probe, rabbit, amqp):
     probe_queue = await probe()
     uow_factory = db.uow_factory()
     outbox = Outbox(db.tables, publisher)
@@ -80,6 +81,8 @@ async def test_after_commit_dispatch_sends_the_rows_of_the_unit(db, publisher, p
     assert Envelope.from_json(by_id[str(second.id)].body).causation_id == "upstream"
     rows = await db.outbox_rows()
     assert all(row.published_at is not None and row.attempts == 1 for row in rows)
+    # Routed messages do not also go to the alternate exchange.
+    assert await queue_depth(amqp, rabbit.unrouted) == 0
 
 
 async def test_a_message_outside_any_chain_starts_its_own(db, publisher, probe):
@@ -151,11 +154,41 @@ async def test_row_committed_while_the_broker_is_unreachable_is_delivered_by_the
     assert row.published_at is not None
 
 
-async def test_unroutable_message_stays_in_the_outbox_with_backoff(db, publisher):
-    # No queue is bound: mandatory publishing makes that an error instead of a silent drop.
+async def test_message_nobody_is_bound_to_is_published_and_kept_in_the_unrouted_queue(
+    db, publisher, rabbit, amqp, caplog
+):
+    # An event published before any consumer of it is deployed: the exchange's alternate exchange
+    # takes it, the broker confirms it, and the outbox moves on instead of retrying it for ever.
     uow_factory = db.uow_factory()
     async with uow_factory() as uow:
-        await Outbox(db.tables, None).add(uow, TicketCountedV1(ticket_id="nobody-listens"))
+        envelope = await Outbox(db.tables, None).add(uow, TicketCountedV1(ticket_id="nobody-listens"))
+    relay = OutboxRelay(uow_factory, db.tables, publisher, grace_seconds=0)
+
+    with caplog.at_level(logging.WARNING, logger="crowdify.messaging.relay"):
+        assert await relay.run_once() == 1
+
+    [row] = await db.outbox_rows()
+    assert row.published_at is not None
+    assert row.last_error is None
+    assert REGISTRY.get_sample_value("crowdify_outbox_unpublished", {"outbox": relay.metric_label}) == 0
+    assert REGISTRY.get_sample_value("crowdify_unrouted_queue_depth", {"queue": rabbit.unrouted}) == 1
+    assert f"1 message(s) in {rabbit.unrouted}" in caplog.text
+    unrouted = await (await amqp.channel()).declare_queue(rabbit.unrouted, passive=True)
+    [message] = await drain(unrouted, 1)
+    assert message.message_id == str(envelope.id)
+    assert message.routing_key == "test.ticket.counted.v1"
+    assert Envelope.from_json(message.body) == envelope
+
+
+async def test_message_the_broker_returns_stays_in_the_outbox_with_backoff(db, publisher, rabbit, amqp):
+    # Only a broken topology returns a message now: the unrouted exchange deleted by hand.
+    # Publishing is still mandatory, so that is an error and a retry, not a silent drop.
+    channel = await amqp.channel()
+    await channel.exchange_delete(rabbit.unrouted)
+    await channel.close()
+    uow_factory = db.uow_factory()
+    async with uow_factory() as uow:
+        await Outbox(db.tables, None).add(uow, TicketCountedV1(ticket_id="returned"))
     relay = OutboxRelay(uow_factory, db.tables, publisher, grace_seconds=0, backoff=lambda attempts: 60.0)
 
     assert await relay.run_once() == 0

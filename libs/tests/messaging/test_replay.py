@@ -48,6 +48,7 @@ async def parked_consumer(db, infra, rabbit):
         amqp_url=infra.amqp_url,
         exchange_name=rabbit.exchange,
         retry_delays=(0.1,),
+        queue_type=rabbit.queue_type,
     )
     rabbit.track(consumer.topology.queue_names)
     consumer.on(TicketCountedV1, handle)

@@ -9,7 +9,8 @@ A service wires it like this (one ``MessagingTables`` per service, on its schema
     relay = OutboxRelay(uow_factory, tables, publisher)   # worker: sends what a crash left behind
 
     consumer = Consumer(queue="event-svc.purchase", uow_factory=uow_factory, tables=tables,
-                        amqp_url=settings.amqp_url, exchange_name=settings.amqp_exchange)
+                        amqp_url=settings.amqp_url, exchange_name=settings.amqp_exchange,
+                        queue_type=settings.amqp_queue_type)
     consumer.on(OrderPlacedV1, handle_order_placed)
     await consumer.start()
 """
@@ -20,7 +21,7 @@ from crowdify.messaging.outbox import Outbox
 from crowdify.messaging.publisher import Publisher, PublisherUnavailableError
 from crowdify.messaging.relay import OutboxRelay
 from crowdify.messaging.tables import MessagingTables, messaging_tables
-from crowdify.messaging.topology import ConsumerTopology
+from crowdify.messaging.topology import ConsumerTopology, QueueType
 
 __all__ = [
     "Consumer",
@@ -33,5 +34,6 @@ __all__ = [
     "OutboxRelay",
     "Publisher",
     "PublisherUnavailableError",
+    "QueueType",
     "messaging_tables",
 ]

@@ -35,7 +35,7 @@ from crowdify.messaging import metrics
 from crowdify.messaging.context import handling_envelope_var
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.tables import MessagingTables
-from crowdify.messaging.topology import ConsumerTopology
+from crowdify.messaging.topology import DEFAULT_RETRY_DELAYS, ConsumerTopology, QueueType
 from crowdify.messaging.wire import (
     LAST_ERROR,
     ORIGINAL_ROUTING_KEY,
@@ -67,13 +67,16 @@ class Consumer:
         tables: MessagingTables,
         amqp_url: str,
         exchange_name: str,
-        retry_delays: Sequence[float] = (1, 5, 30, 120),
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        queue_type: QueueType = "quorum",
         prefetch: int = 20,
         publish_timeout: float = 10.0,
         stop_timeout: float = 30.0,
     ) -> None:
+        """``queue_type``: quorum in production, classic where queues come and go by the hundred
+        (tests); see :mod:`crowdify.messaging.topology`. Services pass ``AMQP_QUEUE_TYPE``."""
         self.topology = ConsumerTopology(
-            exchange=exchange_name, queue=queue, retry_delays=tuple(retry_delays)
+            exchange=exchange_name, queue=queue, retry_delays=tuple(retry_delays), queue_type=queue_type
         )
         self.uow_factory = uow_factory
         self.tables = tables
@@ -107,7 +110,7 @@ class Consumer:
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         assert isinstance(channel, AbstractRobustChannel)
         self._channel = channel
-        # Per-consumer prefetch: quorum queues refuse global QoS.
+        # Per-consumer prefetch (quorum queues refuse global QoS).
         await channel.set_qos(prefetch_count=self.prefetch)
         self._queue = await self.topology.declare(channel, self._handlers)
         self._consumer_tag = await self._queue.consume(self._on_message, no_ack=False)

@@ -2,6 +2,8 @@
 
 Outbox lag (how many rows wait and for how long) and parking depth are the two numbers an
 operator alerts on: the first says the broker or the relay is stuck, the second that handlers fail.
+The unrouted depth says events are being published that no queue is bound to (a consumer not yet
+deployed, or a binding lost); those are kept, not lost, but nobody handles them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ PARKING_QUEUE_DEPTH = Gauge(
     ["queue"],
 )
 
+UNROUTED_QUEUE_DEPTH = Gauge(
+    "crowdify_unrouted_queue_depth",
+    "Messages in <exchange>.unrouted: published while no queue was bound to their routing key",
+    ["queue"],
+)
+
 
 async def parking_queue_depth(connection: AbstractConnection, parking_queue: str) -> int:
     """Messages in ``parking_queue``, read by a passive declare (which never creates the queue).
@@ -81,6 +89,7 @@ __all__ = [
     "OUTBOX_OLDEST_UNPUBLISHED_AGE",
     "OUTBOX_UNPUBLISHED",
     "PARKING_QUEUE_DEPTH",
+    "UNROUTED_QUEUE_DEPTH",
     "parking_queue_depth",
     "update_parking_queue_depth",
 ]

@@ -24,7 +24,8 @@ from crowdify.messaging.wire import describe_error
 
 log = logging.getLogger(__name__)
 
-# Errors that concern one message (the broker nacked it, nothing is bound to its routing key):
+# Errors that concern one message (the broker nacked it, or returned it as unroutable, which
+# with the alternate exchange in place only happens if someone deleted ``<exchange>.unrouted``):
 # the next rows may still go through. Anything else (connection lost, timeout) stops the batch,
 # because every following publish would wait for the same dead connection.
 MESSAGE_ERRORS = (DeliveryError, PublishError)

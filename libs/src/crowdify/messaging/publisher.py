@@ -1,8 +1,13 @@
 """Publishing envelopes to the topic exchange, with publisher confirms and mandatory routing.
 
-``publish`` returns only once the broker has confirmed the message; a nack, an unroutable message
-(no queue bound to its routing key) or a lost connection raise. The outbox marks a row published
-only after ``publish`` returned, so every failure leaves the row for the relay to send again.
+``publish`` returns only once the broker has confirmed the message; a nack or a lost connection
+raise. The outbox marks a row published only after ``publish`` returned, so every failure leaves
+the row for the relay to send again.
+
+A message no queue is bound to goes to the exchange's alternate exchange and waits in
+``<exchange>.unrouted`` (see :mod:`crowdify.messaging.exchange`): it is confirmed like any
+other. Publishing stays mandatory, so if the alternate exchange is missing too (deleted by
+hand) the message is returned and raises instead of being dropped.
 """
 
 from __future__ import annotations
@@ -12,21 +17,20 @@ import logging
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 
 from crowdify.messaging.envelope import Envelope
+from crowdify.messaging.exchange import declare_exchange, unrouted_name
 from crowdify.messaging.wire import envelope_message
 
 log = logging.getLogger(__name__)
 
 
+__all__ = ["Publisher", "PublisherUnavailableError", "declare_exchange"]
+
+
 class PublisherUnavailableError(ConnectionError):
     """The broker could not be reached, so nothing was published."""
-
-
-async def declare_exchange(channel: AbstractChannel, exchange_name: str) -> AbstractExchange:
-    """The one durable topic exchange every service publishes to and binds its queues on."""
-    return await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
 
 
 class Publisher:
@@ -59,8 +63,9 @@ class Publisher:
                 connection = await aio_pika.connect_robust(self.amqp_url, timeout=self.connect_timeout)
             except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as error:
                 raise PublisherUnavailableError(f"cannot reach the broker: {error!r}") from error
-            # on_return_raises: with mandatory=True an unroutable message is an error, not a
-            # silent drop (an event nobody is bound to yet stays in the outbox, visible as lag).
+            # on_return_raises: with mandatory=True a returned message is an error, not a silent
+            # drop. Unbound routing keys go to the alternate exchange, so only a broken topology
+            # (the unrouted exchange deleted) returns anything.
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             self._exchange = await declare_exchange(channel, self.exchange_name)
             self._connection = connection
@@ -71,12 +76,16 @@ class Publisher:
         if connection is not None:
             await connection.close()
 
+    @property
+    def is_connected(self) -> bool:
+        connection = self._connection
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
+
     async def check(self) -> None:
         """Raise :class:`PublisherUnavailableError` unless connected right now (for ``/ready``)."""
         if self._connection is None:
             await self.connect()
-        connection = self._connection
-        if connection is None or connection.is_closed or not connection.connected.is_set():
+        if not self.is_connected:
             raise PublisherUnavailableError("the broker connection is down (reconnecting)")
 
     async def publish(self, envelope: Envelope, headers: dict[str, Any] | None = None) -> None:
@@ -90,6 +99,20 @@ class Publisher:
             mandatory=True,
             timeout=self.publish_timeout,
         )
+
+    async def unrouted_depth(self) -> int:
+        """Messages waiting in ``<exchange>.unrouted`` (published while nothing was bound)."""
+        if self._connection is None:
+            await self.connect()
+        assert self._connection is not None
+        # A channel of its own: a passive declare of a missing queue closes its channel.
+        channel = await self._connection.channel()
+        try:
+            queue = await channel.declare_queue(unrouted_name(self.exchange_name), passive=True)
+            return int(queue.declaration_result.message_count or 0)
+        finally:
+            if not channel.is_closed:
+                await channel.close()
 
     async def __aenter__(self) -> Publisher:
         await self.connect()

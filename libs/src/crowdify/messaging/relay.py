@@ -9,13 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crowdify.db.uow import UnitOfWorkFactory
-from crowdify.messaging.metrics import OUTBOX_OLDEST_UNPUBLISHED_AGE, OUTBOX_UNPUBLISHED
+from crowdify.messaging.exchange import unrouted_name
+from crowdify.messaging.metrics import (
+    OUTBOX_OLDEST_UNPUBLISHED_AGE,
+    OUTBOX_UNPUBLISHED,
+    UNROUTED_QUEUE_DEPTH,
+)
 from crowdify.messaging.outbox_sending import (
     Backoff,
     exponential_backoff,
@@ -38,10 +44,12 @@ class OutboxRelay:
         batch_size: int = 100,
         grace_seconds: float = 5.0,
         backoff: Backoff | None = None,
+        unrouted_check_seconds: float = 30.0,
     ) -> None:
         """``grace_seconds``: rows younger than this belong to their unit's after-commit dispatch,
         so in the normal path the relay does not race it (and never double-sends: rows are
-        locked either way). ``backoff(attempts)`` is the delay after a failed attempt."""
+        locked either way). ``backoff(attempts)`` is the delay after a failed attempt.
+        ``unrouted_check_seconds``: how often the depth of ``<exchange>.unrouted`` is read."""
         self.engine = (
             engine_or_uow_factory.engine
             if isinstance(engine_or_uow_factory, UnitOfWorkFactory)
@@ -54,6 +62,9 @@ class OutboxRelay:
         self.backoff = backoff or exponential_backoff()
         outbox = tables.outbox
         self.metric_label = f"{outbox.schema}.{outbox.name}" if outbox.schema else outbox.name
+        self.unrouted_check_seconds = unrouted_check_seconds
+        self._next_unrouted_check = 0.0
+        self._unrouted_seen = 0
         self._stopping = asyncio.Event()
 
     async def run_once(self) -> int:
@@ -70,6 +81,9 @@ class OutboxRelay:
         if result.published or result.failed:
             log.info("outbox relay: %d published, %d failed", result.published, result.failed)
         await self.update_lag_metrics()
+        if time.monotonic() >= self._next_unrouted_check:
+            self._next_unrouted_check = time.monotonic() + self.unrouted_check_seconds
+            await self.update_unrouted_metric()
         return result.published
 
     async def update_lag_metrics(self) -> None:
@@ -82,6 +96,31 @@ class OutboxRelay:
             count, oldest_age = (await conn.execute(query)).one()
         OUTBOX_UNPUBLISHED.labels(outbox=self.metric_label).set(count)
         OUTBOX_OLDEST_UNPUBLISHED_AGE.labels(outbox=self.metric_label).set(float(oldest_age))
+
+    async def update_unrouted_metric(self) -> int | None:
+        """Read the depth of ``<exchange>.unrouted``; warn when it grew. None if it cannot be read.
+
+        Unrouted messages were confirmed, so the outbox considers them sent; this is where an
+        operator learns that an event type has no consumer bound (yet).
+        """
+        queue = unrouted_name(self.publisher.exchange_name)
+        if not self.publisher.is_connected:
+            return None  # the next pass that publishes connects; no extra connection attempts
+        try:
+            depth = await self.publisher.unrouted_depth()
+        except Exception as error:
+            log.debug("could not read the depth of %s: %r", queue, error)
+            return None
+        UNROUTED_QUEUE_DEPTH.labels(queue=queue).set(depth)
+        if depth > self._unrouted_seen:
+            log.warning(
+                "%d message(s) in %s: published with no queue bound to their routing key "
+                "(inspect with: python -m crowdify.messaging.unrouted)",
+                depth,
+                queue,
+            )
+        self._unrouted_seen = depth
+        return depth
 
     async def run_forever(self, interval: float = 1.0) -> None:
         """Loop until :meth:`stop`: a full batch goes again at once, otherwise wait ``interval``."""

@@ -7,7 +7,13 @@ engineers sharing a machine) never see each other's rows or messages::
         uow_factory = UnitOfWorkFactory(db.engine)
         ...
     async with rabbit_namespace(settings.amqp_url) as rabbit:
-        consumer = Consumer(queue=rabbit.queue("orders"), exchange_name=rabbit.exchange, ...)
+        consumer = Consumer(queue=rabbit.queue("orders"), exchange_name=rabbit.exchange,
+                            queue_type=rabbit.queue_type, ...)
+
+``rabbit.queue_type`` is ``TEST_AMQP_QUEUE_TYPE`` (classic unless set): creating and deleting
+hundreds of quorum queues per run is more than a small broker keeps up with. At the end the
+namespace deletes its exchange, ``<exchange>.unrouted`` (exchange and queue) and every queue it
+named, including the retry tiers and parking queue of a consumer with the default delays.
 """
 
 from crowdify.testing.database import SchemaUnderTest, unique_schema

@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
+from crowdify.messaging.exchange import unrouted_name
+from crowdify.messaging.topology import ConsumerTopology, QueueType
 from crowdify.testing.names import unique_name
 from crowdify.testing.polling import wait_until
+from crowdify.testing.settings import TestInfrastructureSettings
 
 
 @dataclass
@@ -18,12 +21,21 @@ class RabbitNamespace:
     amqp_url: str
     prefix: str
     exchange: str
+    # The queue type this test run's consumers should use (``TEST_AMQP_QUEUE_TYPE``).
+    queue_type: QueueType = "classic"
     _declared: set[str] = field(default_factory=set)
 
+    @property
+    def unrouted(self) -> str:
+        """The exchange's alternate exchange and its queue (declared with the exchange)."""
+        return unrouted_name(self.exchange)
+
     def queue(self, name: str) -> str:
-        """A queue name inside this namespace (tracked, with its parking queue, for cleanup)."""
+        """A queue name inside this namespace, tracked for cleanup together with the parking
+        queue and retry tiers a consumer with the default retry delays would declare for it
+        (track other delays with ``track(consumer.topology.queue_names)``)."""
         full = f"{self.prefix}.{name}"
-        self.track(full, f"{full}.parking")
+        self.track(ConsumerTopology(exchange=self.exchange, queue=full).queue_names)
         return full
 
     def track(self, *queue_names: str | Iterable[str]) -> None:
@@ -32,25 +44,38 @@ class RabbitNamespace:
             self._declared.update([item] if isinstance(item, str) else item)
 
     async def cleanup(self) -> None:
+        """Delete the tracked queues, the exchange, and its unrouted queue and exchange.
+
+        Deleting what was never declared is harmless, so everything is deleted unconditionally.
+        """
         connection = await aio_pika.connect(self.amqp_url)
         async with connection:
-            for name in sorted(self._declared):
-                # A channel per deletion: deleting a queue that was never declared closes it.
+            for name in [*sorted(self._declared), self.unrouted]:
+                # A channel per deletion: a failed deletion closes its channel.
                 with suppress(aio_pika.exceptions.AMQPError):
                     channel = await connection.channel()
                     await channel.queue_delete(name)
                     await channel.close()
-            with suppress(aio_pika.exceptions.AMQPError):
-                channel = await connection.channel()
-                await channel.exchange_delete(self.exchange)
-                await channel.close()
+            for exchange in (self.exchange, self.unrouted):
+                with suppress(aio_pika.exceptions.AMQPError):
+                    channel = await connection.channel()
+                    await channel.exchange_delete(exchange)
+                    await channel.close()
 
 
 @asynccontextmanager
-async def rabbit_namespace(amqp_url: str, prefix: str = "test") -> AsyncIterator[RabbitNamespace]:
-    """A unique exchange name and queue prefix; the exchange and tracked queues go at the end."""
+async def rabbit_namespace(
+    amqp_url: str, prefix: str = "test", *, queue_type: QueueType | None = None
+) -> AsyncIterator[RabbitNamespace]:
+    """A unique exchange name and queue prefix; the exchange, its unrouted queue and exchange and
+    the tracked queues go at the end. ``queue_type`` defaults to ``TEST_AMQP_QUEUE_TYPE``."""
     base = unique_name(prefix)
-    namespace = RabbitNamespace(amqp_url=amqp_url, prefix=base, exchange=f"{base}.exchange")
+    namespace = RabbitNamespace(
+        amqp_url=amqp_url,
+        prefix=base,
+        exchange=f"{base}.exchange",
+        queue_type=queue_type or TestInfrastructureSettings().amqp_queue_type,
+    )
     try:
         yield namespace
     finally:
