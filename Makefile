@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := uv
 ROLE ?= admin
 
-.PHONY: contract-snapshots help bootstrap infra migrate seed up start stop test test-unit test-e2e lint format typecheck token events-doc bench clean
+.PHONY: openapi contract-snapshots help bootstrap infra migrate seed up start stop test test-unit test-e2e lint format typecheck token events-doc bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ token: ## Print a backend token for curl: make token ROLE=admin|coordinator|scan
 
 events-doc: ## Regenerate docs/events.md from the message contracts
 	@$(UV) run --frozen python -m crowdify_tools.events_doc > docs/events.md
+
+openapi: ## Regenerate each service's committed OpenAPI document
+	@$(UV) run --frozen python -m crowdify_tools.openapi
 
 contract-snapshots: ## Record the JSON Schema of new contracts (never rewrites an existing one)
 	@$(UV) run --frozen python -c 'import crowdify.contracts; from crowdify.contracts.snapshots import write_snapshots; print(*write_snapshots(), sep="\n")'

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,27 @@ _CODE_BY_STATUS = {
     503: "service_unavailable",
     504: "gateway_timeout",
 }
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details as Crowdify answers them (for the OpenAPI documents)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a router or route: these statuses answer problem+json."""
+    return {
+        status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
+        for status in statuses
+    }
 
 
 class ProblemError(Exception):

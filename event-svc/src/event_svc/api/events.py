@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
 from crowdify.auth import CurrentAdmin, CurrentAdminOrCoordinator, OptionalUser
+from crowdify.errors import problem_responses
 from event_svc.api.dependencies import CatalogDep
 from event_svc.api.schemas import (
     EventCancel,
@@ -23,7 +24,9 @@ from event_svc.api.shaping import event_out, event_stats
 from event_svc.service import catalog as use_cases
 from event_svc.service.errors import EventNotFound
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"])
+router = APIRouter(
+    prefix="/api/v1/events", tags=["events"], responses=problem_responses(401, 403, 404, 409, 422)
+)
 
 STAFF_ROLES = ("admin", "coordinator")
 PUBLIC_STATUSES = ("published",)

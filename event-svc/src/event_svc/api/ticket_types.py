@@ -7,12 +7,17 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from crowdify.auth import CurrentAdminOrCoordinator
+from crowdify.errors import problem_responses
 from event_svc.api.dependencies import CatalogDep
 from event_svc.api.schemas import TicketTypeCreate, TicketTypeOut, TicketTypeUpdate
 from event_svc.api.shaping import ticket_type_out
 from event_svc.service import catalog as use_cases
 
-router = APIRouter(prefix="/api/v1/events/{event_id}/ticket-types", tags=["ticket types"])
+router = APIRouter(
+    prefix="/api/v1/events/{event_id}/ticket-types",
+    tags=["ticket types"],
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 
 
 @router.post(
