@@ -16,7 +16,7 @@ from crowdify.messaging.publisher import Publisher
 from crowdify.observability import configure_logging
 from event_svc.adapters.tables import messaging
 from event_svc.consumers.orders import register_order_handlers
-from event_svc.service.inventory import sweep_expired_holds
+from event_svc.service.expiry import sweep_expired_holds
 from event_svc.settings import EventSettings, get_settings
 
 log = logging.getLogger(__name__)
