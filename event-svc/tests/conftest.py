@@ -58,6 +58,7 @@ async def rabbit() -> AsyncIterator[RabbitNamespace]:
 @pytest.fixture
 def settings(database_name: str, rabbit: RabbitNamespace) -> EventSettings:
     return EventSettings(
+        amqp_queue_type=TestInfrastructureSettings().amqp_queue_type,
         database_url=f"postgresql+asyncpg://event_svc@127.0.0.1:5432/{database_name}",
         amqp_url=rabbit.amqp_url,
         amqp_exchange=rabbit.exchange,
