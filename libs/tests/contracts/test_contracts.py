@@ -32,9 +32,7 @@ def test_names_follow_context_aggregate_verb_version(contract):
 @pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: c.routing_key())
 def test_no_breaking_change_without_a_new_version(contract):
     path = snapshot_path(contract)
-    assert path.exists(), (
-        f"record the schema of {contract.__name__}: python -c 'from crowdify.contracts.snapshots import write_snapshots; write_snapshots()'"
-    )
+    assert path.exists(), f"record the schema of {contract.__name__}: make contract-snapshots"
     recorded = json.loads(path.read_text())
     assert breaking_changes(recorded, current_schema(contract)) == []
 
