@@ -50,7 +50,12 @@ async def make_consumer(db, infra, rabbit):
     started: list[Consumer] = []
 
     def make(
-        name: str = "counter", *, uow_factory=None, retry_delays=FAST_RETRIES, queue_type=None
+        name: str = "counter",
+        *,
+        uow_factory=None,
+        retry_delays=FAST_RETRIES,
+        queue_type=None,
+        parking_check_seconds=None,
     ) -> Consumer:
         consumer = Consumer(
             queue=rabbit.queue(name),
@@ -61,6 +66,7 @@ async def make_consumer(db, infra, rabbit):
             retry_delays=retry_delays,
             queue_type=queue_type or rabbit.queue_type,
             prefetch=5,
+            parking_check_seconds=parking_check_seconds,
         )
         rabbit.track(consumer.topology.queue_names)
         started.append(consumer)
@@ -271,7 +277,7 @@ async def test_consumer_killed_between_commit_and_ack_does_not_apply_twice(
 
 
 async def test_parking_depth_is_read_without_consuming(db, make_consumer, amqp):
-    consumer = make_consumer()
+    consumer = make_consumer(parking_check_seconds=0.05)
     consumer.on(TicketCountedV1, lambda event, envelope, uow: None)  # type: ignore[arg-type,return-value]
     await consumer.start()
     channel = await amqp.channel(publisher_confirms=True)
@@ -286,3 +292,17 @@ async def test_parking_depth_is_read_without_consuming(db, make_consumer, amqp):
         "crowdify_parking_queue_depth", {"queue": consumer.topology.parking_queue}
     )
     assert gauge == 2
+
+    # A running consumer keeps the gauge current by itself.
+    await channel.default_exchange.publish(
+        aio_pika.Message(b"{}"), routing_key=consumer.topology.parking_queue
+    )
+    await wait_until(
+        lambda: (
+            REGISTRY.get_sample_value(
+                "crowdify_parking_queue_depth", {"queue": consumer.topology.parking_queue}
+            )
+            == 3
+        ),
+        message="the consumer refreshed its parking depth",
+    )

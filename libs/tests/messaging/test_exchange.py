@@ -9,7 +9,7 @@ import aio_pika
 import pytest
 
 from crowdify.contracts.base import Contract
-from crowdify.messaging import Consumer, Envelope, Publisher
+from crowdify.messaging import Consumer, Envelope, Publisher, PublisherUnavailableError
 from crowdify.messaging.exchange import declare_exchange, unrouted_name
 from crowdify.messaging.unrouted import list_unrouted, republish_unrouted
 from crowdify.testing import drain, queue_depth, rabbit_namespace, wait_until
@@ -58,6 +58,17 @@ async def test_every_declarer_declares_the_same_exchange(db, infra, rabbit, amqp
     # Which is why there must be only one definition: RabbitMQ refuses other arguments.
     with pytest.raises(aio_pika.exceptions.ChannelPreconditionFailed, match="alternate-exchange"):
         await channel.declare_exchange(rabbit.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def test_publisher_reports_an_exchange_declared_with_other_arguments(infra, rabbit, amqp):
+    # What an exchange created before it had an alternate exchange looks like (runbook).
+    channel = await amqp.channel()
+    await channel.declare_exchange(rabbit.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+    publisher = Publisher(infra.amqp_url, rabbit.exchange)
+
+    with pytest.raises(PublisherUnavailableError, match="alternate-exchange"):
+        await publisher.connect()
+    assert not publisher.is_connected
 
 
 async def test_namespace_cleanup_deletes_every_queue_and_exchange(db, infra, amqp):

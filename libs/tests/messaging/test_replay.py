@@ -11,7 +11,8 @@ from prometheus_client import REGISTRY
 
 from crowdify.contracts.base import Contract
 from crowdify.messaging import Consumer, Envelope, Publisher
-from crowdify.messaging.replay import replay_parked
+from crowdify.messaging.replay import list_parked, replay_parked
+from crowdify.messaging.wire import PARKED_ERROR, PARKED_REASON, RETRY_COUNT
 from crowdify.testing import queue_depth, wait_until
 
 pytestmark = pytest.mark.integration
@@ -98,6 +99,44 @@ async def test_replay_command_moves_parked_messages_back_and_they_are_processed(
     # Each replayed message had a fresh retry ladder and succeeded at once.
     assert state["attempts"] == attempts_before + 3
     assert await queue_depth(amqp, consumer.topology.parking_queue) == 0
+
+
+async def test_parked_messages_are_listed_with_why_they_were_parked_and_left_in_place(
+    infra, amqp, parked_consumer
+):
+    consumer, _ = parked_consumer
+
+    depth, listed = await list_parked(infra.amqp_url, consumer.queue, limit=2)
+
+    assert depth == 3
+    assert len(listed) == 2
+    assert all(m.type == "test.ticket.counted.v1" for m in listed)
+    assert all(m.headers[PARKED_REASON] == "retries-exhausted" for m in listed)
+    assert all(m.headers[RETRY_COUNT] == 1 for m in listed)
+    assert all(m.headers[PARKED_ERROR] == "RuntimeError: downstream bug" for m in listed)
+    assert await queue_depth(amqp, consumer.topology.parking_queue) == 3
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crowdify.messaging.replay",
+        "--queue",
+        consumer.queue,
+        "--list",
+        "--limit",
+        "1",
+        "--amqp-url",
+        infra.amqp_url,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await process.communicate()
+    assert process.returncode == 0
+    lines = stdout.decode().splitlines()
+    assert lines[0] == f"3 message(s) in {consumer.queue}.parking"
+    assert lines[1].split()[1] == "test.ticket.counted.v1"
+    assert "    x-parked-reason: retries-exhausted" in lines
+    assert "    x-parked-error: RuntimeError: downstream bug" in lines
+    assert await queue_depth(amqp, consumer.topology.parking_queue) == 3
 
 
 async def test_replay_refuses_a_queue_that_does_not_exist(infra, rabbit):

@@ -14,6 +14,7 @@ then acknowledged, so a failed message is never acknowledged without a safe copy
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -72,9 +73,12 @@ class Consumer:
         prefetch: int = 20,
         publish_timeout: float = 10.0,
         stop_timeout: float = 30.0,
+        parking_check_seconds: float | None = 30.0,
     ) -> None:
         """``queue_type``: quorum in production, classic where queues come and go by the hundred
-        (tests); see :mod:`crowdify.messaging.topology`. Services pass ``AMQP_QUEUE_TYPE``."""
+        (tests); see :mod:`crowdify.messaging.topology`. Services pass ``AMQP_QUEUE_TYPE``.
+        ``parking_check_seconds``: how often ``crowdify_parking_queue_depth`` is refreshed while
+        consuming (None: never)."""
         self.topology = ConsumerTopology(
             exchange=exchange_name, queue=queue, retry_delays=tuple(retry_delays), queue_type=queue_type
         )
@@ -84,12 +88,14 @@ class Consumer:
         self.prefetch = prefetch
         self.publish_timeout = publish_timeout
         self.stop_timeout = stop_timeout
+        self.parking_check_seconds = parking_check_seconds
         self._handlers: dict[str, tuple[type[Contract], Handler[Any]]] = {}
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._parking_watch: asyncio.Task[None] | None = None
 
     @property
     def queue(self) -> str:
@@ -115,6 +121,10 @@ class Consumer:
         self._queue = await self.topology.declare(channel, self._handlers)
         self._consumer_tag = await self._queue.consume(self._on_message, no_ack=False)
         log.info("consuming %s (%s)", self.queue, ", ".join(sorted(self._handlers)))
+        if self.parking_check_seconds is not None:
+            self._parking_watch = asyncio.create_task(
+                self._watch_parking(self.parking_check_seconds), name=f"parking-depth:{self.queue}"
+            )
 
     async def stop(self) -> None:
         """Stop taking messages, let those in hand finish (bounded), then close the connection."""
@@ -129,10 +139,26 @@ class Consumer:
 
     async def abort(self) -> None:
         """Close the connection at once; unacknowledged messages go back to the queue."""
+        watch, self._parking_watch = self._parking_watch, None
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         connection, self._connection = self._connection, None
         self._queue = self._consumer_tag = None
         if connection is not None and not connection.is_closed:
             await connection.close()
+
+    async def _watch_parking(self, interval: float) -> None:
+        """Keep ``crowdify_parking_queue_depth`` current for this consumer's parking queue."""
+        while True:
+            connection = self._connection
+            if connection is not None and connection.connected.is_set():
+                try:
+                    await metrics.update_parking_queue_depth(connection, self.topology.parking_queue)
+                except Exception as error:
+                    log.debug("could not read the depth of %s: %r", self.topology.parking_queue, error)
+            await asyncio.sleep(interval)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()

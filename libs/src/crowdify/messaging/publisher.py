@@ -66,8 +66,19 @@ class Publisher:
             # on_return_raises: with mandatory=True a returned message is an error, not a silent
             # drop. Unbound routing keys go to the alternate exchange, so only a broken topology
             # (the unrouted exchange deleted) returns anything.
-            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            self._exchange = await declare_exchange(channel, self.exchange_name)
+            try:
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                exchange = await declare_exchange(channel, self.exchange_name)
+            except BaseException as error:
+                # Typically PRECONDITION_FAILED: the exchange exists with other arguments (created
+                # before it had an alternate exchange; see the runbook). Do not leak the connection.
+                await connection.close()
+                if isinstance(error, TimeoutError | OSError | aio_pika.exceptions.AMQPError):
+                    raise PublisherUnavailableError(
+                        f"cannot declare the exchange {self.exchange_name}: {error!r}"
+                    ) from error
+                raise
+            self._exchange = exchange
             self._connection = connection
 
     async def close(self) -> None:
