@@ -23,7 +23,6 @@ class EventSettings(ServiceSettings):
     reservations_queue: str = Field(default="event-svc.orders", alias="EVENT_SVC_ORDERS_QUEUE")
     hold_sweep_seconds: float = Field(default=2.0, alias="EVENT_SVC_HOLD_SWEEP_SECONDS")
     consumer_prefetch: int = Field(default=32, alias="EVENT_SVC_CONSUMER_PREFETCH")
-    parking_watch_seconds: float = Field(default=15.0, alias="EVENT_SVC_PARKING_WATCH_SECONDS")
     worker_metrics_host: str = Field(default="127.0.0.1", alias="EVENT_SVC_WORKER_METRICS_HOST")
     # 0 turns the worker's /metrics endpoint off.
     worker_metrics_port: int = Field(default=9101, alias="EVENT_SVC_WORKER_METRICS_PORT")

@@ -9,12 +9,10 @@ import contextlib
 import logging
 import signal
 
-import aio_pika
 from prometheus_client import start_http_server
 
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.messaging.consumer import Consumer
-from crowdify.messaging.metrics import update_parking_queue_depth
 from crowdify.messaging.outbox import Outbox, OutboxRelay
 from crowdify.messaging.publisher import Publisher
 from crowdify.observability import configure_logging
@@ -61,26 +59,12 @@ class Worker:
                 log.exception("hold sweep failed; retrying")
             await asyncio.sleep(self.settings.hold_sweep_seconds)
 
-    async def watch_parking_forever(self) -> None:
-        """Keep the parked-messages gauge current, so an alert can fire on a non-empty parking queue."""
-        connection = await aio_pika.connect_robust(self.settings.amqp_url)
-        try:
-            while True:
-                try:
-                    await update_parking_queue_depth(connection, self.consumer.topology.parking_queue)
-                except Exception:
-                    log.warning("could not read the parking queue depth", exc_info=True)
-                await asyncio.sleep(self.settings.parking_watch_seconds)
-        finally:
-            await connection.close()
-
     async def start(self) -> None:
         await self.publisher.connect()
         await self.consumer.start()
         self._tasks = [
             asyncio.create_task(self.relay.run_forever(), name="outbox-relay"),
             asyncio.create_task(self.sweep_holds_forever(), name="hold-sweeper"),
-            asyncio.create_task(self.watch_parking_forever(), name="parking-watch"),
         ]
 
     async def stop(self) -> None:
