@@ -10,7 +10,7 @@
   ``CF1.<kid>.<payload>``: version, key id and payload are all covered, so none can be swapped.
 
 Every character is an upper-case letter, a digit, ``-`` or ``.``: the QR alphanumeric set, which
-packs 5.5 bits a character against byte mode's 8. A code is 198 to 213 characters (by kid
+packs 5.5 bits a character against byte mode's 8. A code is 197 to 212 characters (by kid
 length) and fits a version 8 QR code at error correction M. Scanners that change case (keyboard
 wedges with Caps Lock on) do no harm: codes are read case-insensitively.
 
@@ -49,8 +49,8 @@ def _b32_chars(n_bytes: int) -> int:
 
 PAYLOAD_CHARS: Final = _b32_chars(_PAYLOAD.size)  # 87
 SIGNATURE_CHARS: Final = _b32_chars(_SIGNATURE_BYTES)  # 103
-MIN_CODE_LENGTH: Final = len(VERSION) + 1 + 1 + 1 + PAYLOAD_CHARS + 1 + SIGNATURE_CHARS  # 198
-MAX_CODE_LENGTH: Final = MIN_CODE_LENGTH - 1 + KID_MAX_LENGTH  # 213
+MIN_CODE_LENGTH: Final = len(VERSION) + 1 + 1 + 1 + PAYLOAD_CHARS + 1 + SIGNATURE_CHARS  # 197
+MAX_CODE_LENGTH: Final = MIN_CODE_LENGTH - 1 + KID_MAX_LENGTH  # 212
 # Longer input is refused before any work is done on it: scanners may add whitespace, no more.
 _MAX_INPUT_LENGTH: Final = MAX_CODE_LENGTH + 32
 # Something that looks like a version of this format: "CF" and a number.
