@@ -305,3 +305,10 @@ def test_the_error_never_repeats_the_code():
         verify_ticket(tampered, RING)
     assert code[12:40] not in str(caught.value)
     assert caught.value.reason in ("bad_signature", "malformed")
+
+
+def test_the_benchmark_runs_and_asserts_nothing_about_time():
+    from crowdify.tickets.bench import run
+
+    names = [name for name, _best, _median in run(number=2, repeat=1)]
+    assert names[0] == "verify_ticket, genuine code" and len(names) == 6
