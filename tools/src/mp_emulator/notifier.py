@@ -200,7 +200,7 @@ class Notifier:
         delivery.state, delivery.sent_at = "sending", mp_time(now())
         try:
             response = await self._client.post(delivery.url, json=delivery.body, headers=delivery.headers)
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any failure to get an answer is recorded, never lost in a task
             delivery.state, delivery.error = "failed", f"{type(exc).__name__}: {exc}"
         else:
             delivery.status_code = response.status_code

@@ -122,6 +122,7 @@ class Payment:
             "date_of_expiration": None,
             "money_release_date": mp_time(self.approved),
             "operation_type": "regular_payment",
+            "processing_mode": "aggregator",
             "issuer_id": "1" if card else None,
             "payment_method_id": "visa" if card else "servipag",
             "payment_type_id": "credit_card" if card else "ticket",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_MP_WEBHOOK_SECRET = "dev-mp-webhook-secret"
 
@@ -32,7 +32,10 @@ class EmulatorSettings(BaseSettings):
     # Webhook delivery. Mercado Pago waits 22 s for an answer and retries every 15 minutes; the
     # retry schedule is short here so a platform that was down catches up within a dev session.
     delivery_timeout_seconds: float = Field(default=22.0, alias="MP_EMULATOR_DELIVERY_TIMEOUT_SECONDS")
-    retry_schedule: list[float] = Field(default=[5.0, 30.0, 120.0], alias="MP_EMULATOR_RETRY_SCHEDULE")
+    # "5,30,120" in the environment; an empty value turns retries off.
+    retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default=[5.0, 30.0, 120.0], alias="MP_EMULATOR_RETRY_SCHEDULE"
+    )
 
     # Default delivery knobs (POST /__emulator/config changes them at run time).
     duplicates: int = Field(default=1, ge=1, le=20, alias="MP_EMULATOR_DUPLICATES")
@@ -43,6 +46,15 @@ class EmulatorSettings(BaseSettings):
     )
     omit_request_id: bool = Field(default=False, alias="MP_EMULATOR_OMIT_REQUEST_ID")
     uppercase_ids: bool = Field(default=False, alias="MP_EMULATOR_UPPERCASE_IDS")
+
+    @field_validator("retry_schedule", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [
+                float(part) for part in value.replace("[", "").replace("]", "").split(",") if part.strip()
+            ]
+        return value
 
     @property
     def base_url(self) -> str:
