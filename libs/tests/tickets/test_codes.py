@@ -312,3 +312,16 @@ def test_the_benchmark_runs_and_asserts_nothing_about_time():
 
     names = [name for name, _best, _median in run(number=2, repeat=1)]
     assert names[0] == "verify_ticket, genuine code" and len(names) == 6
+
+
+def test_a_malleated_signature_is_refused():
+    """S + L is the same signature to a lax verifier; OpenSSL insists on S < L (one spelling)."""
+    from crowdify.tickets.codes import _b32decode, _b32encode
+
+    order = 2**252 + 27742317777372353535851937790883648493  # L, the Ed25519 group order
+    code = sign_ticket(claims(), KEY)
+    signed_text, signature_text = code.rsplit(".", 1)
+    signature = _b32decode(signature_text, 64)
+    s = int.from_bytes(signature[32:], "little")
+    malleated = signature[:32] + (s + order).to_bytes(32, "little")
+    assert reason_of(f"{signed_text}.{_b32encode(malleated)}") == "bad_signature"
