@@ -31,7 +31,7 @@ stop: ## Stop what `make start` started
 	@tools/bin/platform stop
 
 test: bootstrap infra ## Run every test: unit, integration, gateway and end-to-end
-	@$(UV) run --frozen pytest libs tools gateway event-svc -q
+	@$(UV) run --frozen pytest libs tools gateway event-svc purchase-svc -q
 	@$(MAKE) --no-print-directory test-e2e
 
 test-e2e: bootstrap infra ## End-to-end journeys through the gateway (starts the platform if needed)
@@ -40,7 +40,7 @@ test-e2e: bootstrap infra ## End-to-end journeys through the gateway (starts the
 lint: bootstrap ## ruff (lint and format check) and mypy
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy libs/src event-svc/src gateway/src tools/src
+	@$(UV) run --frozen mypy libs/src event-svc/src purchase-svc/src gateway/src tools/src
 
 format: bootstrap ## Format the code with ruff
 	@$(UV) run --frozen ruff format .

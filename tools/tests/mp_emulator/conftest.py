@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+
 from mp_emulator.testing import EmulatorControl, emulator_sdk, running_emulator, serve
 
 WEBHOOK_SECRET = "test-webhook-secret-for-the-emulator"

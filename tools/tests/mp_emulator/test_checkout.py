@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
 import pytest
+
 from mp_emulator.checkout import money
 
 

@@ -8,6 +8,7 @@ from mercadopago.webhook import (
     SignatureFailureReason,
     WebhookSignatureValidator,
 )
+
 from mp_emulator.signing import manifest, sign, signature_header
 
 SECRET = "test-webhook-secret"
