@@ -15,6 +15,7 @@ from crowdify.contracts.purchase import (
     OrderPlacedV1,
     OrderRefundedV1,
 )
+from crowdify.messaging.context import handling_envelope_var
 from crowdify.testing import wait_until
 from event_svc.adapters.tables import holds, ticket_types
 from tests.factories import published_event, type_values
@@ -119,9 +120,14 @@ async def test_a_worker_killed_between_commit_and_ack_does_no_harm(catalog, make
     doomed = make_worker()
     killed = []
 
-    # Abort the consumer's connection right after the first transaction commits, before the
-    # ack: the broker will deliver the message again to the next worker.
+    # Abort the consumer's connection right after the transaction that handled the order
+    # commits, before the ack: the broker will deliver the message again to the next worker.
+    # Only the consumer's own units count (the relay and the sweeper share the factory).
     def kill_after_commit(uow) -> None:
+        envelope = handling_envelope_var.get()
+        if envelope is None or envelope.type != "purchase.order.placed":
+            return
+
         async def abort() -> None:
             if not killed:
                 killed.append(True)

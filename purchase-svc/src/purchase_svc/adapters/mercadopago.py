@@ -1,0 +1,141 @@
+"""Mercado Pago through the official SDK, behind a circuit breaker and retries.
+
+The SDK is synchronous (``requests``), so every call runs in a worker thread. Its base URL is
+hard-wired; :class:`_BaseUrlHttpClient` swaps it for ``MERCADOPAGO_API_BASE_URL`` (the emulator in
+development and tests, the real API in production), which is the SDK's documented extension
+point. The SDK retries nothing over ``http://`` and never retries POSTs, so retries are ours:
+tenacity, only for calls that are safe to repeat (GETs, and POSTs carrying an idempotency key).
+A purgatory circuit breaker stops calling a provider that keeps failing, so a Mercado Pago outage
+costs buyers one fast, clear answer instead of a pile of timeouts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio
+import mercadopago
+from mercadopago.config import RequestOptions
+from mercadopago.http import HttpClient
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+log = logging.getLogger(__name__)
+
+MERCADOPAGO_API = "https://api.mercadopago.com"
+BREAKER = "mercadopago"
+T = TypeVar("T")
+
+
+class PaymentProviderUnavailable(Exception):
+    """Mercado Pago could not be reached or kept failing (5xx, 429, timeouts, open breaker)."""
+
+
+class PaymentProviderRejected(Exception):
+    """Mercado Pago refused the request itself (4xx): retrying will not help."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"Mercado Pago answered {status}")
+        self.status = status
+        self.body = body
+
+
+class _BaseUrlHttpClient(HttpClient):  # type: ignore[misc]  # the SDK ships no type hints
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url.replace(MERCADOPAGO_API, self.base_url, 1), *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Preference:
+    id: str
+    init_point: str
+
+
+class MercadoPagoClient:
+    def __init__(
+        self,
+        *,
+        access_token: str,
+        base_url: str,
+        timeout_seconds: float = 10.0,
+        breaker_threshold: int = 5,
+        breaker_ttl_seconds: float = 30.0,
+        attempts: int = 3,
+    ) -> None:
+        self._sdk = mercadopago.SDK(access_token, http_client=_BaseUrlHttpClient(base_url, timeout_seconds))
+        # A 4xx is our request's fault, not the provider's health: it must not open the breaker.
+        self._breakers = AsyncCircuitBreakerFactory(
+            default_threshold=breaker_threshold,
+            default_ttl=breaker_ttl_seconds,
+            exclude=[PaymentProviderRejected],
+        )
+        self._attempts = attempts
+
+    async def _call(self, operation: Callable[[], Any], *, retry: bool) -> Any:
+        async def once() -> Any:
+            try:
+                async with await self._breakers.get_breaker(BREAKER):
+                    response = await anyio.to_thread.run_sync(operation)
+            except OpenedState as open_breaker:
+                raise PaymentProviderUnavailable("circuit open: Mercado Pago keeps failing") from open_breaker
+            except (PaymentProviderRejected, PaymentProviderUnavailable):
+                raise
+            except Exception as error:  # connection refused, timeout, unreadable body
+                raise PaymentProviderUnavailable(repr(error)) from error
+            return response
+
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(self._attempts if retry else 1),
+            wait=wait_exponential(multiplier=0.2, max=2),
+            retry=retry_if_exception_type(PaymentProviderUnavailable),
+            reraise=True,
+        ):
+            with attempt:
+                return await once()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _unwrap(response: dict[str, Any]) -> Any:
+        status = int(response.get("status") or 0)
+        if status >= 500 or status in (0, 429):
+            raise PaymentProviderUnavailable(f"Mercado Pago answered {status}")
+        if status >= 400:
+            raise PaymentProviderRejected(status, response.get("response"))
+        return response.get("response")
+
+    async def create_preference(self, preference: dict[str, Any], *, idempotency_key: str) -> Preference:
+        options = RequestOptions(custom_headers={"x-idempotency-key": idempotency_key})
+
+        def create() -> Any:
+            return self._unwrap(self._sdk.preference().create(preference, options))
+
+        body = await self._call(create, retry=True)
+        return Preference(id=str(body["id"]), init_point=str(body["init_point"]))
+
+    async def get_payment(self, payment_id: str) -> dict[str, Any]:
+        body = await self._call(lambda: self._unwrap(self._sdk.payment().get(payment_id)), retry=True)
+        return dict(body)
+
+    async def search_payments(self, external_reference: str) -> list[dict[str, Any]]:
+        filters = {"external_reference": external_reference, "sort": "date_created", "criteria": "desc"}
+        body = await self._call(lambda: self._unwrap(self._sdk.payment().search(filters)), retry=True)
+        return list(body.get("results", []))
+
+    async def refund(self, payment_id: str, *, amount: int | None, idempotency_key: str) -> dict[str, Any]:
+        """Full refund when ``amount`` is None. The stable key makes a retried refund the same refund."""
+        options = RequestOptions(custom_headers={"x-idempotency-key": idempotency_key})
+        body = {"amount": amount} if amount is not None else None
+
+        def refund() -> Any:
+            return self._unwrap(self._sdk.refund().create(payment_id, body, options))
+
+        return dict(await self._call(refund, retry=True))

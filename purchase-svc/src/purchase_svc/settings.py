@@ -1,0 +1,57 @@
+"""purchase-svc settings: the only place this service reads its environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from crowdify.settings import ServiceSettings
+from crowdify.tickets import TicketSigningSettings
+
+SCHEMA = "purchase"
+DEV_MERCADOPAGO_ACCESS_TOKEN = "TEST-dev-access-token"
+DEV_MERCADOPAGO_WEBHOOK_SECRET = "dev-mp-webhook-secret"
+
+
+class PurchaseSettings(ServiceSettings, TicketSigningSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    service_name: str = "purchase-svc"
+    db_schema: str = SCHEMA
+    database_url: str = Field(
+        default="postgresql+asyncpg://purchase_svc@127.0.0.1:5432/crowdify", alias="PURCHASE_SVC_DATABASE_URL"
+    )
+    catalog_queue: str = Field(default="purchase-svc.catalog", alias="PURCHASE_SVC_CATALOG_QUEUE")
+    consumer_prefetch: int = Field(default=32, alias="PURCHASE_SVC_CONSUMER_PREFETCH")
+    # Where Mercado Pago sends notifications and buyers come back to (reachable from outside).
+    public_base_url: str = Field(default="http://localhost:8000", alias="PURCHASE_SVC_PUBLIC_BASE_URL")
+    frontend_base_url: str = Field(default="http://localhost:5173", alias="PURCHASE_SVC_FRONTEND_BASE_URL")
+
+    mercadopago_access_token: SecretStr = Field(
+        default=SecretStr(DEV_MERCADOPAGO_ACCESS_TOKEN), alias="MERCADOPAGO_ACCESS_TOKEN"
+    )
+    mercadopago_api_base_url: str = Field(default="http://localhost:8200", alias="MERCADOPAGO_API_BASE_URL")
+    mercadopago_webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_MERCADOPAGO_WEBHOOK_SECRET), alias="MERCADOPAGO_WEBHOOK_SECRET"
+    )
+    # The secret replaced by a "Reset" in Mercado Pago's panel, accepted until it is removed.
+    mercadopago_webhook_secret_previous: SecretStr | None = Field(
+        default=None, alias="MERCADOPAGO_WEBHOOK_SECRET_PREVIOUS"
+    )
+    mercadopago_timeout_seconds: float = Field(default=10.0, alias="MERCADOPAGO_TIMEOUT_SECONDS")
+    mercadopago_breaker_threshold: int = Field(default=5, alias="MERCADOPAGO_BREAKER_THRESHOLD")
+    mercadopago_breaker_ttl_seconds: float = Field(default=30.0, alias="MERCADOPAGO_BREAKER_TTL_SECONDS")
+
+    def required_secrets(self) -> dict[str, tuple[SecretStr | None, str | None]]:
+        return {
+            **super().required_secrets(),
+            "MERCADOPAGO_ACCESS_TOKEN": (self.mercadopago_access_token, DEV_MERCADOPAGO_ACCESS_TOKEN),
+            "MERCADOPAGO_WEBHOOK_SECRET": (self.mercadopago_webhook_secret, DEV_MERCADOPAGO_WEBHOOK_SECRET),
+        }
+
+
+@lru_cache
+def get_settings() -> PurchaseSettings:
+    return PurchaseSettings()

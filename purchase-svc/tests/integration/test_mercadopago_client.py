@@ -1,0 +1,90 @@
+"""The Mercado Pago adapter against the emulator, through the official SDK."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from mp_emulator.testing import running_emulator
+from purchase_svc.adapters.mercadopago import (
+    MercadoPagoClient,
+    PaymentProviderRejected,
+    PaymentProviderUnavailable,
+)
+
+
+@pytest.fixture(scope="module")
+def emulator_url():
+    with running_emulator(retry_schedule=[]) as url:
+        yield url
+
+
+def client(url: str, **kwargs) -> MercadoPagoClient:
+    return MercadoPagoClient(access_token="TEST-token", base_url=url, timeout_seconds=5, **kwargs)
+
+
+def preference(order_id: str, amount: int = 15000) -> dict:
+    return {
+        "items": [
+            {
+                "id": "GA",
+                "title": "Entrada General",
+                "quantity": 2,
+                "currency_id": "CLP",
+                "unit_price": amount,
+            }
+        ],
+        "external_reference": order_id,
+        "binary_mode": True,
+    }
+
+
+async def test_preference_payment_search_and_refund(emulator_url):
+    mp = client(emulator_url)
+    order_id = str(uuid.uuid4())
+    pref = await mp.create_preference(preference(order_id), idempotency_key=f"pref-{order_id}")
+    assert pref.init_point == f"{emulator_url}/checkout/v1/redirect?pref_id={pref.id}"
+
+    async with httpx.AsyncClient(base_url=emulator_url) as http:
+        paid = await http.post(f"/__emulator/preferences/{pref.id}/pay", json={"status": "approved"})
+    payment_id = str(paid.json()["payment_id"])
+
+    payment = await mp.get_payment(payment_id)
+    assert (payment["status"], payment["external_reference"], payment["transaction_amount"]) == (
+        "approved",
+        order_id,
+        30000,
+    )
+    assert [str(p["id"]) for p in await mp.search_payments(order_id)] == [payment_id]
+
+    first = await mp.refund(payment_id, amount=15000, idempotency_key=f"refund-{order_id}-1")
+    again = await mp.refund(payment_id, amount=15000, idempotency_key=f"refund-{order_id}-1")
+    assert first["id"] == again["id"]  # a retried refund is the same refund
+    assert (await mp.get_payment(payment_id))["transaction_amount_refunded"] == 15000
+
+
+async def test_a_bad_request_is_rejected_not_retried(emulator_url):
+    mp = client(emulator_url)
+    with pytest.raises(PaymentProviderRejected) as rejected:
+        await mp.create_preference(preference(str(uuid.uuid4()), amount=-5), idempotency_key="bad")
+    assert rejected.value.status == 400
+
+
+async def test_an_outage_opens_the_breaker():
+    with running_emulator(retry_schedule=[]) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            await http.post("/__emulator/outage", json={"enabled": True, "status": 503})
+        mp = client(url, breaker_threshold=2, breaker_ttl_seconds=60, attempts=1)
+        for _ in range(2):
+            with pytest.raises(PaymentProviderUnavailable, match="503"):
+                await mp.get_payment("1")
+        with pytest.raises(PaymentProviderUnavailable, match="circuit open"):
+            await mp.get_payment("1")
+
+
+async def test_an_unreachable_provider_is_unavailable():
+    mp = client("http://127.0.0.1:9", attempts=2)
+    with pytest.raises(PaymentProviderUnavailable):
+        await mp.get_payment("1")
