@@ -25,6 +25,9 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     )
     catalog_queue: str = Field(default="purchase-svc.catalog", alias="PURCHASE_SVC_CATALOG_QUEUE")
     consumer_prefetch: int = Field(default=32, alias="PURCHASE_SVC_CONSUMER_PREFETCH")
+    worker_metrics_host: str = Field(default="127.0.0.1", alias="PURCHASE_SVC_WORKER_METRICS_HOST")
+    # 0 turns the worker's /metrics endpoint off.
+    worker_metrics_port: int = Field(default=9102, alias="PURCHASE_SVC_WORKER_METRICS_PORT")
     # Where Mercado Pago sends notifications and buyers come back to (reachable from outside).
     public_base_url: str = Field(default="http://localhost:8000", alias="PURCHASE_SVC_PUBLIC_BASE_URL")
     frontend_base_url: str = Field(default="http://localhost:5173", alias="PURCHASE_SVC_FRONTEND_BASE_URL")

@@ -12,6 +12,7 @@ costs buyers one fast, clear answer instead of a pile of timeouts.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -116,7 +117,13 @@ class MercadoPagoClient:
         options = RequestOptions(custom_headers={"x-idempotency-key": idempotency_key})
 
         def create() -> Any:
-            return self._unwrap(self._sdk.preference().create(preference, options))
+            # The SDK warns that notification_url is deprecated in favour of the panel's webhook
+            # setting; the API still honours it and a per-preference URL is what we need.
+            with warnings.catch_warnings():
+                warnings.filterwarnings(
+                    "ignore", message="notification_url is deprecated", category=DeprecationWarning
+                )
+                return self._unwrap(self._sdk.preference().create(preference, options))
 
         body = await self._call(create, retry=True)
         return Preference(id=str(body["id"]), init_point=str(body["init_point"]))

@@ -1,0 +1,93 @@
+"""Routes for orders: parse, call a use case, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from crowdify.auth import CurrentUser
+from crowdify.errors import problem_responses
+from purchase_svc.api.dependencies import PurchasesDep
+from purchase_svc.api.schemas import OrderIn, OrderItemOut, OrderOut, OrderPage, TicketOut
+from purchase_svc.domain.order import OrderStatus
+from purchase_svc.service import orders as use_cases
+from purchase_svc.service.orders import OrderView
+
+router = APIRouter(
+    prefix="/api/v1/purchases", tags=["purchases"], responses=problem_responses(401, 403, 404, 409, 422)
+)
+
+
+def order_out(view: OrderView) -> OrderOut:
+    order = view.order
+    return OrderOut(
+        id=order["id"],
+        user_id=order["user_id"],
+        event_id=order["event_id"],
+        status=order["status"],
+        items=[
+            OrderItemOut(
+                ticket_type_id=i["ticket_type_id"], quantity=i["quantity"], unit_price=i["unit_price"]
+            )
+            for i in view.items
+        ],
+        total=order["total"],
+        currency=order["currency"],
+        expires_at=order["hold_expires_at"],
+        payment_link=order["payment_link"],
+        reason=order["reason"],
+        created_at=order["created_at"],
+        paid_at=order["paid_at"],
+        tickets=[TicketOut.model_validate(dict(t)) for t in view.tickets],
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
+    responses={202: {"model": OrderOut, "description": "Still pending when `wait` ran out; see Location"}},
+    summary="Place an order; waits up to `wait` seconds for the reservation and payment link",
+)
+async def place_order(
+    body: OrderIn,
+    purchases: PurchasesDep,
+    user: CurrentUser,
+    response: Response,
+    wait: Annotated[float, Query(ge=0, le=10)] = 5,
+) -> OrderOut:
+    view = await use_cases.place_order_and_wait(purchases, body, user, wait)
+    if view.order["status"] == OrderStatus.PENDING:
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Location"] = f"/api/v1/purchases/{view.order['id']}"
+    return order_out(view)
+
+
+@router.get("", response_model=OrderPage, summary="Your orders (admin: everyone's, with filters)")
+async def list_orders(
+    purchases: PurchasesDep,
+    user: CurrentUser,
+    event_id: UUID | None = None,
+    status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
+    user_id: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> OrderPage:
+    owner = user_id if user.role == "admin" else user.user_id
+    flt = use_cases.OrderFilter(
+        user_id=owner, event_id=event_id, status=status_filter.value if status_filter else None
+    )
+    views, total = await use_cases.list_orders(purchases, flt, page=page, page_size=page_size)
+    return OrderPage(items=[order_out(v) for v in views], page=page, page_size=page_size, total=total)
+
+
+@router.get("/{order_id}", response_model=OrderOut, summary="One order (its owner or an admin)")
+async def get_order(order_id: UUID, purchases: PurchasesDep, user: CurrentUser) -> OrderOut:
+    return order_out(await use_cases.get_order_view(purchases, order_id, user))
+
+
+@router.post("/{order_id}/cancel", response_model=OrderOut, summary="Give up an unpaid order")
+async def cancel_order(order_id: UUID, purchases: PurchasesDep, user: CurrentUser) -> OrderOut:
+    return order_out(await use_cases.cancel_unpaid_order(purchases, order_id, user))

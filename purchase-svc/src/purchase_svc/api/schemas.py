@@ -1,0 +1,116 @@
+"""Request and response bodies of the purchases API (API.md, "Purchases and tickets")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from crowdify.rut import Rut
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _in_the_past(value: date) -> date:
+    if value >= date.today():
+        raise ValueError("fecha_nacimiento debe ser una fecha pasada")
+    return value
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Buyer(_Input):
+    name: Name
+    email: EmailStr
+
+
+class ChildDetails(_Input):
+    nombre: Name
+    rut: Rut
+    fecha_nacimiento: Annotated[date, AfterValidator(_in_the_past)]
+
+
+class Attendee(_Input):
+    name: Name
+    child: ChildDetails | None = None
+
+
+class OrderItemIn(_Input):
+    ticket_type_id: UUID
+    quantity: int = Field(gt=0, le=100)
+    attendees: list[Attendee] | None = None
+
+    @model_validator(mode="after")
+    def _one_attendee_per_ticket(self) -> OrderItemIn:
+        if self.attendees is not None and len(self.attendees) != self.quantity:
+            raise ValueError("attendees must list one person per ticket")
+        return self
+
+
+class OrderIn(_Input):
+    event_id: UUID
+    buyer: Buyer
+    items: list[OrderItemIn] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _one_line_per_type(self) -> OrderIn:
+        ids = [item.ticket_type_id for item in self.items]
+        if len(ids) != len(set(ids)):
+            raise ValueError("each ticket type may appear once; add to its quantity instead")
+        return self
+
+
+class OrderItemOut(BaseModel):
+    ticket_type_id: UUID
+    quantity: int
+    unit_price: int | None
+
+
+class TicketOut(BaseModel):
+    id: UUID
+    order_id: UUID
+    event_id: UUID
+    ticket_type_id: UUID
+    holder_name: str
+    status: str
+    qr_payload: str
+    pdf_url: str | None = None
+
+
+class OrderOut(BaseModel):
+    id: UUID
+    user_id: str
+    event_id: UUID
+    status: str
+    items: list[OrderItemOut]
+    total: int | None
+    currency: str
+    expires_at: datetime | None
+    payment_link: str | None
+    reason: str | None
+    created_at: datetime
+    paid_at: datetime | None
+    tickets: list[TicketOut]
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    page: int
+    page_size: int
+    total: int
+
+
+class CancelIn(_Input):
+    reason: str | None = Field(default=None, max_length=200)

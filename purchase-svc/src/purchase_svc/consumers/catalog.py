@@ -1,0 +1,41 @@
+"""Handlers for event-svc's messages; each runs inside the consumer's transaction."""
+
+from __future__ import annotations
+
+from crowdify.contracts.catalog import (
+    EventCancelledV1,
+    EventPublishedV1,
+    EventUpdatedV1,
+    HoldExpiredV1,
+    ReservationRejectedV1,
+    TicketsReservedV1,
+)
+from crowdify.db import UnitOfWork
+from crowdify.messaging.consumer import Consumer
+from crowdify.messaging.envelope import Envelope
+from purchase_svc.service import saga
+from purchase_svc.service.catalog_replica import remember_event
+from purchase_svc.service.context import Purchases
+
+
+def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
+    async def on_reserved(event: TicketsReservedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await saga.on_tickets_reserved(purchases, event, uow)
+
+    async def on_rejected(event: ReservationRejectedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await saga.on_reservation_rejected(purchases, event, uow)
+
+    async def on_hold_expired(event: HoldExpiredV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await saga.on_hold_expired(purchases, event, uow)
+
+    async def on_event_changed(
+        event: EventPublishedV1 | EventUpdatedV1 | EventCancelledV1, envelope: Envelope, uow: UnitOfWork
+    ) -> None:
+        await remember_event(uow, event.event, envelope.occurred_at)
+
+    consumer.on(TicketsReservedV1, on_reserved)
+    consumer.on(ReservationRejectedV1, on_rejected)
+    consumer.on(HoldExpiredV1, on_hold_expired)
+    consumer.on(EventPublishedV1, on_event_changed)
+    consumer.on(EventUpdatedV1, on_event_changed)
+    consumer.on(EventCancelledV1, on_event_changed)

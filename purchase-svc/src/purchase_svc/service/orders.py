@@ -1,0 +1,215 @@
+"""Placing, reading and cancelling orders. Each use case opens and commits its own transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import RowMapping
+
+from crowdify.auth import Principal
+from crowdify.contracts.common import OrderLine
+from crowdify.contracts.purchase import OrderCancelledV1, OrderPlacedV1
+from crowdify.db import UnitOfWork
+from purchase_svc.adapters import order_updates
+from purchase_svc.adapters.orders import get_order, lock_order, order_lines, transition
+from purchase_svc.adapters.tables import attendees, catalog_events, order_items, orders, tickets
+from purchase_svc.api.schemas import OrderIn
+from purchase_svc.domain.order import OrderEvent, OrderStatus, can_be_cancelled_by_buyer
+from purchase_svc.service.context import Purchases
+from purchase_svc.service.errors import InvalidOrder, OrderNotCancellable, OrderNotFound
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: RowMapping
+    items: list[RowMapping]
+    tickets: list[RowMapping]
+
+
+async def _check_against_catalogue(uow: UnitOfWork, request: OrderIn) -> None:
+    """Refuse what the catalogue already tells us is wrong (422). An event not (yet) known here is
+    left to event-svc, which owns the decision and answers ``event_unavailable``."""
+    snapshot = (
+        await uow.session.execute(
+            select(catalog_events.c.snapshot).where(catalog_events.c.id == request.event_id)
+        )
+    ).scalar()
+    if snapshot is None:
+        return
+    types = {t["id"]: t for t in snapshot.get("ticket_types", [])}
+    for item in request.items:
+        ticket_type = types.get(str(item.ticket_type_id))
+        if ticket_type is None:
+            raise InvalidOrder(f"ticket type {item.ticket_type_id} is not sold for this event")
+        if item.quantity > ticket_type["max_per_order"]:
+            raise InvalidOrder(
+                f"at most {ticket_type['max_per_order']} tickets of {ticket_type['name']} per order"
+            )
+        missing_children = item.attendees is None or any(a.child is None for a in item.attendees)
+        if ticket_type.get("requires_child_details") and missing_children:
+            raise InvalidOrder(f"{ticket_type['name']} needs one attendee with child details per ticket")
+
+
+async def place_order(
+    purchases: Purchases, request: OrderIn, user: Principal, *, order_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    order_id = order_id or uuid.uuid4()
+    async with purchases.uow_factory() as uow:
+        await _check_against_catalogue(uow, request)
+        await uow.session.execute(
+            orders.insert().values(
+                id=order_id,
+                user_id=user.user_id,
+                event_id=request.event_id,
+                buyer_name=request.buyer.name,
+                buyer_email=str(request.buyer.email),
+            )
+        )
+        await uow.session.execute(
+            order_items.insert(),
+            [
+                {"order_id": order_id, "ticket_type_id": item.ticket_type_id, "quantity": item.quantity}
+                for item in request.items
+            ],
+        )
+        people = [
+            {
+                "id": uuid.uuid4(),
+                "order_id": order_id,
+                "ticket_type_id": item.ticket_type_id,
+                "position": position,
+                "name": person.name,
+                "child_nombre": person.child.nombre if person.child else None,
+                "child_rut": person.child.rut if person.child else None,
+                "child_fecha_nacimiento": person.child.fecha_nacimiento if person.child else None,
+            }
+            for item in request.items
+            for position, person in enumerate(item.attendees or [])
+        ]
+        if people:
+            await uow.session.execute(attendees.insert(), people)
+        await purchases.outbox.add(
+            uow,
+            OrderPlacedV1(
+                order_id=order_id,
+                event_id=request.event_id,
+                user_id=user.user_id,
+                lines=tuple(
+                    OrderLine(ticket_type_id=item.ticket_type_id, quantity=item.quantity)
+                    for item in request.items
+                ),
+                placed_at=datetime.now(UTC),
+            ),
+            correlation_id=str(order_id),
+        )
+    return order_id
+
+
+async def place_order_and_wait(
+    purchases: Purchases, request: OrderIn, user: Principal, wait_seconds: float
+) -> OrderView:
+    """Place the order and wait (without polling) until it leaves ``pending`` or time runs out."""
+    order_id = uuid.uuid4()
+    # Subscribe before the order exists, so the worker's answer cannot arrive unheard.
+    async with order_updates.subscribe(purchases.redis, order_id) as updates:
+        await place_order(purchases, request, user, order_id=order_id)
+        view = await get_order_view(purchases, order_id, user)
+        if view.order["status"] == OrderStatus.PENDING and wait_seconds > 0:
+            await updates.wait(wait_seconds)
+            view = await get_order_view(purchases, order_id, user)
+    return view
+
+
+async def _view(uow: UnitOfWork, order: RowMapping) -> OrderView:
+    items = await order_lines(uow, order["id"])
+    ticket_rows = (
+        (
+            await uow.session.execute(
+                select(tickets)
+                .where(tickets.c.order_id == order["id"])
+                .order_by(tickets.c.issued_at, tickets.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return OrderView(order, items, list(ticket_rows))
+
+
+def _visible_to(order: RowMapping, user: Principal) -> bool:
+    return user.role == "admin" or order["user_id"] == user.user_id
+
+
+async def get_order_view(purchases: Purchases, order_id: uuid.UUID, user: Principal) -> OrderView:
+    async with purchases.uow_factory() as uow:
+        order = await get_order(uow, order_id)
+        if order is None or not _visible_to(order, user):
+            raise OrderNotFound()  # another buyer's order does not exist for you
+        return await _view(uow, order)
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    user_id: str | None = None
+    event_id: uuid.UUID | None = None
+    status: str | None = None
+
+
+async def list_orders(
+    purchases: Purchases, flt: OrderFilter, *, page: int, page_size: int
+) -> tuple[list[OrderView], int]:
+    conditions: list[Any] = []
+    if flt.user_id is not None:
+        conditions.append(orders.c.user_id == flt.user_id)
+    if flt.event_id is not None:
+        conditions.append(orders.c.event_id == flt.event_id)
+    if flt.status is not None:
+        conditions.append(orders.c.status == flt.status)
+    async with purchases.uow_factory() as uow:
+        total = (
+            await uow.session.execute(select(func.count()).select_from(orders).where(*conditions))
+        ).scalar_one()
+        rows = (
+            (
+                await uow.session.execute(
+                    select(orders)
+                    .where(*conditions)
+                    .order_by(orders.c.created_at.desc(), orders.c.id)
+                    .offset((page - 1) * page_size)
+                    .limit(page_size)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        return [await _view(uow, row) for row in rows], total
+
+
+async def cancel_unpaid_order(purchases: Purchases, order_id: uuid.UUID, user: Principal) -> OrderView:
+    """The buyer (or an admin) gives up an unpaid order; its hold goes back on sale."""
+    async with purchases.uow_factory() as uow:
+        order = await lock_order(uow, order_id)
+        if order is None or not _visible_to(order, user):
+            raise OrderNotFound()
+        if not can_be_cancelled_by_buyer(OrderStatus(order["status"])):
+            raise OrderNotCancellable(f"An order in status {order['status']} cannot be cancelled this way")
+        await transition(uow, order, OrderEvent.CANCELLED, reason="cancelled_by_buyer")
+        lines = await order_lines(uow, order_id)
+        await purchases.outbox.add(
+            uow,
+            OrderCancelledV1(
+                order_id=order_id,
+                event_id=order["event_id"],
+                lines=tuple(
+                    OrderLine(ticket_type_id=ln["ticket_type_id"], quantity=ln["quantity"]) for ln in lines
+                ),
+            ),
+            correlation_id=str(order_id),
+        )
+        refreshed = await get_order(uow, order_id)
+        assert refreshed is not None
+        return await _view(uow, refreshed)

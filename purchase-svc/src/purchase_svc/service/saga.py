@@ -1,0 +1,142 @@
+"""The order's side of the reservation saga (DESIGN.md steps 2-3 and 6).
+
+Each function runs in the consumer's transaction, after the inbox recorded the message, under
+the order's row lock; the state machine decides whether the message still means anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from crowdify.contracts.catalog import HoldExpiredV1, ReservationRejectedV1, TicketsReservedV1
+from crowdify.contracts.common import OrderLine
+from crowdify.contracts.purchase import OrderCancelledV1, OrderExpiredV1
+from crowdify.db import UnitOfWork
+from purchase_svc.adapters import order_updates
+from purchase_svc.adapters.mercadopago import PaymentProviderRejected, PaymentProviderUnavailable
+from purchase_svc.adapters.orders import lock_order, order_lines, transition
+from purchase_svc.adapters.tables import order_items
+from purchase_svc.domain.order import OrderEvent
+from purchase_svc.service.context import Purchases
+
+log = logging.getLogger(__name__)
+
+
+def _announce_after_commit(purchases: Purchases, uow: UnitOfWork, order_id: uuid.UUID) -> None:
+    async def announce() -> None:
+        await order_updates.announce(purchases.redis, order_id)
+
+    uow.after_commit(announce)
+
+
+def _preference(purchases: Purchases, reserved: TicketsReservedV1) -> dict[str, object]:
+    settings = purchases.settings
+    order_id = str(reserved.order_id)
+    back = f"{settings.frontend_base_url}/orders/{order_id}"
+    # The preference stops accepting payments when the hold ends; a payment still approved a
+    # little later is the late-payment case (accepted if the tickets can be held again).
+    expires_to = reserved.hold_expires_at
+    return {
+        "items": [
+            {
+                "id": str(line.ticket_type_id),
+                "title": f"{line.ticket_type_name} - {reserved.event_name}"[:250],
+                "quantity": line.quantity,
+                "currency_id": line.currency,
+                "unit_price": line.unit_price,  # integer: CLP has no decimals
+            }
+            for line in reserved.lines
+        ],
+        "external_reference": order_id,
+        "notification_url": f"{settings.public_base_url}/api/v1/purchases/webhook?source_news=webhooks",
+        "back_urls": {"success": back, "pending": back, "failure": back},
+        "auto_return": "approved",
+        "binary_mode": True,
+        "expires": True,
+        "expiration_date_from": (expires_to - timedelta(days=1)).isoformat(timespec="milliseconds"),
+        "expiration_date_to": expires_to.isoformat(timespec="milliseconds"),
+        "statement_descriptor": "CROWDIFY",
+        "metadata": {"order_id": order_id},
+    }
+
+
+async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1, uow: UnitOfWork) -> None:
+    order = await lock_order(uow, reserved.order_id)
+    if order is None or order["status"] != "pending":
+        return  # a duplicate, or the buyer cancelled meanwhile (the cancel released the hold)
+    for line in reserved.lines:
+        await uow.session.execute(
+            update(order_items)
+            .where(
+                order_items.c.order_id == reserved.order_id,
+                order_items.c.ticket_type_id == line.ticket_type_id,
+            )
+            .values(unit_price=line.unit_price, ticket_type_name=line.ticket_type_name)
+        )
+    try:
+        preference = await purchases.mercadopago.create_preference(
+            _preference(purchases, reserved), idempotency_key=f"preference-{reserved.order_id}"
+        )
+    except (PaymentProviderUnavailable, PaymentProviderRejected):
+        # No payment link, no sale: end the order clearly and give the tickets back at once.
+        log.warning("payment provider unavailable; order cancelled", extra={"order_id": str(order["id"])})
+        await transition(
+            uow, order, OrderEvent.PAYMENT_UNAVAILABLE, reason="payment_unavailable", total=reserved.total
+        )
+        await purchases.outbox.add(
+            uow,
+            OrderCancelledV1(
+                order_id=reserved.order_id,
+                event_id=reserved.event_id,
+                lines=tuple(
+                    OrderLine(ticket_type_id=ln.ticket_type_id, quantity=ln.quantity) for ln in reserved.lines
+                ),
+            ),
+            correlation_id=str(reserved.order_id),
+        )
+        _announce_after_commit(purchases, uow, reserved.order_id)
+        return
+    await transition(
+        uow,
+        order,
+        OrderEvent.RESERVED,
+        total=reserved.total,
+        currency=reserved.currency,
+        hold_expires_at=reserved.hold_expires_at,
+        payment_link=preference.init_point,
+        preference_id=preference.id,
+    )
+    _announce_after_commit(purchases, uow, reserved.order_id)
+
+
+async def on_reservation_rejected(
+    purchases: Purchases, rejected: ReservationRejectedV1, uow: UnitOfWork
+) -> None:
+    order = await lock_order(uow, rejected.order_id)
+    if order is None:
+        return
+    if await transition(uow, order, OrderEvent.RESERVATION_REJECTED, reason=rejected.reason):
+        _announce_after_commit(purchases, uow, rejected.order_id)
+
+
+async def on_hold_expired(purchases: Purchases, expired: HoldExpiredV1, uow: UnitOfWork) -> None:
+    order = await lock_order(uow, expired.order_id)
+    if order is None:
+        return
+    if await transition(uow, order, OrderEvent.HOLD_EXPIRED):
+        lines = await order_lines(uow, expired.order_id)
+        await purchases.outbox.add(
+            uow,
+            OrderExpiredV1(
+                order_id=expired.order_id,
+                event_id=expired.event_id,
+                lines=tuple(
+                    OrderLine(ticket_type_id=ln["ticket_type_id"], quantity=ln["quantity"]) for ln in lines
+                ),
+            ),
+            correlation_id=str(expired.order_id),
+        )

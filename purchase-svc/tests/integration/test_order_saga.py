@@ -1,0 +1,215 @@
+"""Placing orders end to end: purchase-svc and event-svc workers on the real broker, Mercado Pago
+emulated, the API answering within one round trip."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from crowdify.db import UnitOfWorkFactory, create_engine
+from crowdify.messaging.outbox import Outbox
+from crowdify.messaging.publisher import Publisher
+from crowdify.testing import wait_until
+from event_svc.adapters.tables import messaging as event_messaging
+from event_svc.service import catalog
+
+
+@pytest.fixture
+async def organiser(event_settings) -> AsyncIterator[catalog.Catalog]:
+    engine = create_engine(event_settings.database_url, event_settings.db_schema, pool_size=2)
+    publisher = Publisher(event_settings.amqp_url, event_settings.amqp_exchange)
+    uow_factory = UnitOfWorkFactory(engine)
+    outbox = Outbox(event_messaging, publisher)
+    outbox.attach(uow_factory)
+    try:
+        yield catalog.Catalog(uow_factory, outbox)
+    finally:
+        await publisher.close()
+        await engine.dispose()
+
+
+async def on_sale(
+    cat: catalog.Catalog, *, capacity: int = 10, child: bool = False, max_per_order: int = 10
+) -> dict[str, Any]:
+    starts = datetime.now(UTC) + timedelta(days=30)
+    view = await catalog.create_event(
+        cat,
+        {"name": "Cumbia Fest", "starts_at": starts, "venue": "Teatro Caupolicán", "hold_minutes": 10},
+        created_by="organiser",
+    )
+    event_id = view.event["id"]
+    row = await catalog.create_ticket_type(
+        cat,
+        event_id,
+        {
+            "name": "General",
+            "price": 15000,
+            "capacity": capacity,
+            "max_per_order": max_per_order,
+            "requires_child_details": child,
+        },
+    )
+    await catalog.publish_event(cat, event_id)
+    return {"event_id": str(event_id), "ticket_type_id": str(row["id"])}
+
+
+def order_body(sale: dict[str, Any], quantity: int = 2, **item: Any) -> dict[str, Any]:
+    return {
+        "event_id": sale["event_id"],
+        "buyer": {"name": "Ana Pérez", "email": "ana@example.com"},
+        "items": [{"ticket_type_id": sale["ticket_type_id"], "quantity": quantity, **item}],
+    }
+
+
+async def test_an_order_gets_its_payment_link_in_one_round_trip(
+    platform, client, bearer, organiser, emulator_url
+):
+    sale = await on_sale(organiser)
+    response = await client.post("/api/v1/purchases", json=order_body(sale), headers=bearer())
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert order["status"] == "awaiting_payment"
+    assert order["total"] == 30000 and order["currency"] == "CLP"
+    assert order["items"] == [{"ticket_type_id": sale["ticket_type_id"], "quantity": 2, "unit_price": 15000}]
+    assert order["payment_link"].startswith(f"{emulator_url}/checkout/v1/redirect?pref_id=")
+    expires = datetime.fromisoformat(order["expires_at"])
+    assert timedelta(minutes=9) < expires - datetime.now(UTC) <= timedelta(minutes=10)
+
+    again = await client.get(f"/api/v1/purchases/{order['id']}", headers=bearer())
+    assert again.json()["status"] == "awaiting_payment"
+    assert (
+        await client.get(f"/api/v1/purchases/{order['id']}", headers=bearer(sub="someone-else"))
+    ).status_code == 404
+    assert (
+        await client.get(f"/api/v1/purchases/{order['id']}", headers=bearer(role="admin", sub="a"))
+    ).status_code == 200
+
+
+async def test_a_sold_out_order_is_201_rejected_and_can_be_read_back(platform, client, bearer, organiser):
+    sale = await on_sale(organiser, capacity=1)
+    response = await client.post("/api/v1/purchases", json=order_body(sale, quantity=2), headers=bearer())
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["reason"]) == ("rejected", "sold_out")
+    read = await client.get(f"/api/v1/purchases/{response.json()['id']}", headers=bearer())
+    assert read.json()["reason"] == "sold_out"
+
+
+async def test_wait_zero_answers_202_with_location(platform, client, bearer, organiser):
+    sale = await on_sale(organiser)
+    response = await client.post(
+        "/api/v1/purchases", params={"wait": 0}, json=order_body(sale), headers=bearer()
+    )
+    assert response.status_code == 202
+    assert response.headers["location"] == f"/api/v1/purchases/{response.json()['id']}"
+
+    async def decided() -> bool:
+        read = await client.get(response.headers["location"], headers=bearer())
+        return read.json()["status"] == "awaiting_payment"
+
+    await wait_until(decided, message="the order left pending")
+
+
+async def test_catalogue_rules_are_checked_before_anything_is_held(platform, client, bearer, organiser):
+    sale = await on_sale(organiser, child=True, max_per_order=2)
+    await wait_until(lambda: _known(client, bearer, sale), message="the catalogue replica has the event")
+    too_many = await client.post("/api/v1/purchases", json=order_body(sale, quantity=3), headers=bearer())
+    assert too_many.status_code == 422
+    no_child = await client.post("/api/v1/purchases", json=order_body(sale, quantity=1), headers=bearer())
+    assert no_child.status_code == 422
+    bad_rut = order_body(
+        sale,
+        quantity=1,
+        attendees=[
+            {
+                "name": "Tomás",
+                "child": {"nombre": "Tomás", "rut": "12.345.678-9", "fecha_nacimiento": "2016-04-02"},
+            }
+        ],
+    )
+    assert (await client.post("/api/v1/purchases", json=bad_rut, headers=bearer())).status_code == 422
+    good = order_body(
+        sale,
+        quantity=1,
+        attendees=[
+            {
+                "name": "Tomás",
+                "child": {"nombre": "Tomás", "rut": "12.345.678-5", "fecha_nacimiento": "2016-04-02"},
+            }
+        ],
+    )
+    response = await client.post("/api/v1/purchases", json=good, headers=bearer())
+    assert response.status_code == 201 and response.json()["status"] == "awaiting_payment"
+
+
+async def _known(client, bearer, sale) -> bool:
+    # A quantity over the limit is refused by the replica only once it knows the event.
+    body = order_body(sale, quantity=3)
+    response = await client.post(
+        "/api/v1/purchases", params={"wait": 0}, json=body, headers=bearer(sub=f"probe-{uuid.uuid4()}")
+    )
+    return response.status_code == 422
+
+
+async def test_mercado_pago_down_ends_the_order_and_releases_the_hold(
+    platform, client, bearer, organiser, emulator_url
+):
+    sale = await on_sale(organiser, capacity=2)
+    async with httpx.AsyncClient(base_url=emulator_url) as mp:
+        await mp.post("/__emulator/outage", json={"enabled": True, "status": 503})
+        try:
+            response = await client.post("/api/v1/purchases", json=order_body(sale), headers=bearer())
+        finally:
+            await mp.post("/__emulator/outage", json={"enabled": False})
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["reason"]) == ("cancelled", "payment_unavailable")
+
+    # Once Mercado Pago is back (and the breaker lets a call through again), the two tickets the
+    # cancelled order held are on sale again: a new buyer gets both.
+    async def sold_again() -> bool:
+        retry = await client.post(
+            "/api/v1/purchases", json=order_body(sale), headers=bearer(sub=f"b-{uuid.uuid4()}")
+        )
+        return retry.json()["status"] == "awaiting_payment"
+
+    await wait_until(sold_again, message="the tickets were sold again once Mercado Pago came back")
+
+
+async def test_100_concurrent_buyers_for_10_tickets(platform, client, bearer, organiser):
+    sale = await on_sale(organiser, capacity=10)
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/api/v1/purchases",
+                params={"wait": 10},
+                json=order_body(sale, quantity=1),
+                headers=bearer(sub=f"buyer-{n}"),
+            )
+            for n in range(100)
+        )
+    )
+    statuses = [a.json()["status"] for a in answers]
+    assert statuses.count("awaiting_payment") == 10
+    assert statuses.count("rejected") == 90
+
+
+async def test_the_buyer_cancels_an_unpaid_order(platform, client, bearer, organiser):
+    sale = await on_sale(organiser, capacity=2)
+    order = (await client.post("/api/v1/purchases", json=order_body(sale), headers=bearer())).json()
+    cancelled = await client.post(f"/api/v1/purchases/{order['id']}/cancel", headers=bearer())
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    again = await client.post(f"/api/v1/purchases/{order['id']}/cancel", headers=bearer())
+    assert again.status_code == 409
+
+    async def back_on_sale() -> bool:
+        response = await client.post(
+            "/api/v1/purchases", json=order_body(sale), headers=bearer(sub=f"b-{uuid.uuid4()}")
+        )
+        return response.json()["status"] == "awaiting_payment"
+
+    await wait_until(back_on_sale, message="the cancelled tickets went back on sale")
