@@ -139,6 +139,8 @@ payments = Table(
     Column("refunded_amount", Integer, nullable=False, server_default="0"),
     Column("date_last_updated", DateTime(timezone=True)),
     Column("fetched_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Set when the payment does not match its order (amount, currency): recorded, never applied.
+    Column("refused_reason", String(40)),
 )
 
 refunds = Table(

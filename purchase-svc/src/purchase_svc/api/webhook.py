@@ -1,0 +1,148 @@
+"""``POST /api/v1/purchases/webhook``: Mercado Pago's notifications (no JWT).
+
+Two formats arrive (integrations.md 1.5):
+
+- **Webhooks** (format A): ``?data.id=<id>&type=payment``, JSON body, ``x-signature`` and
+  ``x-request-id`` headers. The signature is checked (``adapters/signature.py``); a bad or missing
+  one is stored and answered ``401`` and triggers nothing.
+- **Legacy IPN** (format B): ``?topic=payment&id=<id>``. It cannot be verified, so it is only a
+  trigger: the payment is fetched from Mercado Pago's API either way, never read from the request.
+
+Every notification is stored as received in ``payment_notifications`` with its verdict, and a
+payment notification writes ``purchase.payment.notified.v1`` to the outbox in the same
+transaction; the worker does the rest. The request does no other I/O, so it answers in
+milliseconds (Mercado Pago wants 200/201 within 22 s and retries otherwise), and a crash after
+the commit loses nothing.
+
+Wiring: ``app.include_router(webhook.router)`` and ``app.state.payment_sync = PaymentSync(...)``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from crowdify.contracts.tickets import PaymentNotifiedV1
+from crowdify.errors import problem_response, problem_responses
+from purchase_svc.adapters.signature import verify_signature
+from purchase_svc.adapters.tables import payment_notifications
+from purchase_svc.service.payments import PaymentSync
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1/purchases", tags=["payments"])
+
+MAX_BODY_BYTES = 64 * 1024
+_RESOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PAYMENT_TOPICS = frozenset({"payment", "payments"})
+
+
+def _payment_sync(request: Request) -> PaymentSync:
+    sync = getattr(request.app.state, "payment_sync", None)
+    if not isinstance(sync, PaymentSync):
+        raise RuntimeError("app.state.payment_sync is not set: create a PaymentSync at start-up")
+    return sync
+
+
+def _text(value: Any, limit: int) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text[:limit] if text else None
+
+
+@router.post(
+    "/webhook",
+    summary="Mercado Pago notification (Webhooks or legacy IPN)",
+    responses=problem_responses(400, 401, 413, 422),
+)
+async def mercadopago_webhook(request: Request) -> JSONResponse:
+    sync = _payment_sync(request)
+    query = dict(request.query_params)
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return problem_response(413, "payload_too_large", "The notification body is too large")
+
+    body: Any = None
+    malformed: str | None = None
+    if raw.strip():
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            malformed = "The body is not JSON"
+            body = {"_unparsed": raw[:4096].decode("utf-8", "replace")}
+        else:
+            if not isinstance(body, dict):
+                malformed = "The body must be a JSON object"
+                body = {"_unparsed": body}
+    data = body.get("data") if isinstance(body, dict) and not malformed else None
+
+    signed_id = query.get("data.id")
+    if signed_id is not None or (isinstance(data, dict) and "id" in data):
+        kind = "webhook"
+        topic = _text(query.get("type"), 64) or _text(
+            body.get("type") if isinstance(body, dict) else None, 64
+        )
+        resource_id = _text(signed_id, 64) or _text(data.get("id") if isinstance(data, dict) else None, 64)
+    elif query.get("topic") is not None or query.get("id") is not None:
+        kind = "ipn"
+        topic = _text(query.get("topic"), 64)
+        resource_id = _text(query.get("id"), 64)
+    else:
+        kind, topic, resource_id = "unknown", None, None
+
+    request_id = _text(request.headers.get("x-request-id"), 128)
+    signature_valid = kind == "webhook" and verify_signature(
+        sync.webhook_secrets, request.headers.get("x-signature"), request_id, signed_id
+    )
+
+    problem: JSONResponse | None = None
+    if malformed is not None:
+        problem = problem_response(400, "bad_request", malformed)
+    elif kind == "unknown" or resource_id is None:
+        problem = problem_response(
+            422, "validation_error", "A notification names its resource: ?data.id=&type= or ?topic=&id="
+        )
+    elif not _RESOURCE_ID.match(resource_id):
+        problem = problem_response(422, "validation_error", "The resource id is not a Mercado Pago id")
+    elif kind == "webhook" and not signature_valid:
+        problem = problem_response(
+            401, "invalid_signature", "The x-signature does not match this notification"
+        )
+
+    trigger = problem is None and (topic or "").lower() in PAYMENT_TOPICS and resource_id is not None
+    async with sync.uow_factory() as uow:
+        stored = await uow.session.execute(
+            payment_notifications.insert()
+            .values(
+                topic=topic,
+                resource_id=resource_id,
+                request_id=request_id,
+                signature_valid=signature_valid,
+                query={**query, "_format": kind},
+                body=body,
+            )
+            .returning(payment_notifications.c.id)
+        )
+        notification_id = int(stored.scalar_one())
+        if trigger:
+            assert resource_id is not None
+            await sync.outbox.add(
+                uow,
+                PaymentNotifiedV1(
+                    payment_id=resource_id,
+                    topic=topic or "payment",
+                    notification_id=notification_id,
+                    signature_valid=signature_valid,
+                ),
+                correlation_id=f"mp-payment-{resource_id}",
+            )
+    if problem is not None:
+        log.warning("Mercado Pago notification %s refused (%s)", notification_id, problem.status_code)
+        return problem
+    return JSONResponse({"received": True, "notification_id": notification_id}, status_code=200)

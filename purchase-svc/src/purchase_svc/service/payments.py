@@ -1,0 +1,419 @@
+"""Payments: a Mercado Pago notification is only a trigger; the truth is fetched from the API.
+
+integrations.md 1.10, as this service does it:
+
+1. The webhook stores the notification and writes ``purchase.payment.notified.v1`` to the outbox
+   in the same transaction (``api/webhook.py``); nothing else happens in the request.
+2. purchase-svc's worker consumes that message and calls :meth:`PaymentSync.sync`: the payment is
+   fetched with our token, mapped to its order by ``external_reference`` and checked (amount and
+   currency equal to the order's); a mismatch is recorded on the payment and never applied.
+3. Under the order's row lock the state machine decides; a snapshot older than the one stored
+   (``date_last_updated``) is ignored, so duplicates and reordering change nothing.
+
+What each payment status does to the order:
+
+- ``approved`` and the order ``awaiting_payment``: ``paid``, tickets issued once, ``OrderPaidV1``
+  and ``TicketsIssuedV1`` emitted.
+- ``approved`` and the order ``expired`` or ``cancelled`` (a late payment): ``OrderPaidV1`` asks
+  event-svc to take the tickets again; its answer comes back as ``SaleConfirmedV1`` (the order
+  becomes ``paid`` with ``late_payment='accepted'``) or ``SaleRefusedV1`` (full refund with the
+  idempotency key ``late-<order id>``, order ``refunded`` with ``late_payment='refunded'``).
+  A cancelled order cannot become paid again, so a confirmation for it is refunded the same way.
+- ``refunded`` or ``charged_back`` and the order paid: ``refunded``, every ticket revoked,
+  ``OrderRefundedV1`` (full) emitted.
+- anything else (pending, in_process, rejected, cancelled): recorded, nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import RowMapping
+
+from crowdify.contracts.catalog import SaleConfirmedV1, SaleRefusedV1
+from crowdify.contracts.common import OrderLine
+from crowdify.contracts.purchase import OrderPaidV1, OrderRefundedV1
+from crowdify.db import UnitOfWork, UnitOfWorkFactory
+from crowdify.messaging.outbox import Outbox
+from crowdify.tickets import SigningKey
+from purchase_svc.adapters.mercadopago import MercadoPagoClient
+from purchase_svc.adapters.orders import lock_order, order_lines, transition
+from purchase_svc.adapters.tables import orders, payments, refunds
+from purchase_svc.domain.order import OrderEvent, OrderStatus
+from purchase_svc.service.tickets import issue_tickets, revoke_tickets
+from purchase_svc.settings import PurchaseSettings
+
+log = logging.getLogger(__name__)
+
+REVERSED = frozenset({"refunded", "charged_back"})
+
+
+def late_refund_key(order_id: uuid.UUID) -> str:
+    """The stable X-Idempotency-Key of the refund of a late payment nobody could take."""
+    return f"late-{order_id}"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _amount(value: Any) -> int | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number == int(number) else None
+
+
+def _order_id(reference: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(reference))
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class PaymentSnapshot:
+    """The fields of a fetched Mercado Pago payment this service relies on."""
+
+    id: str
+    order_id: uuid.UUID | None
+    status: str
+    status_detail: str | None
+    amount: int | None
+    currency: str | None
+    refunded_amount: int
+    date_last_updated: datetime | None
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> PaymentSnapshot:
+        return cls(
+            id=str(body.get("id")),
+            order_id=_order_id(body.get("external_reference")),
+            status=str(body.get("status") or "unknown"),
+            status_detail=body.get("status_detail"),
+            amount=_amount(body.get("transaction_amount")),
+            currency=body.get("currency_id"),
+            refunded_amount=_amount(body.get("transaction_amount_refunded")) or 0,
+            date_last_updated=_parse_time(body.get("date_last_updated")),
+        )
+
+
+@dataclass(frozen=True)
+class PaymentSync:
+    """Everything payment handling needs; one per process (API and worker)."""
+
+    uow_factory: UnitOfWorkFactory
+    outbox: Outbox
+    mercadopago: MercadoPagoClient
+    signing_key: SigningKey
+    # Webhook secrets accepted by the signature check: the current one, then the previous one.
+    webhook_secrets: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: PurchaseSettings,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        outbox: Outbox,
+        mercadopago: MercadoPagoClient,
+    ) -> PaymentSync:
+        previous = settings.mercadopago_webhook_secret_previous
+        secrets = [settings.mercadopago_webhook_secret.get_secret_value()]
+        if previous is not None and previous.get_secret_value():
+            secrets.append(previous.get_secret_value())
+        return cls(
+            uow_factory=uow_factory,
+            outbox=outbox,
+            mercadopago=mercadopago,
+            signing_key=settings.ticket_signing_key,
+            webhook_secrets=tuple(secrets),
+        )
+
+    # -- the trigger ---------------------------------------------------------------------------
+
+    async def sync(self, uow: UnitOfWork, payment_id: str) -> str:
+        """Fetch ``payment_id`` from Mercado Pago and apply it; returns what happened (for logs
+        and tests). Provider errors propagate, so the message is retried later."""
+        body = await self.mercadopago.get_payment(payment_id)
+        return await self.apply(uow, PaymentSnapshot.from_api(body))
+
+    async def apply(self, uow: UnitOfWork, payment: PaymentSnapshot) -> str:
+        if payment.order_id is None:
+            log.warning("payment %s has no order reference; ignored", payment.id)
+            return "unknown_order"
+        order = await lock_order(uow, payment.order_id)
+        if order is None:
+            log.warning("payment %s names an order this service does not know; ignored", payment.id)
+            return "unknown_order"
+
+        stored = (
+            (await uow.session.execute(select(payments).where(payments.c.id == payment.id).with_for_update()))
+            .mappings()
+            .first()
+        )
+        if (
+            stored is not None
+            and stored["date_last_updated"] is not None
+            and payment.date_last_updated is not None
+            and payment.date_last_updated < stored["date_last_updated"]
+        ):
+            return "stale"
+        if stored is not None and stored["order_id"] != order["id"]:
+            log.warning("payment %s changed order reference; ignored", payment.id)
+            return "refused"
+
+        refused = None
+        if payment.amount is None or order["total"] is None or payment.amount != order["total"]:
+            refused = "amount_mismatch"
+        elif (payment.currency or "").upper() != (order["currency"] or "").upper():
+            refused = "currency_mismatch"
+        await self._upsert(uow, payment, order["id"], refused)
+        if refused is not None:
+            log.warning("payment %s refused for order %s: %s", payment.id, order["id"], refused)
+            return refused
+
+        if payment.status == "approved":
+            return await self._approved(uow, order)
+        if payment.status in REVERSED:
+            return await self._reversed(uow, order, payment)
+        return "recorded"
+
+    async def _upsert(
+        self, uow: UnitOfWork, payment: PaymentSnapshot, order_id: uuid.UUID, refused: str | None
+    ) -> None:
+        values = {
+            "id": payment.id,
+            "order_id": order_id,
+            "status": payment.status,
+            "status_detail": payment.status_detail,
+            "amount": payment.amount or 0,
+            "currency": (payment.currency or "???")[:3],
+            "refunded_amount": payment.refunded_amount,
+            "date_last_updated": payment.date_last_updated,
+            "refused_reason": refused,
+        }
+        statement = insert(payments).values(**values)
+        await uow.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[payments.c.id],
+                set_={**{k: statement.excluded[k] for k in values if k != "id"}, "fetched_at": func.now()},
+            )
+        )
+
+    async def _approved(self, uow: UnitOfWork, order: RowMapping) -> str:
+        status = OrderStatus(order["status"])
+        if status is OrderStatus.AWAITING_PAYMENT:
+            now = datetime.now(UTC)
+            await transition(uow, order, OrderEvent.PAYMENT_APPROVED, paid_at=now)
+            await self._publish_paid(uow, order, now)
+            issued = await issue_tickets(uow, order, self.signing_key, now=now)
+            if issued is not None:
+                await self.outbox.add(uow, issued, correlation_id=str(order["id"]))
+            return "paid"
+        if status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
+            if order["late_payment"] is not None:
+                return "late_payment_pending"
+            # Ask event-svc whether the tickets can still be had; its answer settles the order.
+            await uow.session.execute(
+                orders.update().where(orders.c.id == order["id"]).values(late_payment="requested")
+            )
+            await self._publish_paid(uow, order, datetime.now(UTC))
+            return "late_payment_requested"
+        return "unchanged"
+
+    async def _publish_paid(self, uow: UnitOfWork, order: RowMapping, paid_at: datetime) -> None:
+        lines = await order_lines(uow, order["id"])
+        await self.outbox.add(
+            uow,
+            OrderPaidV1(
+                order_id=order["id"],
+                event_id=order["event_id"],
+                lines=tuple(
+                    OrderLine(ticket_type_id=ln["ticket_type_id"], quantity=ln["quantity"]) for ln in lines
+                ),
+                paid_at=paid_at,
+            ),
+            correlation_id=str(order["id"]),
+        )
+
+    async def _reversed(self, uow: UnitOfWork, order: RowMapping, payment: PaymentSnapshot) -> str:
+        """Mercado Pago reports the money went back (a refund made in its panel, a chargeback)."""
+        if await transition(uow, order, OrderEvent.REFUNDED) is None:
+            return "unchanged"
+        refund_id = uuid.uuid4()
+        revoked = await revoke_tickets(uow, order["id"])
+        await uow.session.execute(
+            insert(refunds)
+            .values(
+                id=refund_id,
+                order_id=order["id"],
+                payment_id=payment.id,
+                idempotency_key=f"mp-{payment.id}-{payment.status}"[:64],
+                provider_refund_id=None,
+                amount=max(payment.refunded_amount, 0),
+                ticket_ids=[str(t["id"]) for t in revoked],
+                reason=f"reported by Mercado Pago: {payment.status}",
+                status="external",
+                completed_at=func.now(),
+            )
+            .on_conflict_do_nothing()
+        )
+        await self._publish_refunded(uow, order, refund_id, revoked, full=True)
+        return "refunded"
+
+    async def _publish_refunded(
+        self,
+        uow: UnitOfWork,
+        order: RowMapping,
+        refund_id: uuid.UUID,
+        revoked: list[RowMapping],
+        *,
+        full: bool,
+    ) -> None:
+        counts = Counter(t["ticket_type_id"] for t in revoked)
+        if not counts:  # nothing was issued (a late payment refused): the order's lines go back
+            counts = Counter(
+                {ln["ticket_type_id"]: ln["quantity"] for ln in await order_lines(uow, order["id"])}
+            )
+        await self.outbox.add(
+            uow,
+            OrderRefundedV1(
+                order_id=order["id"],
+                event_id=order["event_id"],
+                refund_id=str(refund_id),
+                lines=tuple(
+                    OrderLine(ticket_type_id=k, quantity=v) for k, v in sorted(counts.items(), key=str)
+                ),
+                ticket_ids=tuple(t["id"] for t in revoked),
+                full=full,
+            ),
+            correlation_id=str(order["id"]),
+        )
+
+    # -- event-svc's answer to a late payment --------------------------------------------------
+
+    async def on_sale_confirmed(self, uow: UnitOfWork, event: SaleConfirmedV1) -> str:
+        order = await lock_order(uow, event.order_id)
+        if order is None:
+            return "unknown_order"
+        if order["status"] != OrderStatus.EXPIRED or order["late_payment"] != "requested":
+            if order["status"] == OrderStatus.CANCELLED and order["late_payment"] == "requested":
+                # Cancelled orders never become paid: give the money back, and the seats too.
+                return await self._refund_late_payment(uow, order)
+            return "unchanged"  # the ordinary confirmation of a paid order, or a redelivery
+        now = datetime.now(UTC)
+        await transition(uow, order, OrderEvent.LATE_PAYMENT_ACCEPTED, paid_at=now, late_payment="accepted")
+        issued = await issue_tickets(uow, order, self.signing_key, now=now)
+        if issued is not None:
+            await self.outbox.add(uow, issued, correlation_id=str(order["id"]))
+        return "paid"
+
+    async def on_sale_refused(self, uow: UnitOfWork, event: SaleRefusedV1) -> str:
+        order = await lock_order(uow, event.order_id)
+        if order is None:
+            return "unknown_order"
+        if order["late_payment"] != "requested":
+            return "unchanged"
+        return await self._refund_late_payment(uow, order)
+
+    async def _refund_late_payment(self, uow: UnitOfWork, order: RowMapping) -> str:
+        paid = (
+            (
+                await uow.session.execute(
+                    select(payments)
+                    .where(
+                        payments.c.order_id == order["id"],
+                        payments.c.status == "approved",
+                        payments.c.refused_reason.is_(None),
+                    )
+                    .order_by(payments.c.date_last_updated.desc().nulls_last())
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if paid is None:
+            log.warning("late payment of order %s: no approved payment to refund", order["id"])
+            return "unchanged"
+        key = late_refund_key(order["id"])
+        existing = (
+            (await uow.session.execute(select(refunds).where(refunds.c.idempotency_key == key)))
+            .mappings()
+            .first()
+        )
+        refund_id = existing["id"] if existing is not None else uuid.uuid4()
+        # The same key makes a retry (after a crash or a provider error) the same refund.
+        answer = await self.mercadopago.refund(paid["id"], amount=None, idempotency_key=key)
+        values = {
+            "order_id": order["id"],
+            "payment_id": paid["id"],
+            "provider_refund_id": str(answer.get("id")) if answer.get("id") is not None else None,
+            "amount": paid["amount"],
+            "reason": "late payment: the tickets were no longer available",
+            "status": "completed",
+            "completed_at": func.now(),
+        }
+        if existing is None:
+            await uow.session.execute(insert(refunds).values(id=refund_id, idempotency_key=key, **values))
+        else:
+            await uow.session.execute(refunds.update().where(refunds.c.id == refund_id).values(**values))
+        await transition(uow, order, OrderEvent.LATE_PAYMENT_REFUSED, late_payment="refunded")
+        revoked = await revoke_tickets(uow, order["id"])
+        await self._publish_refunded(uow, order, refund_id, revoked, full=True)
+        return "refunded"
+
+    # -- reconciliation ------------------------------------------------------------------------
+
+    async def reconcile_stuck_orders(
+        self, *, older_than: timedelta = timedelta(minutes=10), limit: int = 100
+    ) -> int:
+        """Look up, by ``external_reference``, the payments of orders still awaiting payment after
+        ``older_than`` (a notification may have been lost) and apply them; returns how many
+        payments were applied. Run it periodically from the worker."""
+        cutoff = datetime.now(UTC) - older_than
+        async with self.uow_factory() as uow:
+            stuck = (
+                (
+                    await uow.session.execute(
+                        select(orders.c.id)
+                        .where(
+                            orders.c.status == OrderStatus.AWAITING_PAYMENT.value,
+                            orders.c.updated_at < cutoff,
+                        )
+                        .order_by(orders.c.updated_at)
+                        .limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        applied = 0
+        for order_id in stuck:
+            try:
+                found = await self.mercadopago.search_payments(str(order_id))
+            except Exception:
+                log.warning(
+                    "reconciliation: payments of order %s could not be searched", order_id, exc_info=True
+                )
+                continue
+            # Oldest first, so the latest state is applied last.
+            for body in sorted(found, key=lambda p: str(p.get("date_last_updated") or "")):
+                async with self.uow_factory() as uow:
+                    await self.apply(uow, PaymentSnapshot.from_api(body))
+                applied += 1
+        return applied

@@ -1,0 +1,168 @@
+"""Tickets: issued once per paid order with Ed25519-signed QR payloads, revoked on refunds, and
+read back by their owner (or an admin).
+
+Issuing is keyed on the order: :func:`issue_tickets` runs under the order's row lock, right after
+the state machine moved the order to ``paid``, and does nothing if the order already has tickets,
+so no redelivery, duplicate notification or race can issue a second set.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import RowMapping
+
+from crowdify.contracts.tickets import IssuedTicket, TicketsIssuedV1
+from crowdify.db import UnitOfWork
+from crowdify.tickets import SigningKey, TicketClaims, sign_ticket
+from purchase_svc.adapters.tables import attendees, catalog_events, order_items, orders, tickets
+
+
+async def _event_details(uow: UnitOfWork, event_id: uuid.UUID) -> dict[str, Any]:
+    row = (
+        await uow.session.execute(select(catalog_events.c.snapshot).where(catalog_events.c.id == event_id))
+    ).first()
+    snapshot: dict[str, Any] = dict(row[0]) if row is not None else {}
+    return snapshot
+
+
+async def issue_tickets(
+    uow: UnitOfWork, order: RowMapping, signing_key: SigningKey, *, now: datetime | None = None
+) -> TicketsIssuedV1 | None:
+    """Issue the tickets of ``order`` (locked by the caller) and return the message announcing
+    them, or None when the order already has tickets (they are issued once, ever).
+
+    One ticket per unit of each order line; the holder is the attendee at that position, or the
+    buyer when the order named no attendees.
+    """
+    order_id: uuid.UUID = order["id"]
+    existing = await uow.session.execute(
+        select(func.count()).select_from(tickets).where(tickets.c.order_id == order_id)
+    )
+    if existing.scalar_one():
+        return None
+    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    items = (
+        (
+            await uow.session.execute(
+                select(order_items)
+                .where(order_items.c.order_id == order_id)
+                .order_by(order_items.c.ticket_type_id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    people_rows = (
+        (
+            await uow.session.execute(
+                select(attendees).where(attendees.c.order_id == order_id).order_by(attendees.c.position)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    people: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
+    for row in people_rows:
+        people[row["ticket_type_id"]].append(row)
+
+    rows: list[dict[str, Any]] = []
+    announced: list[IssuedTicket] = []
+    for item in items:
+        named = people.get(item["ticket_type_id"], [])
+        for position in range(item["quantity"]):
+            person: RowMapping | None = named[position] if position < len(named) else None
+            ticket_id = uuid.uuid4()
+            claims = TicketClaims(
+                ticket_id=ticket_id,
+                event_id=order["event_id"],
+                ticket_type_id=item["ticket_type_id"],
+                issued_at=issued_at,
+            )
+            holder = person["name"] if person is not None else order["buyer_name"]
+            qr_payload = sign_ticket(claims, signing_key)
+            rows.append(
+                {
+                    "id": ticket_id,
+                    "order_id": order_id,
+                    "event_id": order["event_id"],
+                    "ticket_type_id": item["ticket_type_id"],
+                    "attendee_id": person["id"] if person is not None else None,
+                    "holder_name": holder,
+                    "status": "valid",
+                    "qr_payload": qr_payload,
+                    "issued_at": issued_at,
+                }
+            )
+            announced.append(
+                IssuedTicket(
+                    id=ticket_id,
+                    ticket_type_id=item["ticket_type_id"],
+                    ticket_type=item["ticket_type_name"],
+                    holder_name=holder,
+                    qr_payload=qr_payload,
+                    child_nombre=person["child_nombre"] if person is not None else None,
+                )
+            )
+    if not rows:
+        return None
+    await uow.session.execute(tickets.insert(), rows)
+    event = await _event_details(uow, order["event_id"])
+    return TicketsIssuedV1(
+        order_id=order_id,
+        event_id=order["event_id"],
+        event_name=event.get("name"),
+        venue=event.get("venue"),
+        event_starts_at=event.get("starts_at"),
+        buyer_email=order["buyer_email"],
+        buyer_name=order["buyer_name"],
+        tickets=tuple(announced),
+        issued_at=issued_at,
+    )
+
+
+async def revoke_tickets(
+    uow: UnitOfWork, order_id: uuid.UUID, ticket_ids: list[uuid.UUID] | None = None
+) -> list[RowMapping]:
+    """Revoke the order's valid tickets (all, or those of ``ticket_ids``); returns those revoked now."""
+    statement = (
+        update(tickets)
+        .where(tickets.c.order_id == order_id, tickets.c.status == "valid")
+        .values(status="revoked", revoked_at=func.now())
+        .returning(tickets.c.id, tickets.c.ticket_type_id)
+    )
+    if ticket_ids is not None:
+        statement = statement.where(tickets.c.id.in_(ticket_ids))
+    return list((await uow.session.execute(statement)).mappings().all())
+
+
+async def order_tickets(uow: UnitOfWork, order_id: uuid.UUID) -> list[RowMapping]:
+    query = select(tickets).where(tickets.c.order_id == order_id).order_by(tickets.c.issued_at, tickets.c.id)
+    return list((await uow.session.execute(query)).mappings().all())
+
+
+async def list_user_tickets(
+    uow: UnitOfWork, user_id: str, *, limit: int, offset: int
+) -> tuple[list[RowMapping], int]:
+    """A user's tickets (newest first) and how many there are in all."""
+    owned = select(tickets).join(orders, orders.c.id == tickets.c.order_id).where(orders.c.user_id == user_id)
+    total = (await uow.session.execute(select(func.count()).select_from(owned.subquery()))).scalar_one()
+    page = owned.order_by(tickets.c.issued_at.desc(), tickets.c.id).limit(limit).offset(offset)
+    return list((await uow.session.execute(page)).mappings().all()), int(total)
+
+
+async def get_ticket(uow: UnitOfWork, ticket_id: uuid.UUID) -> tuple[RowMapping, str] | None:
+    """The ticket and its owner's user id, or None."""
+    query = (
+        select(tickets, orders.c.user_id.label("owner_id"))
+        .join(orders, orders.c.id == tickets.c.order_id)
+        .where(tickets.c.id == ticket_id)
+    )
+    row = (await uow.session.execute(query)).mappings().first()
+    if row is None:
+        return None
+    return row, str(row["owner_id"])

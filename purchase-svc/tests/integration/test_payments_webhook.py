@@ -1,0 +1,171 @@
+"""The webhook: signed notifications trigger a payment sync, forged ones change nothing, malformed
+ones are refused with problem+json, and the emulator's real deliveries get through."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+from sqlalchemy import select
+
+from crowdify.testing import wait_until
+from purchase_svc.adapters.signature import sign
+from purchase_svc.adapters.tables import messaging, payment_notifications
+from tests.integration.payments_fixtures import (
+    PREVIOUS_SECRET,
+    WEBHOOK_SECRET,
+    PaymentsEnv,
+    mp_emulator_url,
+    payments_database,
+    payments_env,
+    payments_rabbit,
+    payments_settings,
+)
+
+__all__ = ["mp_emulator_url", "payments_database", "payments_env", "payments_rabbit", "payments_settings"]
+
+NOTIFIED = "purchase.payment.notified.v1"
+
+
+async def _notifications(env: PaymentsEnv, resource_id: str) -> list[dict]:
+    async with env.sync.uow_factory() as uow:
+        rows = (
+            (
+                await uow.session.execute(
+                    select(payment_notifications)
+                    .where(payment_notifications.c.resource_id == resource_id)
+                    .order_by(payment_notifications.c.id)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    return [dict(r) for r in rows]
+
+
+async def _triggers(env: PaymentsEnv, payment_id: str) -> int:
+    outbox = messaging.outbox
+    async with env.sync.uow_factory() as uow:
+        rows = await uow.session.execute(
+            select(outbox.c.id).where(
+                outbox.c.routing_key == NOTIFIED,
+                outbox.c.envelope["payload"]["payment_id"].astext == payment_id,
+            )
+        )
+        return len(rows.all())
+
+
+def _signed(data_id: str, secret: str = WEBHOOK_SECRET, request_id: str | None = None) -> dict[str, str]:
+    request_id = request_id or str(uuid.uuid4())
+    ts = str(int(time.time()))
+    return {"x-signature": f"ts={ts},v1={sign(secret, data_id, request_id, ts)}", "x-request-id": request_id}
+
+
+def _body(data_id: str) -> dict:
+    return {
+        "id": 1,
+        "type": "payment",
+        "action": "payment.updated",
+        "live_mode": False,
+        "data": {"id": data_id},
+    }
+
+
+async def test_a_forged_notification_is_stored_refused_and_changes_nothing(payments_env: PaymentsEnv) -> None:
+    env = payments_env
+    order_id, preference_id = await env.create_order(notify=False)
+    paid = await env.control.pay(preference_id, "approved")  # no notification_url: nobody is told
+    payment_id = str(paid["payment_id"])
+    async with httpx.AsyncClient(base_url=env.app_url) as http:
+        forged = await http.post(
+            f"/api/v1/purchases/webhook?data.id={payment_id}&type=payment",
+            json=_body(payment_id),
+            headers=_signed(payment_id, secret="not-the-secret"),
+        )
+        unsigned = await http.post(
+            f"/api/v1/purchases/webhook?data.id={payment_id}&type=payment", json=_body(payment_id)
+        )
+    for answer in (forged, unsigned):
+        assert answer.status_code == 401
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["code"] == "invalid_signature"
+    stored = await _notifications(env, payment_id)
+    assert [n["signature_valid"] for n in stored] == [False, False]
+    assert stored[0]["body"]["data"]["id"] == payment_id
+    assert await _triggers(env, payment_id) == 0
+    order = await env.order(order_id)
+    assert order["status"] == "awaiting_payment"
+    assert await env.tickets(order_id) == [] and await env.payments(order_id) == []
+
+
+async def test_signed_notifications_trigger_with_current_or_previous_secret(
+    payments_env: PaymentsEnv,
+) -> None:
+    env = payments_env
+    async with httpx.AsyncClient(base_url=env.app_url) as http:
+        for secret in (WEBHOOK_SECRET, PREVIOUS_SECRET):
+            data_id = str(uuid.uuid4().int)[:12]
+            started = time.monotonic()
+            answer = await http.post(
+                f"/api/v1/purchases/webhook?data.id={data_id}&type=payment",
+                json=_body(data_id),
+                headers=_signed(data_id, secret=secret),
+            )
+            assert answer.status_code == 200, answer.text
+            assert time.monotonic() - started < 5
+            assert await _triggers(env, data_id) == 1
+            assert [n["signature_valid"] for n in await _notifications(env, data_id)] == [True]
+
+
+async def test_legacy_ipn_is_only_a_trigger(payments_env: PaymentsEnv) -> None:
+    env = payments_env
+    async with httpx.AsyncClient(base_url=env.app_url) as http:
+        answer = await http.post("/api/v1/purchases/webhook?topic=payment&id=987654321")
+        merchant_order = await http.post("/api/v1/purchases/webhook?topic=merchant_order&id=555")
+    assert answer.status_code == 200 and merchant_order.status_code == 200
+    assert await _triggers(env, "987654321") == 1
+    stored = await _notifications(env, "987654321")
+    assert [(n["topic"], n["signature_valid"], n["query"]["_format"]) for n in stored] == [
+        ("payment", False, "ipn")
+    ]
+    assert await _triggers(env, "555") == 0  # stored, but not a payment
+
+
+async def test_malformed_notifications_are_problems_never_500(payments_env: PaymentsEnv) -> None:
+    env = payments_env
+    async with httpx.AsyncClient(base_url=env.app_url) as http:
+        cases = [
+            (await http.post("/api/v1/purchases/webhook?data.id=1&type=payment", content=b"{not json"), 400),
+            (await http.post("/api/v1/purchases/webhook?data.id=1&type=payment", json=[1, 2]), 400),
+            (await http.post("/api/v1/purchases/webhook", json={"hello": "world"}), 422),
+            (await http.post("/api/v1/purchases/webhook"), 422),
+            (await http.post("/api/v1/purchases/webhook?topic=payment&id=../../etc", json={}), 422),
+            (
+                await http.post(
+                    "/api/v1/purchases/webhook", json={"type": "payment", "data": {"id": {"x": 1}}}
+                ),
+                422,
+            ),
+            (await http.post("/api/v1/purchases/webhook?data.id=1&type=payment", content=b"x" * 70_000), 413),
+        ]
+    for answer, status in cases:
+        assert answer.status_code == status, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_emulators_deliveries_are_accepted(payments_env: PaymentsEnv) -> None:
+    """Real signed deliveries, also without x-request-id and with an upper-cased data.id."""
+    env = payments_env
+    order_id, preference_id = await env.create_order()
+    paid = await env.control.pay(preference_id, "approved", omit_request_id=True, uppercase_ids=True)
+    payment_id = str(paid["payment_id"])
+    deliveries = await env.control.wait_for_deliveries(1, payment_id=payment_id)
+    assert [d["state"] for d in deliveries] == ["delivered"]
+    await wait_until(lambda: _notifications(env, payment_id), message="notification stored")
+    assert all(n["signature_valid"] for n in await _notifications(env, payment_id))
+
+    async def paid_order() -> bool:
+        return (await env.order(order_id))["status"] == "paid"
+
+    await wait_until(paid_order, within=15, message="order paid")
