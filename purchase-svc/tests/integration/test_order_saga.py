@@ -213,3 +213,19 @@ async def test_the_buyer_cancels_an_unpaid_order(platform, client, bearer, organ
         return response.json()["status"] == "awaiting_payment"
 
     await wait_until(back_on_sale, message="the cancelled tickets went back on sale")
+
+
+async def test_sales_stats_count_orders_by_status(platform, client, bearer, organiser):
+    sale = await on_sale(organiser, capacity=2)
+    await client.post("/api/v1/purchases", json=order_body(sale), headers=bearer())
+    await client.post("/api/v1/purchases", json=order_body(sale), headers=bearer(sub="late-buyer"))
+    stats = await client.get(
+        "/api/v1/purchases/stats",
+        params={"event_id": sale["event_id"]},
+        headers=bearer(role="coordinator", sub="c"),
+    )
+    assert stats.status_code == 200
+    body = stats.json()
+    assert body["orders_by_status"] == {"awaiting_payment": 1, "rejected": 1}
+    assert (body["gross"], body["refunded"], body["net"]) == (0, 0, 0)
+    assert (await client.get("/api/v1/purchases/stats", headers=bearer())).status_code == 403

@@ -7,13 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from crowdify.auth import CurrentUser
+from crowdify.auth import CurrentAdminOrCoordinator, CurrentUser
 from crowdify.errors import problem_responses
 from purchase_svc.api.dependencies import PurchasesDep
-from purchase_svc.api.schemas import OrderIn, OrderItemOut, OrderOut, OrderPage, TicketOut
+from purchase_svc.api.schemas import OrderIn, OrderItemOut, OrderOut, OrderPage, SalesStatsOut, TicketOut
 from purchase_svc.domain.order import OrderStatus
 from purchase_svc.service import orders as use_cases
 from purchase_svc.service.orders import OrderView
+from purchase_svc.service.stats import sales_stats
 
 router = APIRouter(
     prefix="/api/v1/purchases", tags=["purchases"], responses=problem_responses(401, 403, 404, 409, 422)
@@ -81,6 +82,23 @@ async def list_orders(
     )
     views, total = await use_cases.list_orders(purchases, flt, page=page, page_size=page_size)
     return OrderPage(items=[order_out(v) for v in views], page=page, page_size=page_size, total=total)
+
+
+@router.get(
+    "/stats", response_model=SalesStatsOut, summary="Orders by status and revenue (gross, refunded, net)"
+)
+async def get_stats(
+    purchases: PurchasesDep, user: CurrentAdminOrCoordinator, event_id: UUID | None = None
+) -> SalesStatsOut:
+    stats = await sales_stats(purchases, event_id)
+    return SalesStatsOut(
+        event_id=stats.event_id,
+        orders_by_status=stats.orders_by_status,
+        gross=stats.gross,
+        refunded=stats.refunded,
+        net=stats.net,
+        currency=stats.currency,
+    )
 
 
 @router.get("/{order_id}", response_model=OrderOut, summary="One order (its owner or an admin)")

@@ -114,3 +114,12 @@ class OrderPage(BaseModel):
 
 class CancelIn(_Input):
     reason: str | None = Field(default=None, max_length=200)
+
+
+class SalesStatsOut(BaseModel):
+    event_id: UUID | None
+    orders_by_status: dict[str, int]
+    gross: int
+    refunded: int
+    net: int
+    currency: str
