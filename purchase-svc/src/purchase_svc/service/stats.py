@@ -30,13 +30,10 @@ class SalesStats:
 async def sales_stats(purchases: Purchases, event_id: uuid.UUID | None) -> SalesStats:
     scope = [orders.c.event_id == event_id] if event_id else []
     async with purchases.uow_factory() as uow:
-        by_status = dict(
-            (
-                await uow.session.execute(
-                    select(orders.c.status, func.count()).where(*scope).group_by(orders.c.status)
-                )
-            ).all()
+        counted = await uow.session.execute(
+            select(orders.c.status, func.count()).where(*scope).group_by(orders.c.status)
         )
+        by_status: dict[str, int] = {str(status): int(count) for status, count in counted.all()}
         gross = (
             await uow.session.execute(
                 select(func.coalesce(func.sum(orders.c.total), 0)).where(*scope, orders.c.status.in_(CHARGED))
