@@ -29,14 +29,22 @@ from alembic.config import Config
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from crowdify.auth import TokenVerifier, issue_backend_token
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.db.provision import create_database, drop_database, provision_schemas
 from crowdify.errors import install_problem_handlers
 from crowdify.messaging import Consumer, Outbox, Publisher
-from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace, unique_name
+from crowdify.testing import (
+    RabbitNamespace,
+    TestInfrastructureSettings,
+    rabbit_namespace,
+    unique_name,
+    wait_until,
+)
 from mp_emulator.testing import EmulatorControl, running_emulator, serve
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.tables import attendees, messaging, order_items, orders, payments, tickets
+from purchase_svc.api import refunds as refunds_api
 from purchase_svc.api import tickets as tickets_api
 from purchase_svc.api import webhook
 from purchase_svc.consumers.payments import register_payment_handlers
@@ -115,9 +123,12 @@ def build_payments_app(settings: PurchaseSettings) -> FastAPI:
         app.state.payment_sync = PaymentSync.from_settings(
             settings, uow_factory=uow_factory, outbox=outbox, mercadopago=mercadopago_client(settings)
         )
+        verifier = TokenVerifier(settings)
+        app.state.token_verifier = verifier
         try:
             yield
         finally:
+            await verifier.aclose()
             await publisher.close()
             await engine.dispose()
 
@@ -125,6 +136,7 @@ def build_payments_app(settings: PurchaseSettings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(webhook.router)
     app.include_router(tickets_api.router)
+    app.include_router(refunds_api.router)
     return app
 
 
@@ -217,6 +229,19 @@ class PaymentsEnv:
                 )
         self.orders_created.append(order_id)
         return order_id, created.id
+
+    def bearer(self, role: str = "user", sub: str = "buyer-1") -> dict[str, str]:
+        token = issue_backend_token(self.settings.jwt_secret.get_secret_value(), subject=sub, role=role)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def wait_status(self, order_id: uuid.UUID, status: str, **expected: Any) -> dict[str, Any]:
+        async def reached() -> dict[str, Any] | None:
+            order = await self.order(order_id)
+            ok = order["status"] == status and all(order[k] == v for k, v in expected.items())
+            return order if ok else None
+
+        found: dict[str, Any] = await wait_until(reached, within=15, message=f"order {status} {expected}")
+        return found
 
     async def order(self, order_id: uuid.UUID) -> dict[str, Any]:
         async with self.sync.uow_factory() as uow:

@@ -253,6 +253,11 @@ class PaymentSync:
 
     async def _reversed(self, uow: UnitOfWork, order: RowMapping, payment: PaymentSnapshot) -> str:
         """Mercado Pago reports the money went back (a refund made in its panel, a chargeback)."""
+        in_flight = await uow.session.execute(
+            select(refunds.c.id).where(refunds.c.order_id == order["id"], refunds.c.status == "requested")
+        )
+        if in_flight.first() is not None:
+            return "own_refund_in_flight"  # our own refund (service/refunds.py) settles the order
         if await transition(uow, order, OrderEvent.REFUNDED) is None:
             return "unchanged"
         refund_id = uuid.uuid4()

@@ -1,0 +1,68 @@
+"""``POST /api/v1/purchases/{order_id}/refunds`` (admin): refund some tickets, or all of them.
+
+Wiring: ``app.include_router(refunds.router)``; uses ``app.state.payment_sync``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from crowdify.auth.dependencies import CurrentAdmin
+from crowdify.errors import problem_responses
+from purchase_svc.service.payments import PaymentSync
+from purchase_svc.service.refunds import RefundResult, refund_order
+
+router = APIRouter(prefix="/api/v1/purchases", tags=["refunds"])
+
+
+class RefundIn(BaseModel):
+    ticket_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=160)
+
+
+class RefundOut(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    amount: int
+    ticket_ids: list[uuid.UUID]
+    reason: str
+    status: str
+    full: bool
+    order_status: str
+
+
+def _sync(request: Request) -> PaymentSync:
+    sync = getattr(request.app.state, "payment_sync", None)
+    if not isinstance(sync, PaymentSync):
+        raise RuntimeError("app.state.payment_sync is not set: create a PaymentSync at start-up")
+    return sync
+
+
+@router.post(
+    "/{order_id}/refunds",
+    status_code=201,
+    response_model=RefundOut,
+    summary="Refund tickets of a paid order (all when ticket_ids is omitted) and revoke them",
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def create_refund(
+    order_id: uuid.UUID,
+    body: RefundIn,
+    admin: CurrentAdmin,
+    sync: Annotated[PaymentSync, Depends(_sync)],
+) -> RefundOut:
+    result: RefundResult = await refund_order(sync, order_id, body.ticket_ids, body.reason, admin.user_id)
+    return RefundOut(
+        id=result.id,
+        order_id=result.order_id,
+        amount=result.amount,
+        ticket_ids=result.ticket_ids,
+        reason=result.reason,
+        status=result.status,
+        full=result.full,
+        order_status=result.order_status,
+    )
