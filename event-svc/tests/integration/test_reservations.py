@@ -257,3 +257,72 @@ async def test_a_late_payment_takes_the_tickets_again_or_is_refused(catalog, wor
     refused = await wait_until(lambda: bus.of_type("catalog.sale.refused"), message="refused")
     assert refused[0].payload["order_id"] == str(other.order_id)
     assert await counters(catalog, type_id) == (2, 0)
+
+
+async def test_a_late_expiry_never_frees_seats_that_were_sold(catalog, worker, bus):
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=2)])
+    order = placed(event_id, type_id, quantity=2)
+    await bus.send(order)
+    await wait_until(lambda: bus.of_type("catalog.tickets.reserved"), message="held")
+    await bus.send(
+        OrderPaidV1(order_id=order.order_id, event_id=event_id, lines=order.lines, paid_at=datetime.now(UTC))
+    )
+    await wait_until(lambda: bus.of_type("catalog.sale.confirmed"), message="sold")
+    # An expiry and a cancellation delivered late (after the payment) change nothing.
+    await bus.send(OrderExpiredV1(order_id=order.order_id, event_id=event_id, lines=order.lines))
+    await bus.send(OrderCancelledV1(order_id=order.order_id, event_id=event_id, lines=order.lines))
+    probe = placed(event_id, type_id, quantity=1)
+    await bus.send(probe)
+    rejected = await wait_until(lambda: bus.of_type("catalog.reservation.rejected"), message="no room left")
+    assert rejected[0].payload["reason"] == "sold_out"
+    assert await counters(catalog, type_id) == (2, 0)
+
+
+async def test_a_payment_for_a_rejected_order_is_refused(catalog, worker, bus):
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=5, max_per_order=2)])
+    greedy = placed(event_id, type_id, quantity=3)
+    await bus.send(greedy)
+    await wait_until(lambda: bus.of_type("catalog.reservation.rejected"), message="rejected")
+    await bus.send(
+        OrderPaidV1(
+            order_id=greedy.order_id, event_id=event_id, lines=greedy.lines, paid_at=datetime.now(UTC)
+        )
+    )
+    refused = await wait_until(lambda: bus.of_type("catalog.sale.refused"), message="refused")
+    assert refused[0].payload["reason"] == "limit_exceeded"
+    assert await counters(catalog, type_id) == (0, 0)
+
+
+async def test_a_cancellation_that_overtakes_its_order_holds_nothing(catalog, worker, bus):
+    event_id, [type_id] = await published_event(catalog)
+    order = placed(event_id, type_id, quantity=2)
+    await bus.send(OrderCancelledV1(order_id=order.order_id, event_id=event_id, lines=order.lines))
+    await wait_until(lambda: hold_status(catalog, order.order_id), message="cancellation recorded")
+    await bus.send(order)
+    probe = placed(event_id, type_id, quantity=1)
+    await bus.send(probe)
+    await wait_until(lambda: bus.of_type("catalog.tickets.reserved"), message="probe held")
+    assert await counters(catalog, type_id) == (0, 1)
+    assert await hold_status(catalog, order.order_id) == "released"
+
+
+async def test_a_refund_that_overtakes_its_payment_is_applied_after_it(catalog, worker, bus):
+    event_id, [type_id] = await published_event(catalog)
+    order = placed(event_id, type_id, quantity=2)
+    await bus.send(order)
+    await wait_until(lambda: bus.of_type("catalog.tickets.reserved"), message="held")
+    await bus.send(
+        OrderRefundedV1(
+            order_id=order.order_id,
+            event_id=event_id,
+            refund_id="chargeback-1",
+            lines=order.lines,
+            full=True,
+        )
+    )
+    await bus.send(
+        OrderPaidV1(order_id=order.order_id, event_id=event_id, lines=order.lines, paid_at=datetime.now(UTC))
+    )
+    # The refund is retried (first retry tier) until the payment has been applied.
+    await wait_until(lambda: _equals(counters(catalog, type_id), (0, 0)), within=15, message="refund applied")
+    assert await hold_status(catalog, order.order_id) == "released"

@@ -29,6 +29,9 @@ HEADER = b"idempotency-key"
 TTL_SECONDS = 24 * 3600
 IN_FLIGHT_SECONDS = 60  # a crashed request frees its key after this long
 MAX_KEY_LENGTH = 255
+# Answers about the caller's credentials or pace, not about the request: a retry must be judged
+# afresh, not replayed.
+NOT_REPLAYED = frozenset({401, 403, 408, 429})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -66,6 +69,10 @@ class IdempotencyMiddleware:
             return
         body, receive = await _read_body(receive)
         caller = await self._caller(scope)
+        if caller is None:
+            # No verified caller, nothing to scope a replay to: the route answers (401) as usual.
+            await self.app(scope, receive, send)
+            return
         storage_key = ":".join(
             ["idempotency", self.service, caller, scope["path"], hashlib.sha256(key.encode()).hexdigest()]
         )
@@ -81,16 +88,16 @@ class IdempotencyMiddleware:
             return
         await self._run_and_store(scope, receive, send, storage_key, fingerprint)
 
-    async def _caller(self, scope: Scope) -> str:
+    async def _caller(self, scope: Scope) -> str | None:
         authorization = _header(scope, b"authorization") or ""
         scheme, _, token = authorization.partition(" ")
         verifier = getattr(scope["app"].state, "token_verifier", None)
         if scheme.lower() != "bearer" or not token or verifier is None:
-            return "anonymous"
+            return None
         try:
             principal = await verifier.verify(token)
         except Exception:
-            return "unverified"  # the route will answer 401; nothing is replayed to this caller
+            return None
         return f"{principal.token_kind}:{principal.user_id}"
 
     async def _answer_existing(self, storage_key: str, fingerprint: str, send: Send) -> None:
@@ -140,7 +147,7 @@ class IdempotencyMiddleware:
         except BaseException:
             await self.redis.delete(storage_key)
             raise
-        if status >= 500:
+        if status >= 500 or status in NOT_REPLAYED:
             await self.redis.delete(storage_key)
             return
         record: dict[str, Any] = {

@@ -29,10 +29,10 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox) -> None:
         )
 
     async def on_cancelled(event: OrderCancelledV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await inventory.release(uow, order_id=event.order_id)
+        await inventory.release(uow, order_id=event.order_id, event_id=event.event_id)
 
     async def on_expired(event: OrderExpiredV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await inventory.release(uow, order_id=event.order_id)
+        await inventory.release(uow, order_id=event.order_id, event_id=event.event_id)
 
     async def on_refunded(event: OrderRefundedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await inventory.apply_refund(

@@ -21,12 +21,16 @@ async def _expire_due(
 ) -> int:
     """Expire live holds past their time (``only`` narrows them). SKIP LOCKED: several workers,
     and orders looking for room, may expire at once without waiting on each other."""
-    query = select(holds.c.order_id).where(holds.c.status == "held", holds.c.hold_expires_at <= func.now())
+    query = select(holds.c.order_id, holds.c.event_id).where(
+        holds.c.status == "held", holds.c.hold_expires_at <= func.now()
+    )
     if only is not None:
         query = query.where(only)
     query = query.order_by(holds.c.hold_expires_at, holds.c.order_id).limit(limit)
-    due = (await uow.session.execute(query.with_for_update(skip_locked=True))).scalars().all()
-    for order_id in due:
+    due = (await uow.session.execute(query.with_for_update(skip_locked=True))).all()
+    # Give seats back event by event in id order: two sweepers (or a sweep and an order) then
+    # lock event rows in the same order and cannot deadlock.
+    for order_id, _event_id in sorted(due, key=lambda row: (row.event_id, row.order_id)):
         await _expire_locked_hold(uow, outbox, order_id)
     return len(due)
 

@@ -188,26 +188,20 @@ async def confirm_sale(
             uow, SaleConfirmedV1(order_id=order_id, event_id=event_id), correlation_id=str(order_id)
         )
         return "sold"
+    if hold is not None and hold["status"] == "rejected":
+        # Never held, so never offered for payment; selling it now would skip every rule.
+        await outbox.add(
+            uow,
+            SaleRefusedV1(order_id=order_id, event_id=event_id, reason=hold["reason"] or "event_unavailable"),
+            correlation_id=str(order_id),
+        )
+        return "refused"
+    # The hold expired or was released before the payment arrived: take the tickets again if the
+    # event still sells them and there is room.
     lines = merge(order_lines)
-    if await take(uow, event_id, lines, "sold"):
-        if hold is None:
-            await uow.session.execute(
-                holds.insert().values(order_id=order_id, event_id=event_id, status="sold")
-            )
-            await uow.session.execute(
-                hold_lines.insert(),
-                [
-                    {
-                        "order_id": order_id,
-                        "ticket_type_id": ln.ticket_type_id,
-                        "quantity": ln.quantity,
-                        "unit_price": 0,
-                    }
-                    for ln in lines
-                ],
-            )
-        else:
-            await set_status(uow, order_id, "sold")
+    sellable = await _types_of_event(uow, event_id, [ln.ticket_type_id for ln in lines])
+    if sellable and await take(uow, event_id, lines, "sold"):
+        await _record_sold_hold(uow, order_id, event_id, lines, existed=hold is not None)
         await outbox.add(
             uow,
             SaleConfirmedV1(order_id=order_id, event_id=event_id, from_expired_hold=True),
@@ -216,21 +210,88 @@ async def confirm_sale(
         return "sold"
     await outbox.add(
         uow,
-        SaleRefusedV1(order_id=order_id, event_id=event_id, reason="sold_out"),
+        SaleRefusedV1(
+            order_id=order_id, event_id=event_id, reason="sold_out" if sellable else "event_unavailable"
+        ),
         correlation_id=str(order_id),
     )
     return "refused"
 
 
-async def release(uow: UnitOfWork, *, order_id: uuid.UUID) -> str:
-    """A cancelled or expired order gives back whatever it held or bought. Safe to run twice."""
+async def _types_of_event(uow: UnitOfWork, event_id: uuid.UUID, type_ids: list[uuid.UUID]) -> bool:
+    """Whether the event is on sale and every ticket type belongs to it."""
+    status = (await uow.session.execute(select(events.c.status).where(events.c.id == event_id))).scalar()
+    if status != "published":
+        return False
+    found = (
+        await uow.session.execute(
+            select(ticket_types.c.id).where(
+                ticket_types.c.event_id == event_id, ticket_types.c.id.in_(type_ids)
+            )
+        )
+    ).all()
+    return len(found) == len(set(type_ids))
+
+
+async def _record_sold_hold(
+    uow: UnitOfWork, order_id: uuid.UUID, event_id: uuid.UUID, lines: list[Line], *, existed: bool
+) -> None:
+    """The hold's lines must be exactly what is now sold, so a later refund gives back the right
+    seats (the old lines, of an expired hold, are replaced)."""
+    if existed:
+        await uow.session.execute(hold_lines.delete().where(hold_lines.c.order_id == order_id))
+        await set_status(uow, order_id, "sold")
+    else:
+        await uow.session.execute(holds.insert().values(order_id=order_id, event_id=event_id, status="sold"))
+    prices = dict(
+        (
+            await uow.session.execute(
+                select(ticket_types.c.id, ticket_types.c.price).where(
+                    ticket_types.c.id.in_([ln.ticket_type_id for ln in lines])
+                )
+            )
+        ).all()
+    )
+    await uow.session.execute(
+        hold_lines.insert(),
+        [
+            {
+                "order_id": order_id,
+                "ticket_type_id": ln.ticket_type_id,
+                "quantity": ln.quantity,
+                "unit_price": prices[ln.ticket_type_id],
+            }
+            for ln in lines
+        ],
+    )
+
+
+async def release(uow: UnitOfWork, *, order_id: uuid.UUID, event_id: uuid.UUID) -> str:
+    """An unpaid order was cancelled or expired: its hold goes back on sale. Safe to run twice.
+
+    Only a live hold is released. Sold seats come back only through a refund: an expiry or a
+    cancellation that arrives after a (late) payment was accepted must not free seats someone
+    holds tickets for.
+    """
     hold = await lock_hold(uow, order_id)
-    if hold is None or hold["status"] not in ("held", "sold"):
-        return hold["status"] if hold is not None else "unknown"
-    column = "held" if hold["status"] == "held" else "sold"
-    await give_back(uow, hold["event_id"], await hold_lines_of(uow, order_id), column)
+    if hold is None:
+        # The cancellation overtook the order itself: remember it, so the order, when it comes,
+        # holds nothing.
+        await uow.session.execute(
+            insert(holds)
+            .values(order_id=order_id, event_id=event_id, status="released")
+            .on_conflict_do_nothing()
+        )
+        return "released"
+    if hold["status"] != "held":
+        return str(hold["status"])
+    await give_back(uow, hold["event_id"], await hold_lines_of(uow, order_id), "held")
     await set_status(uow, order_id, "released")
     return "released"
+
+
+class RefundBeforeSale(Exception):
+    """A refund arrived before the sale it refunds: retried later, never dropped."""
 
 
 async def apply_refund(
@@ -238,6 +299,8 @@ async def apply_refund(
 ) -> bool:
     """Refunded tickets stop counting as sold, once per refund id."""
     hold = await lock_hold(uow, order_id)
+    if hold is not None and hold["status"] == "held":
+        raise RefundBeforeSale(f"order {order_id} is still held; its payment has not been applied yet")
     if hold is None or hold["status"] != "sold":
         return False
     first_time = await uow.session.execute(

@@ -31,5 +31,7 @@ def create_engine(url: str, schema: str, *, pool_size: int = 10, echo: bool = Fa
         max_overflow=pool_size,
         pool_pre_ping=True,
         echo=echo,
+        # Errors would otherwise quote bound values (names, emails, RUT) into logs and headers.
+        hide_parameters=True,
         connect_args={"server_settings": {"search_path": schema, "application_name": schema}},
     )

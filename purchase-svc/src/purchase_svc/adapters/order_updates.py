@@ -48,8 +48,8 @@ class Subscription:
 @asynccontextmanager
 async def subscribe(redis: Redis, order_id: uuid.UUID) -> AsyncIterator[Subscription]:
     pubsub = redis.pubsub()
-    await pubsub.subscribe(channel_for(order_id))
     try:
+        await pubsub.subscribe(channel_for(order_id))
         yield Subscription(pubsub)
     finally:
         with contextlib.suppress(Exception):
