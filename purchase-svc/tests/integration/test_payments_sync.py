@@ -209,3 +209,38 @@ async def test_reconciliation_finds_a_payment_whose_notification_was_lost(paymen
     assert await env.sync.reconcile_stuck_orders(older_than=timedelta(minutes=30)) >= 1
     assert (await env.order(order_id))["status"] == "paid"
     assert len(await env.tickets(order_id)) == 2
+
+
+async def test_late_payment_of_a_cancelled_order_is_refunded_even_if_event_svc_confirms(
+    payments_env: PaymentsEnv,
+) -> None:
+    env = payments_env
+    order_id, preference_id = await env.create_order(status="cancelled", quantity=1, unit_price=5000)
+    payment_id = str((await env.control.pay(preference_id, "approved"))["payment_id"])
+    order = await _wait_status(env, order_id, "cancelled", late_payment="requested")
+    await _send(
+        env, SaleConfirmedV1(order_id=order_id, event_id=order["event_id"], from_expired_hold=True), order_id
+    )
+    await _wait_status(env, order_id, "refunded", late_payment="refunded")
+    assert (await env.sync.mercadopago.get_payment(payment_id))["status"] == "refunded"
+    assert await env.tickets(order_id) == []
+    # The seats event-svc sold go back with the refund.
+    [message] = await env.messages(order_id, REFUNDED)
+    assert [line["quantity"] for line in message["payload"]["lines"]] == [1]
+
+
+async def test_sale_refused_for_an_order_paid_as_its_hold_lapsed_refunds_it(
+    payments_env: PaymentsEnv,
+) -> None:
+    env = payments_env
+    order_id, preference_id = await env.create_order(quantity=2)
+    payment_id = str((await env.control.pay(preference_id, "approved"))["payment_id"])
+    order = await _wait_status(env, order_id, "paid")
+    await _send(
+        env, SaleRefusedV1(order_id=order_id, event_id=order["event_id"], reason="sold_out"), order_id
+    )
+    await _wait_status(env, order_id, "refunded", late_payment="refunded")
+    assert {t["status"] for t in await env.tickets(order_id)} == {"revoked"}
+    assert (await env.sync.mercadopago.get_payment(payment_id))["status"] == "refunded"
+    [message] = await env.messages(order_id, REFUNDED)
+    assert len(message["payload"]["ticket_ids"]) == 2

@@ -18,7 +18,9 @@ What each payment status does to the order:
   event-svc to take the tickets again; its answer comes back as ``SaleConfirmedV1`` (the order
   becomes ``paid`` with ``late_payment='accepted'``) or ``SaleRefusedV1`` (full refund with the
   idempotency key ``late-<order id>``, order ``refunded`` with ``late_payment='refunded'``).
-  A cancelled order cannot become paid again, so a confirmation for it is refunded the same way.
+  A cancelled order cannot become paid again, so a confirmation for it is refunded the same way;
+  ``late_payment`` is ``requested`` while event-svc's answer is awaited. A ``SaleRefusedV1`` for
+  an order already paid (its hold lapsed at event-svc just before the payment) refunds it too.
 - ``refunded`` or ``charged_back`` and the order paid: ``refunded``, every ticket revoked,
   ``OrderRefundedV1`` (full) emitted.
 - anything else (pending, in_process, rejected, cancelled): recorded, nothing more.
@@ -26,6 +28,7 @@ What each payment status does to the order:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import Counter
@@ -332,9 +335,13 @@ class PaymentSync:
         order = await lock_order(uow, event.order_id)
         if order is None:
             return "unknown_order"
-        if order["late_payment"] != "requested":
-            return "unchanged"
-        return await self._refund_late_payment(uow, order)
+        if order["late_payment"] == "requested":
+            return await self._refund_late_payment(uow, order)
+        if order["status"] == OrderStatus.PAID and order["late_payment"] is None:
+            # Paid just as its hold lapsed at event-svc, and the tickets were gone by then: the
+            # tickets issued here have no seat behind them, so the buyer gets the money back.
+            return await self._refund_late_payment(uow, order)
+        return "unchanged"
 
     async def _refund_late_payment(self, uow: UnitOfWork, order: RowMapping) -> str:
         paid = (
@@ -377,12 +384,28 @@ class PaymentSync:
             await uow.session.execute(insert(refunds).values(id=refund_id, idempotency_key=key, **values))
         else:
             await uow.session.execute(refunds.update().where(refunds.c.id == refund_id).values(**values))
-        await transition(uow, order, OrderEvent.LATE_PAYMENT_REFUSED, late_payment="refunded")
+        event = (
+            OrderEvent.REFUNDED if order["status"] == OrderStatus.PAID else OrderEvent.LATE_PAYMENT_REFUSED
+        )
+        await transition(uow, order, event, late_payment="refunded")
         revoked = await revoke_tickets(uow, order["id"])
         await self._publish_refunded(uow, order, refund_id, revoked, full=True)
         return "refunded"
 
     # -- reconciliation ------------------------------------------------------------------------
+
+    async def reconcile_forever(
+        self, *, every: timedelta = timedelta(minutes=5), older_than: timedelta = timedelta(minutes=10)
+    ) -> None:
+        """The worker's reconciliation task: :meth:`reconcile_stuck_orders` every ``every``."""
+        while True:
+            try:
+                applied = await self.reconcile_stuck_orders(older_than=older_than)
+                if applied:
+                    log.info("reconciliation applied %d payments", applied)
+            except Exception:
+                log.exception("reconciliation failed; trying again later")
+            await asyncio.sleep(every.total_seconds())
 
     async def reconcile_stuck_orders(
         self, *, older_than: timedelta = timedelta(minutes=10), limit: int = 100
