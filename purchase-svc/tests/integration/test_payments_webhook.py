@@ -148,6 +148,17 @@ async def test_malformed_notifications_are_problems_never_500(payments_env: Paym
                 422,
             ),
             (await http.post("/api/v1/purchases/webhook?data.id=1&type=payment", content=b"x" * 70_000), 413),
+            (await http.post("/api/v1/purchases/webhook?data.id=1&type=payment", content=b"[" * 60_000), 400),
+            (
+                await http.post("/api/v1/purchases/webhook?data.id=1%00&type=pay%00", json={"a": "\u0000"}),
+                401,
+            ),
+            (
+                await http.post(
+                    "/api/v1/purchases/webhook?topic=payment&id=%00", content=b'{"x": "\\u0000"}'
+                ),
+                422,
+            ),
         ]
     for answer, status in cases:
         assert answer.status_code == status, answer.text

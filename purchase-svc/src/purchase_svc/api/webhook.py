@@ -56,6 +56,21 @@ def _text(value: Any, limit: int) -> str | None:
     return text[:limit] if text else None
 
 
+def _nul_free(text: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL; such input is junk, stored without it.
+    return text.replace("\x00", "")
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return _nul_free(value)
+    if isinstance(value, dict):
+        return {_nul_free(str(k)): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 @router.post(
     "/webhook",
     summary="Mercado Pago notification (Webhooks or legacy IPN)",
@@ -73,13 +88,15 @@ async def mercadopago_webhook(request: Request) -> JSONResponse:
     if raw.strip():
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             malformed = "The body is not JSON"
             body = {"_unparsed": raw[:4096].decode("utf-8", "replace")}
         else:
             if not isinstance(body, dict):
                 malformed = "The body must be a JSON object"
                 body = {"_unparsed": body}
+    body = _without_nul(body)
+    query = {_nul_free(k): _nul_free(v) for k, v in query.items()}
     data = body.get("data") if isinstance(body, dict) and not malformed else None
 
     signed_id = query.get("data.id")
@@ -96,7 +113,7 @@ async def mercadopago_webhook(request: Request) -> JSONResponse:
     else:
         kind, topic, resource_id = "unknown", None, None
 
-    request_id = _text(request.headers.get("x-request-id"), 128)
+    request_id = _text(_nul_free(request.headers.get("x-request-id") or ""), 128)
     signature_valid = kind == "webhook" and verify_signature(
         sync.webhook_secrets, request.headers.get("x-signature"), request_id, signed_id
     )
