@@ -109,8 +109,9 @@ def mercadopago_client(settings: PurchaseSettings) -> MercadoPagoClient:
     )
 
 
-def build_payments_app(settings: PurchaseSettings) -> FastAPI:
-    """The webhook and tickets routers, wired the way main.py is expected to wire them."""
+def build_payments_app(settings: PurchaseSettings, *, publish: bool = True) -> FastAPI:
+    """The webhook, tickets and refunds routers, wired the way main.py is expected to wire them.
+    ``publish=False``: outbox rows are only written, as if the process died right after commit."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -118,7 +119,7 @@ def build_payments_app(settings: PurchaseSettings) -> FastAPI:
         publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
         await publisher.connect()
         uow_factory = UnitOfWorkFactory(engine)
-        outbox = Outbox(messaging, publisher)
+        outbox = Outbox(messaging, publisher if publish else None)
         outbox.attach(uow_factory)
         app.state.payment_sync = PaymentSync.from_settings(
             settings, uow_factory=uow_factory, outbox=outbox, mercadopago=mercadopago_client(settings)

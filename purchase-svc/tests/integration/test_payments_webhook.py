@@ -9,6 +9,7 @@ import uuid
 import httpx
 from sqlalchemy import select
 
+from crowdify.messaging import OutboxRelay, Publisher
 from crowdify.testing import wait_until
 from purchase_svc.adapters.signature import sign
 from purchase_svc.adapters.tables import messaging, payment_notifications
@@ -16,6 +17,7 @@ from tests.integration.payments_fixtures import (
     PREVIOUS_SECRET,
     WEBHOOK_SECRET,
     PaymentsEnv,
+    build_payments_app,
     mp_emulator_url,
     payments_database,
     payments_env,
@@ -180,3 +182,28 @@ async def test_the_emulators_deliveries_are_accepted(payments_env: PaymentsEnv) 
         return (await env.order(order_id))["status"] == "paid"
 
     await wait_until(paid_order, within=15, message="order paid")
+
+
+async def test_a_notification_survives_a_crash_after_commit(payments_env: PaymentsEnv) -> None:
+    """The trigger is an outbox row committed with the notification: if the process dies before
+    sending it, the relay sends it later and the order is still paid."""
+    env = payments_env
+    order_id, preference_id = await env.create_order(notify=False)
+    payment_id = str((await env.control.pay(preference_id, "approved"))["payment_id"])
+    app = build_payments_app(env.settings, publish=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://purchase-svc") as http:
+            answer = await http.post(
+                f"/api/v1/purchases/webhook?data.id={payment_id}&type=payment",
+                json=_body(payment_id),
+                headers=_signed(payment_id),
+            )
+    assert answer.status_code == 200
+    assert await _triggers(env, payment_id) == 1
+    assert (await env.order(order_id))["status"] == "awaiting_payment"
+
+    async with Publisher(env.settings.amqp_url, env.settings.amqp_exchange) as publisher:
+        relay = OutboxRelay(env.sync.uow_factory, messaging, publisher, grace_seconds=0)
+        assert await relay.run_once() >= 1
+    await env.wait_status(order_id, "paid")
