@@ -244,3 +244,25 @@ async def test_sale_refused_for_an_order_paid_as_its_hold_lapsed_refunds_it(
     assert (await env.sync.mercadopago.get_payment(payment_id))["status"] == "refunded"
     [message] = await env.messages(order_id, REFUNDED)
     assert len(message["payload"]["ticket_ids"]) == 2
+
+
+async def test_legacy_ipn_and_reordered_webhooks_together_pay_the_order_once(
+    payments_env: PaymentsEnv,
+) -> None:
+    env = payments_env
+    order_id, preference_id = await env.create_order(quantity=2)
+    paid = await env.control.pay(preference_id, "approved", notification_format="both", reorder=True)
+    payment_id = str(paid["payment_id"])
+
+    async def all_processed() -> bool:
+        deliveries = await env.control.deliveries(payment_id=payment_id)
+        done = [d for d in deliveries if d["state"] == "delivered"]
+        formats = {d["format"] for d in done}
+        return formats == {"webhook", "ipn"} and len(done) == len(deliveries) == await _processed(
+            env, payment_id
+        )
+
+    await wait_until(all_processed, within=15, message="webhook and IPN deliveries processed")
+    assert (await env.order(order_id))["status"] == "paid"
+    assert len(await env.tickets(order_id)) == 2
+    assert len(await env.messages(order_id, ISSUED)) == 1
