@@ -141,7 +141,11 @@ async def mercadopago_webhook(request: Request) -> JSONResponse:
                 resource_id=resource_id,
                 request_id=request_id,
                 signature_valid=signature_valid,
-                query={**query, "_format": kind},
+                query={
+                    **query,
+                    "_format": kind,
+                    "_x_signature": _text(_nul_free(request.headers.get("x-signature") or ""), 512),
+                },
                 body=body,
             )
             .returning(payment_notifications.c.id)
