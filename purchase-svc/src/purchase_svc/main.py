@@ -26,8 +26,9 @@ from crowdify.observability import (
 )
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.tables import messaging
-from purchase_svc.api import purchases
+from purchase_svc.api import purchases, refunds, tickets, webhook
 from purchase_svc.service.context import Purchases
+from purchase_svc.service.payments import PaymentSync
 from purchase_svc.settings import PurchaseSettings, get_settings
 
 DESCRIPTION = """Orders, Mercado Pago payments, tickets with signed QR payloads, refunds. Tickets
@@ -59,7 +60,11 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
         await publisher.connect()
         verifier = TokenVerifier(settings)
         app.state.token_verifier = verifier
-        app.state.purchases = Purchases(settings, uow_factory, outbox, redis, mercadopago_client(settings))
+        mercadopago = mercadopago_client(settings)
+        app.state.purchases = Purchases(settings, uow_factory, outbox, redis, mercadopago)
+        app.state.payment_sync = PaymentSync.from_settings(
+            settings, uow_factory=uow_factory, outbox=outbox, mercadopago=mercadopago
+        )
         try:
             yield
         finally:
@@ -104,5 +109,8 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
         ],
     )
     install_metrics(app)
+    app.include_router(webhook.router)  # before /{order_id}: "webhook" is not an order id
+    app.include_router(refunds.router)
     app.include_router(purchases.router)
+    app.include_router(tickets.router)
     return app

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
@@ -18,8 +19,10 @@ from crowdify.messaging.publisher import Publisher
 from crowdify.observability import configure_logging
 from purchase_svc.adapters.tables import messaging
 from purchase_svc.consumers.catalog import register_catalog_handlers
+from purchase_svc.consumers.payments import register_payment_handlers
 from purchase_svc.main import mercadopago_client
 from purchase_svc.service.context import Purchases
+from purchase_svc.service.payments import PaymentSync
 from purchase_svc.settings import PurchaseSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -36,8 +39,10 @@ class Worker:
         self.redis = Redis.from_url(settings.redis_url)
         self.outbox = Outbox(messaging, self.publisher)
         self.outbox.attach(self.uow_factory)
-        self.purchases = Purchases(
-            settings, self.uow_factory, self.outbox, self.redis, mercadopago_client(settings)
+        mercadopago = mercadopago_client(settings)
+        self.purchases = Purchases(settings, self.uow_factory, self.outbox, self.redis, mercadopago)
+        self.payment_sync = PaymentSync.from_settings(
+            settings, uow_factory=self.uow_factory, outbox=self.outbox, mercadopago=mercadopago
         )
         self.relay = OutboxRelay(self.uow_factory, messaging, self.publisher)
         self.consumer = Consumer(
@@ -50,12 +55,23 @@ class Worker:
             queue_type=settings.amqp_queue_type,
         )
         register_catalog_handlers(self.consumer, self.purchases)
+        register_payment_handlers(self.consumer, self.payment_sync)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self.publisher.connect()
         await self.consumer.start()
-        self._tasks = [asyncio.create_task(self.relay.run_forever(), name="outbox-relay")]
+        self._tasks = [
+            asyncio.create_task(self.relay.run_forever(), name="outbox-relay"),
+            # A safety net for notifications Mercado Pago never delivered: orders still waiting
+            # are looked up by their external_reference.
+            asyncio.create_task(
+                self.payment_sync.reconcile_forever(
+                    every=timedelta(minutes=5), older_than=timedelta(minutes=10)
+                ),
+                name="payment-reconciliation",
+            ),
+        ]
 
     async def stop(self) -> None:
         await self.consumer.stop()

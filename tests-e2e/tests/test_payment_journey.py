@@ -1,0 +1,54 @@
+"""The whole purchase: order through the gateway, pay on the Mercado Pago emulator, read the
+order paid with signed tickets, refund one ticket as an admin."""
+
+from __future__ import annotations
+
+import httpx
+
+from crowdify.testing import wait_until
+from tests.conftest import bearer
+from tests.test_catalogue_journey import publish_event
+from tests.test_purchase_journey import order
+
+MP_EMULATOR = "http://localhost:8200"
+
+
+async def test_order_pay_read_tickets_and_refund_one(gateway, login):
+    admin = await login("admin@crowdify.test")
+    event_id, type_id = await publish_event(gateway, admin, capacity=10)
+    buyer = await login("buyer@crowdify.test")
+
+    placed = await gateway.post("/api/v1/purchases", json=order(event_id, type_id, 2), headers=bearer(buyer))
+    assert placed.status_code == 201 and placed.json()["status"] == "awaiting_payment", placed.text
+    order_id = placed.json()["id"]
+    preference_id = placed.json()["payment_link"].split("pref_id=")[1]
+
+    async with httpx.AsyncClient(base_url=MP_EMULATOR, timeout=10) as mp:
+        paid = await mp.post(f"/__emulator/preferences/{preference_id}/pay", json={"status": "approved"})
+        assert paid.status_code == 200, paid.text
+
+    async def read() -> dict:
+        return (await gateway.get(f"/api/v1/purchases/{order_id}", headers=bearer(buyer))).json()
+
+    async def is_paid() -> bool:
+        return (await read())["status"] == "paid"
+
+    await wait_until(is_paid, within=15, message="the order is paid")
+    tickets = (await read())["tickets"]
+    assert len(tickets) == 2
+    assert all(t["status"] == "valid" and t["qr_payload"].startswith("CF1.") for t in tickets)
+    mine = await gateway.get("/api/v1/tickets", headers=bearer(buyer))
+    assert {t["id"] for t in tickets} <= {t["id"] for t in mine.json()["items"]}
+
+    refund = await gateway.post(
+        f"/api/v1/purchases/{order_id}/refunds",
+        json={"ticket_ids": [tickets[0]["id"]], "reason": "no puede asistir"},
+        headers=bearer(admin),
+    )
+    assert refund.status_code in (200, 201), refund.text
+    after = await read()
+    assert after["status"] == "partially_refunded"
+    by_id = {t["id"]: t["status"] for t in after["tickets"]}
+    assert by_id == {tickets[0]["id"]: "revoked", tickets[1]["id"]: "valid"}
+    ticket = await gateway.get(f"/api/v1/tickets/{tickets[0]['id']}", headers=bearer(buyer))
+    assert ticket.json()["status"] == "revoked"
