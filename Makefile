@@ -3,8 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV := uv
 ROLE ?= admin
+# Each service's tests run in their own pytest process: every service names its test package
+# `tests`, and one process cannot import two packages of one name.
+TEST_ROOTS := libs tools gateway event-svc purchase-svc
 
-.PHONY: openapi contract-snapshots help bootstrap infra migrate seed up start stop test test-unit test-e2e lint format typecheck token events-doc bench clean
+.PHONY: openapi contract-snapshots help bootstrap infra migrate seed up start stop test test-e2e lint format token events-doc bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -31,7 +34,9 @@ stop: ## Stop what `make start` started
 	@tools/bin/platform stop
 
 test: bootstrap infra ## Run every test: unit, integration, gateway and end-to-end
-	@$(UV) run --frozen pytest libs tools gateway event-svc purchase-svc -q
+	@failed=""; for root in $(TEST_ROOTS); do \
+		echo "== $$root"; $(UV) run --frozen pytest $$root -q || failed="$$failed $$root"; \
+	done; if [ -n "$$failed" ]; then echo "tests failed in:$$failed"; exit 1; fi
 	@$(MAKE) --no-print-directory test-e2e
 
 test-e2e: bootstrap infra ## End-to-end journeys through the gateway (starts the platform if needed)

@@ -52,3 +52,59 @@ async def test_order_pay_read_tickets_and_refund_one(gateway, login):
     assert by_id == {tickets[0]["id"]: "revoked", tickets[1]["id"]: "valid"}
     ticket = await gateway.get(f"/api/v1/tickets/{tickets[0]['id']}", headers=bearer(buyer))
     assert ticket.json()["status"] == "revoked"
+
+
+async def _paid_order(gateway, login, capacity: int = 10) -> tuple[str, str, str]:
+    admin = await login("admin@crowdify.test")
+    event_id, type_id = await publish_event(gateway, admin, capacity=capacity)
+    buyer = await login("buyer@crowdify.test")
+    placed = (
+        await gateway.post("/api/v1/purchases", json=order(event_id, type_id, 2), headers=bearer(buyer))
+    ).json()
+    async with httpx.AsyncClient(base_url=MP_EMULATOR, timeout=10) as mp:
+        await mp.post(
+            f"/__emulator/preferences/{placed['payment_link'].split('pref_id=')[1]}/pay",
+            json={"status": "approved"},
+        )
+
+    async def is_paid() -> bool:
+        read = await gateway.get(f"/api/v1/purchases/{placed['id']}", headers=bearer(buyer))
+        return read.json()["status"] == "paid"
+
+    await wait_until(is_paid, within=15, message="the order is paid")
+    return event_id, placed["id"], buyer
+
+
+async def test_an_admin_cancels_a_paid_order_and_it_is_refunded_in_full(gateway, login):
+    _, order_id, buyer = await _paid_order(gateway, login)
+    admin = await login("admin@crowdify.test")
+    assert (
+        await gateway.post(f"/api/v1/purchases/{order_id}/cancel", headers=bearer(buyer))
+    ).status_code == 409
+    cancelled = await gateway.post(f"/api/v1/purchases/{order_id}/cancel", headers=bearer(admin))
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "refunded"
+    assert {t["status"] for t in cancelled.json()["tickets"]} == {"revoked"}
+
+
+async def test_cancelling_an_event_refunds_every_paid_order(gateway, login):
+    event_id, order_id, buyer = await _paid_order(gateway, login)
+    admin = await login("admin@crowdify.test")
+    cancelled = await gateway.post(
+        f"/api/v1/events/{event_id}/cancel", json={"reason": "lluvia"}, headers=bearer(admin)
+    )
+    assert cancelled.status_code == 200
+
+    async def refunded() -> bool:
+        read = await gateway.get(f"/api/v1/purchases/{order_id}", headers=bearer(buyer))
+        return read.json()["status"] == "refunded"
+
+    await wait_until(refunded, within=20, message="the paid order was refunded")
+
+
+async def test_scanners_get_the_public_ticket_keys(gateway, login):
+    scanner = await login("scanner@crowdify.test")
+    keys = await gateway.get("/api/v1/tickets/keys", headers=bearer(scanner))
+    assert keys.status_code == 200
+    assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and "d" not in k for k in keys.json()["keys"])
+    buyer = await login("buyer@crowdify.test")
+    assert (await gateway.get("/api/v1/tickets/keys", headers=bearer(buyer))).status_code == 403

@@ -26,7 +26,7 @@ from crowdify.observability import (
 )
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.tables import messaging
-from purchase_svc.api import purchases, refunds, tickets, webhook
+from purchase_svc.api import keys, purchases, refunds, tickets, webhook
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.payments import PaymentSync
 from purchase_svc.settings import PurchaseSettings, get_settings
@@ -112,5 +112,6 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
     app.include_router(webhook.router)  # before /{order_id}: "webhook" is not an order id
     app.include_router(refunds.router)
     app.include_router(purchases.router)
+    app.include_router(keys.router)  # before /{ticket_id}: "keys" is not a ticket id
     app.include_router(tickets.router)
     return app

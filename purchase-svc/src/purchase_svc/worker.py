@@ -54,7 +54,7 @@ class Worker:
             prefetch=settings.consumer_prefetch,
             queue_type=settings.amqp_queue_type,
         )
-        register_catalog_handlers(self.consumer, self.purchases)
+        register_catalog_handlers(self.consumer, self.purchases, self.payment_sync)
         register_payment_handlers(self.consumer, self.payment_sync)
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -7,6 +7,7 @@ operation here awaits, hence none can interleave with another.
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -51,11 +52,15 @@ class Store:
         self.merchant_orders: dict[int, Preference] = {}
         # X-Idempotency-Key -> (what was asked, the refund it made)
         self._refund_keys: dict[str, tuple[tuple[int, Any], Refund]] = {}
-        # Ids look like Mercado Pago's (long integers) and never repeat within a run.
-        self._payment_ids = itertools.count(1_310_000_000_001)
-        self._refund_ids = itertools.count(2_200_000_000_001)
-        self._order_ids = itertools.count(20_000_000_001)
-        self._chargeback_ids = itertools.count(236_000_000_001)
+        # Ids look like Mercado Pago's (long integers) and never repeat, not even across restarts
+        # of the emulator: services keep payments in their databases, and a reused id would look
+        # like a payment that changed orders. Each run starts from the clock (a thousand ids per
+        # second of uptime before two runs could meet), and ids stay below 2**53 for JavaScript.
+        run = int(time.time()) % 10**9 * 1000
+        self._payment_ids = itertools.count(10 * 10**12 + run)
+        self._refund_ids = itertools.count(20 * 10**12 + run)
+        self._order_ids = itertools.count(30 * 10**12 + run)
+        self._chargeback_ids = itertools.count(40 * 10**12 + run)
 
     # -- preferences ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from crowdify.auth import CurrentAdminOrCoordinator, CurrentUser
 from crowdify.errors import problem_responses
@@ -14,6 +14,7 @@ from purchase_svc.api.schemas import OrderIn, OrderItemOut, OrderOut, OrderPage,
 from purchase_svc.domain.order import OrderStatus
 from purchase_svc.service import orders as use_cases
 from purchase_svc.service.orders import OrderView
+from purchase_svc.service.refunds import refund_order
 from purchase_svc.service.stats import sales_stats
 
 router = APIRouter(
@@ -106,6 +107,19 @@ async def get_order(order_id: UUID, purchases: PurchasesDep, user: CurrentUser) 
     return order_out(await use_cases.get_order_view(purchases, order_id, user))
 
 
-@router.post("/{order_id}/cancel", response_model=OrderOut, summary="Give up an unpaid order")
-async def cancel_order(order_id: UUID, purchases: PurchasesDep, user: CurrentUser) -> OrderOut:
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderOut,
+    summary="Cancel an order: unpaid (owner or admin) releases its hold; paid (admin) is refunded in full",
+)
+async def cancel_order(
+    order_id: UUID, purchases: PurchasesDep, user: CurrentUser, request: Request
+) -> OrderOut:
+    if user.role == "admin":
+        view = await use_cases.get_order_view(purchases, order_id, user)
+        if view.order["status"] in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+            await refund_order(
+                request.app.state.payment_sync, order_id, None, "cancelado por un administrador", user.user_id
+            )
+            return order_out(await use_cases.get_order_view(purchases, order_id, user))
     return order_out(await use_cases.cancel_unpaid_order(purchases, order_id, user))

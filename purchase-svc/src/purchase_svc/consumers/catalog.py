@@ -16,9 +16,11 @@ from crowdify.messaging.envelope import Envelope
 from purchase_svc.service import saga
 from purchase_svc.service.catalog_replica import remember_event
 from purchase_svc.service.context import Purchases
+from purchase_svc.service.event_cancellation import settle_orders_of_cancelled_event
+from purchase_svc.service.payments import PaymentSync
 
 
-def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
+def register_catalog_handlers(consumer: Consumer, purchases: Purchases, sync: PaymentSync) -> None:
     async def on_reserved(event: TicketsReservedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await saga.on_tickets_reserved(purchases, event, uow)
 
@@ -29,13 +31,17 @@ def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
         await saga.on_hold_expired(purchases, event, uow)
 
     async def on_event_changed(
-        event: EventPublishedV1 | EventUpdatedV1 | EventCancelledV1, envelope: Envelope, uow: UnitOfWork
+        event: EventPublishedV1 | EventUpdatedV1, envelope: Envelope, uow: UnitOfWork
     ) -> None:
         await remember_event(uow, event.event, envelope.occurred_at)
+
+    async def on_event_cancelled(event: EventCancelledV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await remember_event(uow, event.event, envelope.occurred_at)
+        await settle_orders_of_cancelled_event(purchases, sync, event.event.id)
 
     consumer.on(TicketsReservedV1, on_reserved)
     consumer.on(ReservationRejectedV1, on_rejected)
     consumer.on(HoldExpiredV1, on_hold_expired)
     consumer.on(EventPublishedV1, on_event_changed)
     consumer.on(EventUpdatedV1, on_event_changed)
-    consumer.on(EventCancelledV1, on_event_changed)
+    consumer.on(EventCancelledV1, on_event_cancelled)

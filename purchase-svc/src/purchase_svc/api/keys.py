@@ -1,0 +1,22 @@
+"""The public keys that verify ticket QR payloads (ADR 0006), for validation-svc and door devices.
+
+Only public keys leave this service; the private keys never do. Every key still in the ring is
+listed, so tickets signed before a rotation keep verifying.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from crowdify.auth import CurrentScanner
+from crowdify.errors import problem_responses
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=problem_responses(401, 403))
+
+
+@router.get("/keys", summary="Public JWKs (OKP, Ed25519) that verify ticket QR payloads offline")
+async def ticket_keys(request: Request, user: CurrentScanner) -> dict[str, Any]:
+    keyring = request.app.state.purchases.settings.ticket_keyring()
+    return dict(keyring.to_jwks())
