@@ -229,3 +229,46 @@ async def test_sales_stats_count_orders_by_status(platform, client, bearer, orga
     assert body["orders_by_status"] == {"awaiting_payment": 1, "rejected": 1}
     assert (body["gross"], body["refunded"], body["net"]) == (0, 0, 0)
     assert (await client.get("/api/v1/purchases/stats", headers=bearer())).status_code == 403
+
+
+async def test_an_unpaid_hold_that_expires_expires_the_order(
+    platform, client, bearer, organiser, event_settings
+):
+    from sqlalchemy import text
+
+    sale = await on_sale(organiser, capacity=2)
+    order = (await client.post("/api/v1/purchases", json=order_body(sale), headers=bearer())).json()
+    assert order["status"] == "awaiting_payment"
+    # Time passes: the hold's expiry moves into the past and event-svc's sweeper finds it.
+    engine = create_engine(event_settings.database_url, event_settings.db_schema, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE holds SET hold_expires_at = now() - interval '1 second' WHERE order_id = :id"),
+                {"id": order["id"]},
+            )
+    finally:
+        await engine.dispose()
+
+    async def expired() -> bool:
+        read = await client.get(f"/api/v1/purchases/{order['id']}", headers=bearer())
+        return read.json()["status"] == "expired"
+
+    await wait_until(expired, message="the order expired with its hold")
+    again = await client.post("/api/v1/purchases", json=order_body(sale), headers=bearer(sub="next-buyer"))
+    assert again.json()["status"] == "awaiting_payment"  # the two tickets were back on sale
+
+
+async def test_idempotency_key_on_placing_an_order(platform, client, bearer, organiser):
+    sale = await on_sale(organiser, capacity=10)
+    key = {"Idempotency-Key": f"order-{uuid.uuid4()}"}
+    first = await client.post("/api/v1/purchases", json=order_body(sale), headers={**bearer(), **key})
+    again = await client.post("/api/v1/purchases", json=order_body(sale), headers={**bearer(), **key})
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
+    other = await client.post(
+        "/api/v1/purchases", json=order_body(sale, quantity=3), headers={**bearer(), **key}
+    )
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+    listing = await client.get("/api/v1/purchases", params={"event_id": sale["event_id"]}, headers=bearer())
+    assert listing.json()["total"] == 1
