@@ -7,15 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 
-from prometheus_client import start_http_server
-
-from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.messaging.consumer import Consumer
-from crowdify.messaging.outbox import Outbox, OutboxRelay
-from crowdify.messaging.publisher import Publisher
-from crowdify.observability import configure_logging
+from crowdify.messaging.outbox import OutboxRelay
+from crowdify.runtime import ServiceResources, run_worker
 from event_svc.adapters.tables import messaging
 from event_svc.consumers.orders import register_order_handlers
 from event_svc.service.expiry import sweep_expired_holds
@@ -27,14 +22,10 @@ log = logging.getLogger(__name__)
 class Worker:
     def __init__(self, settings: EventSettings) -> None:
         self.settings = settings
-        self.engine = create_engine(
-            settings.database_url, settings.db_schema, pool_size=settings.db_pool_size
-        )
-        self.uow_factory = UnitOfWorkFactory(self.engine)
-        self.publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
-        self.outbox = Outbox(messaging, self.publisher)
-        self.outbox.attach(self.uow_factory)
-        self.relay = OutboxRelay(self.uow_factory, messaging, self.publisher)
+        self.resources = ServiceResources.create(settings, messaging)
+        self.uow_factory = self.resources.uow_factory
+        self.outbox = self.resources.outbox
+        self.relay = OutboxRelay(self.uow_factory, messaging, self.resources.publisher)
         self.consumer = Consumer(
             queue=settings.reservations_queue,
             uow_factory=self.uow_factory,
@@ -60,7 +51,7 @@ class Worker:
             await asyncio.sleep(self.settings.hold_sweep_seconds)
 
     async def start(self) -> None:
-        await self.publisher.connect()
+        await self.resources.open()
         await self.consumer.start()
         self._tasks = [
             asyncio.create_task(self.relay.run_forever(), name="outbox-relay"),
@@ -73,25 +64,18 @@ class Worker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.publisher.close()
-        await self.engine.dispose()
+        await self.resources.close()
 
 
 async def main() -> None:
     settings = get_settings()
-    configure_logging(f"{settings.service_name}-worker", settings.log_level)
-    if settings.worker_metrics_port:
-        # The worker has no HTTP API; Prometheus scrapes outbox lag and parked messages here.
-        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
-    worker = Worker(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await worker.start()
-    log.info("worker started", extra={"queue": settings.reservations_queue})
-    await stop.wait()
-    await worker.stop()
+    await run_worker(
+        lambda: Worker(settings),
+        name=f"{settings.service_name}-worker",
+        log_level=settings.log_level,
+        metrics_host=settings.worker_metrics_host,
+        metrics_port=settings.worker_metrics_port,
+    )
 
 
 if __name__ == "__main__":

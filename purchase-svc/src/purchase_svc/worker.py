@@ -1,22 +1,16 @@
-"""purchase-svc worker: the saga's order side (answers from event-svc), the outbox relay.
-Run it with ``python -m purchase_svc.worker``; several may run at once."""
+"""purchase-svc worker: the saga's order side (answers from event-svc), payment sync and
+reconciliation, the outbox relay. Run it with ``python -m purchase_svc.worker``; several may run at once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import signal
 from datetime import timedelta
 
-from prometheus_client import start_http_server
-from redis.asyncio import Redis
-
-from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.messaging.consumer import Consumer
-from crowdify.messaging.outbox import Outbox, OutboxRelay
-from crowdify.messaging.publisher import Publisher
-from crowdify.observability import configure_logging
+from crowdify.messaging.outbox import OutboxRelay
+from crowdify.runtime import ServiceResources, run_worker
 from purchase_svc.adapters.tables import messaging
 from purchase_svc.consumers.catalog import register_catalog_handlers
 from purchase_svc.consumers.payments import register_payment_handlers
@@ -31,20 +25,15 @@ log = logging.getLogger(__name__)
 class Worker:
     def __init__(self, settings: PurchaseSettings) -> None:
         self.settings = settings
-        self.engine = create_engine(
-            settings.database_url, settings.db_schema, pool_size=settings.db_pool_size
-        )
-        self.uow_factory = UnitOfWorkFactory(self.engine)
-        self.publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
-        self.redis = Redis.from_url(settings.redis_url)
-        self.outbox = Outbox(messaging, self.publisher)
-        self.outbox.attach(self.uow_factory)
+        self.resources = ServiceResources.create(settings, messaging)
+        self.uow_factory = self.resources.uow_factory
+        self.outbox = self.resources.outbox
         mercadopago = mercadopago_client(settings)
-        self.purchases = Purchases(settings, self.uow_factory, self.outbox, self.redis, mercadopago)
+        self.purchases = Purchases(settings, self.uow_factory, self.outbox, self.resources.redis, mercadopago)
         self.payment_sync = PaymentSync.from_settings(
             settings, uow_factory=self.uow_factory, outbox=self.outbox, mercadopago=mercadopago
         )
-        self.relay = OutboxRelay(self.uow_factory, messaging, self.publisher)
+        self.relay = OutboxRelay(self.uow_factory, messaging, self.resources.publisher)
         self.consumer = Consumer(
             queue=settings.catalog_queue,
             uow_factory=self.uow_factory,
@@ -59,7 +48,7 @@ class Worker:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        await self.publisher.connect()
+        await self.resources.open()
         await self.consumer.start()
         self._tasks = [
             asyncio.create_task(self.relay.run_forever(), name="outbox-relay"),
@@ -79,25 +68,18 @@ class Worker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.publisher.close()
-        await self.redis.aclose()
-        await self.engine.dispose()
+        await self.resources.close()
 
 
 async def main() -> None:
     settings = get_settings()
-    configure_logging(f"{settings.service_name}-worker", settings.log_level)
-    if settings.worker_metrics_port:
-        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
-    worker = Worker(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await worker.start()
-    log.info("worker started", extra={"queue": settings.catalog_queue})
-    await stop.wait()
-    await worker.stop()
+    await run_worker(
+        lambda: Worker(settings),
+        name=f"{settings.service_name}-worker",
+        log_level=settings.log_level,
+        metrics_host=settings.worker_metrics_host,
+        metrics_port=settings.worker_metrics_port,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,165 @@
+"""What every Crowdify service process builds the same way: its connections, its HTTP app
+(problem+json, CORS, request ids, Idempotency-Key, health, metrics, token verification) and the
+run loop of its worker. Services add only their own state, routes and consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import start_http_server
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crowdify.auth import TokenVerifier
+from crowdify.db import UnitOfWorkFactory, create_engine
+from crowdify.errors import install_problem_handlers
+from crowdify.idempotency import IdempotencyMiddleware
+from crowdify.messaging.outbox import Outbox
+from crowdify.messaging.publisher import Publisher
+from crowdify.messaging.tables import MessagingTables
+from crowdify.observability import (
+    HealthCheck,
+    RequestContextMiddleware,
+    configure_logging,
+    install_health_routes,
+    install_metrics,
+)
+from crowdify.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceResources:
+    """The connections one process of a service holds: its database (own schema and role), the
+    broker publisher behind its outbox, and Redis."""
+
+    engine: AsyncEngine
+    uow_factory: UnitOfWorkFactory
+    publisher: Publisher
+    outbox: Outbox
+    redis: Redis
+
+    @classmethod
+    def create(cls, settings: ServiceSettings, tables: MessagingTables) -> ServiceResources:
+        engine = create_engine(settings.database_url, settings.db_schema, pool_size=settings.db_pool_size)
+        uow_factory = UnitOfWorkFactory(engine)
+        publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
+        outbox = Outbox(tables, publisher)
+        outbox.attach(uow_factory)  # every unit of work publishes its outbox rows right after commit
+        return cls(engine, uow_factory, publisher, outbox, Redis.from_url(settings.redis_url))
+
+    async def open(self) -> None:
+        await self.publisher.connect()
+
+    async def close(self) -> None:
+        await self.publisher.close()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+    def health_checks(self) -> list[HealthCheck]:
+        async def database_reachable() -> None:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+
+        async def broker_reachable() -> None:
+            await self.publisher.check()
+
+        async def cache_reachable() -> None:
+            await self.redis.ping()
+
+        return [
+            HealthCheck("database", database_reachable),
+            HealthCheck("broker", broker_reachable),
+            HealthCheck("cache", cache_reachable),
+        ]
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    resources: ServiceResources,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    on_startup: Callable[[FastAPI], None],
+    idempotent_prefixes: Sequence[str] = (),
+) -> FastAPI:
+    """The HTTP app of a service. ``on_startup`` puts the service's own state on ``app.state``
+    once the connections are open; ``routers`` are included in order (put fixed paths before
+    ``/{id}`` ones)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await resources.open()
+        verifier = TokenVerifier(settings)
+        app.state.token_verifier = verifier
+        on_startup(app)
+        try:
+            yield
+        finally:
+            await verifier.aclose()
+            await resources.close()
+
+    app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Request-ID", "Location"],
+    )
+    if idempotent_prefixes:
+        # Writes that create things accept Idempotency-Key (API.md conventions).
+        app.add_middleware(
+            IdempotencyMiddleware,
+            redis=resources.redis,
+            service=settings.service_name,
+            path_prefixes=list(idempotent_prefixes),
+        )
+    app.add_middleware(RequestContextMiddleware)
+    install_health_routes(app, settings.service_name, resources.health_checks())
+    install_metrics(app)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+class Worker(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+async def run_worker(
+    make_worker: Callable[[], Worker],
+    *,
+    name: str,
+    log_level: str,
+    metrics_host: str,
+    metrics_port: int,
+) -> None:
+    """Run a worker until SIGINT or SIGTERM, then stop it cleanly (messages in hand finish)."""
+    configure_logging(name, log_level)
+    if metrics_port:
+        # A worker has no HTTP API; Prometheus scrapes outbox lag and parked messages here.
+        start_http_server(metrics_port, addr=metrics_host)
+    worker = make_worker()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await worker.start()
+    log.info("worker started")
+    await stop.wait()
+    await worker.stop()
