@@ -7,7 +7,6 @@ exchange and queue names, so tests never see each other's messages.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -16,14 +15,12 @@ from typing import TYPE_CHECKING
 
 import aio_pika
 import pytest
-from alembic import command
-from alembic.config import Config
 
 from crowdify.contracts.base import Contract
-from crowdify.db.provision import create_database, drop_database, provision_schemas
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.publisher import Publisher
-from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace, unique_name
+from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace
+from crowdify.testing.service_database import migrated_database
 from event_svc.settings import EventSettings
 
 if TYPE_CHECKING:
@@ -36,17 +33,8 @@ ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432"
 
 @pytest.fixture(scope="session")
 async def database_name() -> AsyncIterator[str]:
-    name = unique_name("crowdify_test_event").replace("-", "_").replace(".", "_")
-    await create_database(f"{ADMIN_DSN}/postgres", name)
-    await provision_schemas(f"{ADMIN_DSN}/{name}")
-    config = Config(str(SERVICE_DIR / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", f"postgresql+asyncpg://event_svc@127.0.0.1:5432/{name}")
-    # Alembic's env runs its own event loop; give it a thread of its own.
-    await asyncio.to_thread(command.upgrade, config, "head")
-    try:
+    async with migrated_database("crowdify_test_event", ["event-svc"]) as name:
         yield name
-    finally:
-        await drop_database(f"{ADMIN_DSN}/postgres", name)
 
 
 @pytest.fixture

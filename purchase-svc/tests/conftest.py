@@ -8,19 +8,16 @@ deployed). Each test gets its own exchange and queue names.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from alembic import command
-from alembic.config import Config
 
 from crowdify.auth import issue_backend_token
-from crowdify.db.provision import create_database, drop_database, provision_schemas
-from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace, unique_name
+from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace
+from crowdify.testing.service_database import migrated_database
 from event_svc.settings import EventSettings
 from event_svc.worker import Worker as EventWorker
 from mp_emulator.testing import running_emulator
@@ -32,24 +29,10 @@ REPO = Path(__file__).resolve().parents[2]
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432"
 
 
-def _migrate(service: str, role: str, database: str) -> None:
-    config = Config(str(REPO / service / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", f"postgresql+asyncpg://{role}@127.0.0.1:5432/{database}")
-    command.upgrade(config, "head")
-
-
 @pytest.fixture(scope="session")
 async def database_name() -> AsyncIterator[str]:
-    name = unique_name("crowdify_test_purchase").replace("-", "_").replace(".", "_")
-    await create_database(f"{ADMIN_DSN}/postgres", name)
-    await provision_schemas(f"{ADMIN_DSN}/{name}")
-    # Alembic's env runs its own event loop; give it a thread of its own.
-    await asyncio.to_thread(_migrate, "purchase-svc", "purchase_svc", name)
-    await asyncio.to_thread(_migrate, "event-svc", "event_svc", name)
-    try:
+    async with migrated_database("crowdify_test_purchase", ["purchase-svc", "event-svc"]) as name:
         yield name
-    finally:
-        await drop_database(f"{ADMIN_DSN}/postgres", name)
 
 
 @pytest.fixture(scope="session")

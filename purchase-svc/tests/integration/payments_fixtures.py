@@ -14,7 +14,6 @@ migrated with purchase-svc's Alembic history (as event-svc's tests do). Each tes
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,23 +23,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from crowdify.auth import TokenVerifier, issue_backend_token
 from crowdify.db import UnitOfWorkFactory, create_engine
-from crowdify.db.provision import create_database, drop_database, provision_schemas
 from crowdify.errors import install_problem_handlers
 from crowdify.messaging import Consumer, Outbox, Publisher
 from crowdify.testing import (
     RabbitNamespace,
     TestInfrastructureSettings,
     rabbit_namespace,
-    unique_name,
     wait_until,
 )
+from crowdify.testing.service_database import migrated_database
 from mp_emulator.testing import EmulatorControl, running_emulator, serve
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.tables import attendees, messaging, order_items, orders, payments, tickets
@@ -60,17 +56,8 @@ WEBHOOK_PATH = "/api/v1/purchases/webhook"
 
 @pytest.fixture(scope="session")
 async def payments_database() -> AsyncIterator[str]:
-    name = unique_name("crowdify_test_payments").replace("-", "_").replace(".", "_")
-    await create_database(f"{ADMIN_DSN}/postgres", name)
-    await provision_schemas(f"{ADMIN_DSN}/{name}")
-    config = Config(str(SERVICE_DIR / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", f"postgresql+asyncpg://purchase_svc@127.0.0.1:5432/{name}")
-    # Alembic's env runs its own event loop; give it a thread of its own.
-    await asyncio.to_thread(command.upgrade, config, "head")
-    try:
+    async with migrated_database("crowdify_test_payments", ["purchase-svc"]) as name:
         yield name
-    finally:
-        await drop_database(f"{ADMIN_DSN}/postgres", name)
 
 
 @pytest.fixture(scope="session")
