@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aio_pika
@@ -26,9 +25,6 @@ from event_svc.settings import EventSettings
 if TYPE_CHECKING:
     from event_svc.service.catalog import Catalog
     from event_svc.worker import Worker
-
-SERVICE_DIR = Path(__file__).resolve().parents[1]
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture(scope="session")

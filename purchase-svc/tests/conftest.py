@@ -9,7 +9,6 @@ deployed). Each test gets its own exchange and queue names.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,9 +23,6 @@ from mp_emulator.testing import running_emulator
 from purchase_svc.main import create_app
 from purchase_svc.settings import PurchaseSettings
 from purchase_svc.worker import Worker as PurchaseWorker
-
-REPO = Path(__file__).resolve().parents[2]
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,8 +46,6 @@ from purchase_svc.consumers.payments import register_payment_handlers
 from purchase_svc.service.payments import PaymentSync
 from purchase_svc.settings import SCHEMA, PurchaseSettings
 
-SERVICE_DIR = Path(__file__).resolve().parents[2]
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432"
 WEBHOOK_SECRET = "payments-test-webhook-secret"
 PREVIOUS_SECRET = "payments-test-previous-secret"
 WEBHOOK_PATH = "/api/v1/purchases/webhook"
