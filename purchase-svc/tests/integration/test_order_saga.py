@@ -4,6 +4,7 @@ emulated, the API answering within one round trip."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -272,3 +273,32 @@ async def test_idempotency_key_on_placing_an_order(platform, client, bearer, org
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
     listing = await client.get("/api/v1/purchases", params={"event_id": sale["event_id"]}, headers=bearer())
     assert listing.json()["total"] == 1
+
+
+async def test_a_retry_after_a_lost_answer_finds_the_same_order(
+    platform, client, bearer, organiser, settings
+):
+    from redis.asyncio import Redis
+
+    sale = await on_sale(organiser, capacity=10)
+    key = f"lost-{uuid.uuid4()}"
+    first = await client.post(
+        "/api/v1/purchases", json=order_body(sale), headers={**bearer(), "Idempotency-Key": key}
+    )
+    # The stored answer is lost (the process died after the commit, the key expired).
+    stored = f"idempotency:purchase-svc:backend:buyer-1:/api/v1/purchases:{hashlib.sha256(key.encode()).hexdigest()}"
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        assert await redis.delete(stored) == 1
+    finally:
+        await redis.aclose()
+    again = await client.post(
+        "/api/v1/purchases", json=order_body(sale), headers={**bearer(), "Idempotency-Key": key}
+    )
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    other_buyer = await client.post(
+        "/api/v1/purchases",
+        json=order_body(sale),
+        headers={**bearer(sub="someone-else"), "Idempotency-Key": key},
+    )
+    assert other_buyer.json()["id"] != first.json()["id"]

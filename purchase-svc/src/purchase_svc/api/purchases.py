@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from crowdify.auth import CurrentAdminOrCoordinator, CurrentUser
 from crowdify.errors import problem_responses
@@ -59,8 +59,9 @@ async def place_order(
     user: CurrentUser,
     response: Response,
     wait: Annotated[float, Query(ge=0, le=10)] = 5,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> OrderOut:
-    view = await use_cases.place_order_and_wait(purchases, body, user, wait)
+    view = await use_cases.place_order_and_wait(purchases, body, user, wait, idempotency_key)
     if view.order["status"] == OrderStatus.PENDING:
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Location"] = f"/api/v1/purchases/{view.order['id']}"

@@ -59,6 +59,8 @@ async def place_order(
 ) -> uuid.UUID:
     order_id = order_id or uuid.uuid4()
     async with purchases.uow_factory() as uow:
+        if await get_order(uow, order_id) is not None:
+            return order_id  # the same Idempotency-Key again: the order already exists
         await _check_against_catalogue(uow, request)
         await uow.session.execute(
             orders.insert().values(
@@ -109,11 +111,26 @@ async def place_order(
     return order_id
 
 
+ORDER_ID_NAMESPACE = uuid.UUID("6b1e1f0e-6a53-4c51-9a7e-7f3d0f4b7c21")
+
+
+def order_id_for(user: Principal, idempotency_key: str | None) -> uuid.UUID:
+    """With an Idempotency-Key the order id is derived from it (per buyer), so a retry finds the
+    order it already placed even if the stored answer was lost (a crash after the commit)."""
+    if not idempotency_key:
+        return uuid.uuid4()
+    return uuid.uuid5(ORDER_ID_NAMESPACE, f"{user.token_kind}:{user.user_id}:{idempotency_key}")
+
+
 async def place_order_and_wait(
-    purchases: Purchases, request: OrderIn, user: Principal, wait_seconds: float
+    purchases: Purchases,
+    request: OrderIn,
+    user: Principal,
+    wait_seconds: float,
+    idempotency_key: str | None = None,
 ) -> OrderView:
     """Place the order and wait (without polling) until it leaves ``pending`` or time runs out."""
-    order_id = uuid.uuid4()
+    order_id = order_id_for(user, idempotency_key)
     # Subscribe before the order exists, so the worker's answer cannot arrive unheard.
     async with order_updates.subscribe(purchases.redis, order_id) as updates:
         await place_order(purchases, request, user, order_id=order_id)
