@@ -286,7 +286,8 @@ async def test_a_retry_after_a_lost_answer_finds_the_same_order(
         "/api/v1/purchases", json=order_body(sale), headers={**bearer(), "Idempotency-Key": key}
     )
     # The stored answer is lost (the process died after the commit, the key expired).
-    stored = f"idempotency:purchase-svc:backend:buyer-1:/api/v1/purchases:{hashlib.sha256(key.encode()).hexdigest()}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    stored = f"idempotency:purchase-svc:backend:buyer-1:/api/v1/purchases:{digest}"
     redis = Redis.from_url(settings.redis_url)
     try:
         assert await redis.delete(stored) == 1
