@@ -108,3 +108,40 @@ async def test_scanners_get_the_public_ticket_keys(gateway, login):
     assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and "d" not in k for k in keys.json()["keys"])
     buyer = await login("buyer@crowdify.test")
     assert (await gateway.get("/api/v1/tickets/keys", headers=bearer(buyer))).status_code == 403
+
+
+async def test_a_bought_ticket_is_admitted_once_and_revoked_after_a_refund(gateway, login):
+    event_id, order_id, buyer = await _paid_order(gateway, login)
+    scanner = await login("scanner@crowdify.test")
+    admin = await login("admin@crowdify.test")
+    ticket = (await gateway.get(f"/api/v1/purchases/{order_id}", headers=bearer(buyer))).json()["tickets"][0]
+
+    async def scan(gate: str) -> dict:
+        response = await gateway.post(
+            "/api/v1/validation/scan",
+            json={"qr_payload": ticket["qr_payload"], "event_id": event_id, "gate": gate, "direction": "in"},
+            headers=bearer(scanner),
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def admitted() -> bool:
+        # The ticket reaches validation-svc through the broker a moment after payment.
+        return (await scan("norte"))["result"] != "invalid"
+
+    await wait_until(admitted, within=15, message="validation-svc knows the ticket")
+    second = await scan("sur")
+    assert second["result"] == "already_used" and second["first_entry_gate"] == "norte"
+    assert second["first_entry_at"]
+
+    refund = await gateway.post(
+        f"/api/v1/purchases/{order_id}/refunds",
+        json={"ticket_ids": [ticket["id"]], "reason": "reembolso"},
+        headers=bearer(admin),
+    )
+    assert refund.status_code == 201, refund.text
+
+    async def revoked() -> bool:
+        return (await scan("norte"))["result"] == "revoked"
+
+    await wait_until(revoked, within=15, message="the refunded ticket is revoked at the door")

@@ -72,7 +72,7 @@ class OrderRefundedV1(Contract):
     name = "purchase.order.refunded"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc",)
+    consumers = ("event-svc", "validation-svc")
     summary = "Tickets of a paid order were refunded (all or some); their seats go back on sale."
 
     order_id: UUID

@@ -1,0 +1,1 @@
+"""validation-svc: door scanning for Crowdify events."""

@@ -1,0 +1,92 @@
+"""Door devices: a backend scanner token scoped to one event, revocable.
+
+The token is an ordinary backend token (role ``scanner``) with two extra claims, ``event_id`` and
+``device_id``. Scoping needs no database (the claim is signed); revocation is checked against
+``devices`` inside the transaction that decides a scan, so an invalid code still never touches
+the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crowdify.auth import Principal, issue_backend_token
+from crowdify.db import UnitOfWorkFactory
+from crowdify.errors import Forbidden, ProblemError, Unauthorized
+from validation_svc.adapters.tables import devices
+
+
+def device_of(principal: Principal) -> uuid.UUID | None:
+    """The device a token was issued for, or None for a person's token."""
+    value = principal.claims.get("device_id")
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        raise Unauthorized("Malformed device token") from None
+
+
+def check_event_scope(principal: Principal, event_id: uuid.UUID) -> None:
+    """A device token for event A may not act on event B."""
+    scoped = principal.claims.get("event_id")
+    if scoped is not None and str(scoped) != str(event_id):
+        raise Forbidden("This device token is for another event", code="wrong_event_scope")
+
+
+async def ensure_device_active(session: AsyncSession, device_id: uuid.UUID | None) -> None:
+    if device_id is None:
+        return
+    revoked_at = (
+        await session.execute(select(devices.c.revoked_at).where(devices.c.id == device_id))
+    ).first()
+    if revoked_at is None or revoked_at[0] is not None:
+        raise Unauthorized("This device token was revoked", reason="device_revoked")
+
+
+async def register_device(
+    uow_factory: UnitOfWorkFactory,
+    *,
+    secret: str,
+    name: str,
+    event_id: uuid.UUID,
+    created_by: str,
+    ttl_seconds: int,
+) -> dict[str, Any]:
+    device_id = uuid.uuid4()
+    expires_at = datetime.now(UTC) + timedelta(seconds=ttl_seconds)
+    async with uow_factory() as uow:
+        await uow.session.execute(
+            devices.insert().values(
+                id=device_id, name=name, event_id=event_id, created_by=created_by, expires_at=expires_at
+            )
+        )
+    token = issue_backend_token(
+        secret,
+        subject=f"device:{device_id}",
+        role="scanner",
+        ttl_seconds=ttl_seconds,
+        extra={"event_id": str(event_id), "device_id": str(device_id)},
+    )
+    return {
+        "id": str(device_id),
+        "name": name,
+        "event_id": str(event_id),
+        "token": token,
+        "expires_at": expires_at.isoformat(),
+    }
+
+
+async def revoke_device(uow_factory: UnitOfWorkFactory, device_id: uuid.UUID) -> None:
+    async with uow_factory() as uow:
+        result = await uow.session.execute(
+            update(devices)
+            .where(devices.c.id == device_id)
+            .values(revoked_at=datetime.now(UTC))
+            .returning(devices.c.id)
+        )
+        if result.first() is None:
+            raise ProblemError("No such device", status=404, code="device_not_found")

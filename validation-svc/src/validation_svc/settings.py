@@ -1,0 +1,57 @@
+"""validation-svc settings: the only place this service reads its environment."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from crowdify.settings import MissingSecretError, ServiceSettings
+from crowdify.tickets import KeyRing, TicketSigningSettings
+
+SCHEMA = "validation"
+
+
+class ValidationSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    service_name: str = "validation-svc"
+    db_schema: str = SCHEMA
+    database_url: str = Field(
+        default="postgresql+asyncpg://validation_svc@127.0.0.1:5432/crowdify",
+        alias="VALIDATION_SVC_DATABASE_URL",
+    )
+    events_queue: str = Field(default="validation-svc.events", alias="VALIDATION_SVC_EVENTS_QUEUE")
+    consumer_prefetch: int = Field(default=32, alias="VALIDATION_SVC_CONSUMER_PREFETCH")
+    worker_metrics_host: str = Field(default="127.0.0.1", alias="VALIDATION_SVC_WORKER_METRICS_HOST")
+    # 0 turns the worker's /metrics endpoint off.
+    worker_metrics_port: int = Field(default=9103, alias="VALIDATION_SVC_WORKER_METRICS_PORT")
+    # How long a door device's scanner token lasts (POST /api/v1/validation/devices).
+    device_token_ttl_seconds: int = Field(
+        default=36 * 3600, gt=0, alias="VALIDATION_SVC_DEVICE_TOKEN_TTL_SECONDS"
+    )
+    # The issuer's public keys as a JWKS document ({"keys": [...]}) or a JSON list of JWKs: what
+    # `python -m crowdify.tickets.keys jwks` prints. Unset in development/test: derived from the
+    # (development) TICKET_SIGNING_KEYS, so `make up` needs no setup. Required anywhere else:
+    # this service never holds private keys in production.
+    ticket_public_keys: str | None = Field(default=None, alias="VALIDATION_SVC_TICKET_PUBLIC_KEYS")
+
+    def ticket_keyring(self) -> KeyRing:
+        if self.ticket_public_keys:
+            try:
+                document = json.loads(self.ticket_public_keys)
+            except json.JSONDecodeError as exc:
+                raise ValueError("VALIDATION_SVC_TICKET_PUBLIC_KEYS is not JSON") from exc
+            return KeyRing.from_jwks(document)
+        if self.environment not in ("development", "test"):
+            raise MissingSecretError(
+                f"VALIDATION_SVC_TICKET_PUBLIC_KEYS is required when CROWDIFY_ENV={self.environment}"
+            )
+        return TicketSigningSettings().ticket_keyring()
+
+
+@lru_cache
+def get_settings() -> ValidationSettings:
+    return ValidationSettings()
