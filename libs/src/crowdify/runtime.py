@@ -5,12 +5,13 @@ run loop of its worker. Services add only their own state, routes and consumers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,7 +24,8 @@ from crowdify.auth import TokenVerifier
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.errors import install_problem_handlers
 from crowdify.idempotency import IdempotencyMiddleware
-from crowdify.messaging.outbox import Outbox
+from crowdify.messaging.consumer import Consumer
+from crowdify.messaging.outbox import Outbox, OutboxRelay
 from crowdify.messaging.publisher import Publisher
 from crowdify.messaging.tables import MessagingTables
 from crowdify.observability import (
@@ -136,24 +138,65 @@ def create_service_app(
     return app
 
 
-class Worker(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
+class WorkerSettings(Protocol):
+    """What a worker's run loop reads from its service's settings."""
+
+    service_name: str
+    log_level: str
+    worker_metrics_host: str
+    worker_metrics_port: int
 
 
-async def run_worker(
-    make_worker: Callable[[], Worker],
-    *,
-    name: str,
-    log_level: str,
-    metrics_host: str,
-    metrics_port: int,
-) -> None:
+class ServiceWorker:
+    """One worker process of a service: its consumer queue, the outbox relay that re-sends what a
+    crash left behind, and whatever periodic work the service adds in :meth:`background_tasks`.
+    Several may run at once: the consumer, the relay (SKIP LOCKED) and well-behaved background
+    tasks are all safe in parallel."""
+
+    def __init__(
+        self, settings: ServiceSettings, tables: MessagingTables, *, queue: str, prefetch: int
+    ) -> None:
+        self.settings = settings
+        self.resources = ServiceResources.create(settings, tables)
+        self.uow_factory = self.resources.uow_factory
+        self.outbox = self.resources.outbox
+        self.relay = OutboxRelay(self.uow_factory, tables, self.resources.publisher)
+        self.consumer = Consumer(
+            queue=queue,
+            uow_factory=self.uow_factory,
+            tables=tables,
+            amqp_url=settings.amqp_url,
+            exchange_name=settings.amqp_exchange,
+            prefetch=prefetch,
+            queue_type=settings.amqp_queue_type,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def background_tasks(self) -> dict[str, Coroutine[Any, Any, None]]:
+        """The service's own long-running loops, by name (none by default)."""
+        return {}
+
+    async def start(self) -> None:
+        await self.resources.open()
+        await self.consumer.start()
+        loops = {"outbox-relay": self.relay.run_forever(), **self.background_tasks()}
+        self._tasks = [asyncio.create_task(loop, name=name) for name, loop in loops.items()]
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.resources.close()
+
+
+async def run_worker(make_worker: Callable[[], ServiceWorker], settings: WorkerSettings) -> None:
     """Run a worker until SIGINT or SIGTERM, then stop it cleanly (messages in hand finish)."""
-    configure_logging(name, log_level)
-    if metrics_port:
+    configure_logging(f"{settings.service_name}-worker", settings.log_level)
+    if settings.worker_metrics_port:
         # A worker has no HTTP API; Prometheus scrapes outbox lag and parked messages here.
-        start_http_server(metrics_port, addr=metrics_host)
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
     worker = make_worker()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
