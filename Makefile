@@ -5,7 +5,7 @@ UV := uv
 ROLE ?= admin
 # Each service's tests run in their own pytest process: every service names its test package
 # `tests`, and one process cannot import two packages of one name.
-TEST_ROOTS := libs tools gateway event-svc purchase-svc validation-svc
+TEST_ROOTS := libs tools gateway event-svc purchase-svc validation-svc pdf-svc notification-svc
 
 .PHONY: openapi contract-snapshots help bootstrap infra migrate seed up start stop test test-e2e lint format token events-doc bench clean
 
@@ -45,7 +45,7 @@ test-e2e: bootstrap infra ## End-to-end journeys through the gateway (starts the
 lint: bootstrap ## ruff (lint and format check) and mypy
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy libs/src event-svc/src purchase-svc/src validation-svc/src gateway/src tools/src
+	@$(UV) run --frozen mypy libs/src event-svc/src purchase-svc/src validation-svc/src pdf-svc/src notification-svc/src gateway/src tools/src
 
 format: bootstrap ## Format the code with ruff
 	@$(UV) run --frozen ruff format .
