@@ -55,3 +55,6 @@ class TicketsIssuedV1(Contract):
     buyer_name: str
     tickets: tuple[IssuedTicket, ...] = Field(min_length=1)
     issued_at: datetime
+    user_id: str | None = Field(
+        default=None, description="the buyer's user id (JWT `sub`): who may download the documents"
+    )

@@ -120,6 +120,7 @@ async def issue_tickets(
         event_starts_at=event.get("starts_at"),
         buyer_email=order["buyer_email"],
         buyer_name=order["buyer_name"],
+        user_id=order["user_id"],
         tickets=tuple(announced),
         issued_at=issued_at,
     )
