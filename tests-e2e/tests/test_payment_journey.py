@@ -4,8 +4,10 @@ order paid with signed tickets, refund one ticket as an admin."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from crowdify.testing import wait_until
+from crowdify.tickets import InvalidTicketCode, KeyRing, verify_ticket
 from tests.conftest import bearer
 from tests.test_catalogue_journey import publish_event
 from tests.test_purchase_journey import order
@@ -145,3 +147,37 @@ async def test_a_bought_ticket_is_admitted_once_and_revoked_after_a_refund(gatew
         return (await scan("norte"))["result"] == "revoked"
 
     await wait_until(revoked, within=15, message="the refunded ticket is revoked at the door")
+
+
+async def test_a_scanner_verifies_a_bought_ticket_offline_with_a_key_from_the_manifest(gateway, login):
+    """What a door phone does when the venue's network drops: everything it needs came with the
+    manifest it downloaded earlier; the check itself touches no network."""
+    event_id, order_id, buyer = await _paid_order(gateway, login)
+    scanner = await login("scanner@crowdify.test")
+    tickets = (await gateway.get(f"/api/v1/purchases/{order_id}", headers=bearer(buyer))).json()["tickets"]
+
+    async def manifest_lists_the_tickets() -> dict | None:
+        response = await gateway.get(
+            f"/api/v1/validation/events/{event_id}/manifest", headers=bearer(scanner)
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        listed = {t["id"] for t in body["tickets"]}
+        return body if {t["id"] for t in tickets} <= listed else None
+
+    manifest = await wait_until(
+        manifest_lists_the_tickets, within=15, message="the manifest lists the tickets"
+    )
+    assert all("d" not in key for key in manifest["keys"])  # public keys only
+
+    offline_keys = KeyRing.from_jwks({"keys": manifest["keys"]})
+    by_id = {t["id"]: t for t in manifest["tickets"]}
+    for ticket in tickets:
+        claims = verify_ticket(ticket["qr_payload"], offline_keys)
+        assert str(claims.ticket_id) == ticket["id"]
+        assert by_id[ticket["id"]]["status"] == "valid"
+    # One character of the signed claims changed (a forged ticket id, say): the signature fails.
+    prefix, kid, claims_text, signature = tickets[0]["qr_payload"].split(".")
+    forged_claims = ("B" if claims_text[0] != "B" else "C") + claims_text[1:]
+    with pytest.raises(InvalidTicketCode):
+        verify_ticket(".".join((prefix, kid, forged_claims, signature)), offline_keys)
