@@ -9,6 +9,8 @@ import httpx
 from sqlalchemy import select
 
 from purchase_svc.adapters.tables import refunds
+from purchase_svc.service.event_cancellation import SYSTEM
+from purchase_svc.service.refunds import refund_order
 from tests.integration.payments_fixtures import (
     PaymentsEnv,
     mp_emulator_url,
@@ -100,6 +102,12 @@ async def test_admin_refunds_one_ticket_then_the_rest(payments_env: PaymentsEnv)
     messages = await env.messages(order_id, REFUNDED)
     shapes = sorted((m["payload"]["full"], len(m["payload"]["ticket_ids"])) for m in messages)
     assert shapes == [(False, 1), (True, 2)]
+    # What notification-svc needs to email the buyer travels with each refund.
+    notices = sorted(
+        (m["payload"]["amount"], m["payload"]["currency"], m["payload"]["cause"], m["payload"]["buyer_email"])
+        for m in messages
+    )
+    assert notices == [(10000, "CLP", "admin", "ana@example.com"), (20000, "CLP", "admin", "ana@example.com")]
     async with env.sync.uow_factory() as uow:
         query = select(refunds).where(refunds.c.order_id == order_id)
         rows = (await uow.session.execute(query)).mappings().all()
@@ -119,3 +127,21 @@ async def test_a_chargeback_refunds_the_order_and_revokes_its_tickets(payments_e
     assert {t["status"] for t in await env.tickets(order_id)} == {"revoked"}
     [message] = await env.messages(order_id, REFUNDED)
     assert message["payload"]["full"] is True and len(message["payload"]["ticket_ids"]) == 2
+    assert (message["payload"]["cause"], message["payload"]["user_id"]) == ("provider", "buyer-1")
+
+
+async def test_a_refund_for_a_cancelled_event_is_announced_as_the_cancellation(
+    payments_env: PaymentsEnv,
+) -> None:
+    """The buyer gets one cancellation email for it, not a refund email as well."""
+    env = payments_env
+    order_id, _ = await _paid_order(env, quantity=2)
+    # The very call event_cancellation.py makes for each paid order of a cancelled event.
+    await refund_order(env.sync, order_id, None, "evento cancelado", SYSTEM.user_id)
+    [message] = await env.messages(order_id, REFUNDED)
+    payload = message["payload"]
+    assert (payload["cause"], payload["amount"], payload["reason"]) == (
+        "event_cancelled",
+        20000,
+        "evento cancelado",
+    )

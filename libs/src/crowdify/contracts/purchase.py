@@ -1,4 +1,9 @@
-"""Messages published by purchase-svc that the catalogue consumes."""
+"""Messages published by purchase-svc about orders (the catalogue and notification-svc consume them).
+
+The buyer's contact details, the event's name and the amounts are optional fields added for
+notification-svc, so it can email the buyer without calling purchase-svc back; producers fill
+them in, consumers that do not need them ignore them.
+"""
 
 from __future__ import annotations
 
@@ -31,13 +36,15 @@ class OrderPaidV1(Contract):
     name = "purchase.order.paid"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc",)
+    consumers = ("event-svc", "notification-svc")
     summary = "Mercado Pago approved the order's payment; its hold becomes sold."
 
     order_id: UUID
     event_id: UUID
     lines: tuple[OrderLine, ...]
     paid_at: datetime
+    total: int | None = Field(default=None, ge=0, description="amount paid, minor units of currency")
+    currency: str | None = Field(default=None, description="ISO 4217 code of total")
 
 
 @register
@@ -45,13 +52,24 @@ class OrderCancelledV1(Contract):
     name = "purchase.order.cancelled"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc",)
+    consumers = ("event-svc", "notification-svc")
     summary = "An order was cancelled; whatever it held or bought goes back on sale."
 
     order_id: UUID
     event_id: UUID
     lines: tuple[OrderLine, ...]
     was_paid: bool = False
+    buyer_email: str | None = Field(default=None, description="where the buyer's emails go")
+    buyer_name: str | None = None
+    user_id: str | None = Field(default=None, description="the buyer's user id (JWT `sub`)")
+    event_name: str | None = None
+    event_starts_at: datetime | None = None
+    total: int | None = Field(default=None, ge=0, description="the order's total, minor units of currency")
+    currency: str | None = None
+    cause: str | None = Field(
+        default=None,
+        description="who or what cancelled it: buyer, admin, payment_unavailable or event_cancelled",
+    )
 
 
 @register
@@ -59,12 +77,20 @@ class OrderExpiredV1(Contract):
     name = "purchase.order.expired"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc",)
+    consumers = ("event-svc", "notification-svc")
     summary = "An unpaid order passed its hold window; its hold is released."
 
     order_id: UUID
     event_id: UUID
     lines: tuple[OrderLine, ...]
+    buyer_email: str | None = Field(default=None, description="where the buyer's emails go")
+    buyer_name: str | None = None
+    user_id: str | None = Field(default=None, description="the buyer's user id (JWT `sub`)")
+    event_name: str | None = None
+    event_starts_at: datetime | None = None
+    total: int | None = Field(default=None, ge=0, description="the order's total, minor units of currency")
+    currency: str | None = None
+    expired_at: datetime | None = None
 
 
 @register
@@ -72,7 +98,7 @@ class OrderRefundedV1(Contract):
     name = "purchase.order.refunded"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc", "validation-svc")
+    consumers = ("event-svc", "validation-svc", "notification-svc")
     summary = "Tickets of a paid order were refunded (all or some); their seats go back on sale."
 
     order_id: UUID
@@ -81,3 +107,18 @@ class OrderRefundedV1(Contract):
     lines: tuple[OrderLine, ...] = Field(description="the refunded quantities per ticket type")
     ticket_ids: tuple[UUID, ...] = ()
     full: bool
+    buyer_email: str | None = Field(default=None, description="where the buyer's emails go")
+    buyer_name: str | None = None
+    user_id: str | None = Field(default=None, description="the buyer's user id (JWT `sub`)")
+    event_name: str | None = None
+    event_starts_at: datetime | None = None
+    amount: int | None = Field(default=None, ge=0, description="refunded now, minor units of currency")
+    currency: str | None = None
+    reason: str | None = Field(default=None, description="why, in the buyer's language")
+    cause: str | None = Field(
+        default=None,
+        description=(
+            "admin, provider (refunded or charged back at Mercado Pago), late_payment or "
+            "event_cancelled (the buyer is told once, by the cancellation email)"
+        ),
+    )

@@ -22,6 +22,36 @@ from purchase_svc.domain.order import OrderEvent, OrderStatus, can_be_cancelled_
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.errors import InvalidOrder, OrderNotCancellable, OrderNotFound
 
+# The actor event_cancellation.py settles a cancelled event's orders as: its refunds and
+# cancellations are announced with cause ``event_cancelled``, so notification-svc sends the buyer
+# one cancellation email instead of a refund email as well.
+EVENT_CANCELLATION_ACTOR = "system:event-cancellation"
+
+
+async def buyer_notice(uow: UnitOfWork, order: RowMapping) -> dict[str, Any]:
+    """The optional fields of an order's messages that let notification-svc write to the buyer
+    (contact, event name and date from the catalogue replica) without calling back."""
+    snapshot = (
+        await uow.session.execute(
+            select(catalog_events.c.snapshot).where(catalog_events.c.id == order["event_id"])
+        )
+    ).scalar()
+    event: dict[str, Any] = dict(snapshot) if snapshot else {}
+    return {
+        "buyer_email": order["buyer_email"],
+        "buyer_name": order["buyer_name"],
+        "user_id": order["user_id"],
+        "event_name": event.get("name"),
+        "event_starts_at": event.get("starts_at"),
+        "currency": order["currency"],
+    }
+
+
+def cancellation_cause(order: RowMapping, user: Principal) -> str:
+    if user.user_id == EVENT_CANCELLATION_ACTOR:
+        return "event_cancelled"
+    return "buyer" if user.user_id == order["user_id"] else "admin"
+
 
 @dataclass(frozen=True)
 class OrderView:
@@ -224,6 +254,9 @@ async def cancel_unpaid_order(purchases: Purchases, order_id: uuid.UUID, user: P
                 lines=tuple(
                     OrderLine(ticket_type_id=ln["ticket_type_id"], quantity=ln["quantity"]) for ln in lines
                 ),
+                total=order["total"],
+                cause=cancellation_cause(order, user),
+                **await buyer_notice(uow, order),
             ),
             correlation_id=str(order_id),
         )

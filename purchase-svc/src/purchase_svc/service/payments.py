@@ -50,6 +50,7 @@ from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.orders import lock_order, order_lines, transition
 from purchase_svc.adapters.tables import orders, payments, refunds
 from purchase_svc.domain.order import OrderEvent, OrderStatus
+from purchase_svc.service.orders import buyer_notice
 from purchase_svc.service.tickets import issue_tickets, revoke_tickets
 from purchase_svc.settings import PurchaseSettings
 
@@ -250,6 +251,8 @@ class PaymentSync:
                     OrderLine(ticket_type_id=ln["ticket_type_id"], quantity=ln["quantity"]) for ln in lines
                 ),
                 paid_at=paid_at,
+                total=order["total"],
+                currency=order["currency"],
             ),
             correlation_id=str(order["id"]),
         )
@@ -281,7 +284,16 @@ class PaymentSync:
             )
             .on_conflict_do_nothing()
         )
-        await self._publish_refunded(uow, order, refund_id, revoked, full=True)
+        await self._publish_refunded(
+            uow,
+            order,
+            refund_id,
+            revoked,
+            full=True,
+            amount=max(payment.refunded_amount, 0),
+            cause="provider",
+            reason=f"reported by Mercado Pago: {payment.status}",
+        )
         return "refunded"
 
     async def _publish_refunded(
@@ -292,6 +304,9 @@ class PaymentSync:
         revoked: list[RowMapping],
         *,
         full: bool,
+        amount: int,
+        cause: str,
+        reason: str,
     ) -> None:
         counts = Counter(t["ticket_type_id"] for t in revoked)
         if not counts:  # nothing was issued (a late payment refused): the order's lines go back
@@ -309,6 +324,10 @@ class PaymentSync:
                 ),
                 ticket_ids=tuple(t["id"] for t in revoked),
                 full=full,
+                amount=amount,
+                reason=reason,
+                cause=cause,
+                **await buyer_notice(uow, order),
             ),
             correlation_id=str(order["id"]),
         )
@@ -389,7 +408,16 @@ class PaymentSync:
         )
         await transition(uow, order, event, late_payment="refunded")
         revoked = await revoke_tickets(uow, order["id"])
-        await self._publish_refunded(uow, order, refund_id, revoked, full=True)
+        await self._publish_refunded(
+            uow,
+            order,
+            refund_id,
+            revoked,
+            full=True,
+            amount=int(paid["amount"]),
+            cause="late_payment",
+            reason=str(values["reason"]),
+        )
         return "refunded"
 
     # -- reconciliation ------------------------------------------------------------------------

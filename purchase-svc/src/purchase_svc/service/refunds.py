@@ -33,6 +33,7 @@ from purchase_svc.adapters.mercadopago import PaymentProviderRejected, PaymentPr
 from purchase_svc.adapters.orders import lock_order, transition
 from purchase_svc.adapters.tables import order_items, payments, refunds, tickets
 from purchase_svc.domain.order import OrderEvent, OrderStatus
+from purchase_svc.service.orders import EVENT_CANCELLATION_ACTOR, buyer_notice
 from purchase_svc.service.payments import PaymentSync
 from purchase_svc.service.tickets import revoke_tickets
 
@@ -202,6 +203,10 @@ async def refund_order(
                     ),
                     ticket_ids=tuple(t["id"] for t in revoked),
                     full=remaining == 0,
+                    amount=amount,
+                    reason=reason,
+                    cause="event_cancelled" if actor == EVENT_CANCELLATION_ACTOR else "admin",
+                    **await buyer_notice(uow, order),
                 ),
                 correlation_id=str(order_id),
             )

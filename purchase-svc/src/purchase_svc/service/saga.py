@@ -22,6 +22,7 @@ from purchase_svc.adapters.orders import lock_order, order_lines, transition
 from purchase_svc.adapters.tables import order_items
 from purchase_svc.domain.order import OrderEvent
 from purchase_svc.service.context import Purchases
+from purchase_svc.service.orders import buyer_notice
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,9 @@ async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1,
                 lines=tuple(
                     OrderLine(ticket_type_id=ln.ticket_type_id, quantity=ln.quantity) for ln in reserved.lines
                 ),
+                total=reserved.total,
+                cause="payment_unavailable",
+                **{**await buyer_notice(uow, order), "currency": reserved.currency},
             ),
             correlation_id=str(reserved.order_id),
         )
@@ -137,6 +141,9 @@ async def on_hold_expired(purchases: Purchases, expired: HoldExpiredV1, uow: Uni
                 lines=tuple(
                     OrderLine(ticket_type_id=ln["ticket_type_id"], quantity=ln["quantity"]) for ln in lines
                 ),
+                total=order["total"],
+                expired_at=expired.expired_at,
+                **await buyer_notice(uow, order),
             ),
             correlation_id=str(expired.order_id),
         )
