@@ -1,0 +1,100 @@
+"""What the API reads and asks for: the emails of an order (admins), and the tickets email again
+(its owner or an admin)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import RowMapping
+
+from crowdify.auth import Principal
+from crowdify.db import UnitOfWorkFactory
+from crowdify.errors import Conflict, NotFound
+from notification_svc.adapters.tables import emails, orders
+from notification_svc.domain.emails import Kind
+from notification_svc.service.intake import lock_order, queue_email
+
+
+async def list_emails(
+    uow_factory: UnitOfWorkFactory, *, order_id: uuid.UUID | None, page: int, page_size: int
+) -> tuple[list[RowMapping], int]:
+    """Newest first, and how many there are in all."""
+    conditions = [emails.c.order_id == order_id] if order_id is not None else []
+    async with uow_factory() as uow:
+        total = (
+            await uow.session.execute(select(func.count()).select_from(emails).where(*conditions))
+        ).scalar_one()
+        rows = (
+            (
+                await uow.session.execute(
+                    select(emails)
+                    .where(*conditions)
+                    .order_by(emails.c.created_at.desc(), emails.c.id)
+                    .offset((page - 1) * page_size)
+                    .limit(page_size)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    return list(rows), int(total)
+
+
+async def resend_tickets(
+    uow_factory: UnitOfWorkFactory, order_id: uuid.UUID, caller: Principal
+) -> RowMapping:
+    """Queue the order's tickets email once more and return its row. While one is still waiting to
+    go, that one is returned instead: asking twice never sends two."""
+    async with uow_factory() as uow:
+        order = (
+            (await uow.session.execute(select(orders).where(orders.c.order_id == order_id)))
+            .mappings()
+            .first()
+        )
+        # Another user's order answers exactly like an unknown one (API.md: never leak existence).
+        visible = order is not None and (caller.is_admin or order["user_id"] == caller.user_id)
+        if order is None or not visible or order["tickets_context"] is None or not order["buyer_email"]:
+            raise NotFound("No tickets email for this order")
+        if order["tickets_revoked_at"] is not None:
+            raise Conflict("The order's tickets were revoked (refunded or cancelled)", code="tickets_revoked")
+        await lock_order(uow, order_id)  # one resend at a time per order
+        waiting = (
+            (
+                await uow.session.execute(
+                    select(emails).where(
+                        emails.c.order_id == order_id,
+                        emails.c.kind == Kind.TICKETS.value,
+                        emails.c.status == "pending",
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if waiting is not None:
+            return waiting
+        reference = f"resend-{uuid.uuid4()}"
+        await queue_email(
+            uow,
+            order_id=order_id,
+            kind=Kind.TICKETS,
+            reference=reference,
+            recipient=order["buyer_email"],
+            user_id=order["user_id"],
+            context=dict(order["tickets_context"]),
+        )
+        queued = (
+            (
+                await uow.session.execute(
+                    select(emails).where(
+                        emails.c.order_id == order_id,
+                        emails.c.kind == Kind.TICKETS.value,
+                        emails.c.reference == reference,
+                    )
+                )
+            )
+            .mappings()
+            .one()
+        )
+    return queued
