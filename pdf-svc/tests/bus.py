@@ -1,0 +1,38 @@
+"""What pdf-svc publishes, as the tests see it on the broker."""
+
+from __future__ import annotations
+
+import uuid
+
+from aio_pika.abc import AbstractIncomingMessage
+
+from crowdify.contracts.pdf import TicketsRenderedV1
+from crowdify.messaging.envelope import Envelope
+from crowdify.testing import wait_until
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.received: list[Envelope] = []
+
+    async def record(self, message: AbstractIncomingMessage) -> None:
+        async with message.process():
+            self.received.append(Envelope.from_json(message.body))
+
+    def rendered(self, order_id: uuid.UUID) -> list[TicketsRenderedV1]:
+        return [
+            e.parse(TicketsRenderedV1)
+            for e in self.received
+            if e.type == TicketsRenderedV1.name and e.payload.get("order_id") == str(order_id)
+        ]
+
+    async def wait_rendered(
+        self, order_id: uuid.UUID, *, revision: int = 1, within: float = 20.0
+    ) -> TicketsRenderedV1:
+        async def seen() -> TicketsRenderedV1 | None:
+            return next((m for m in self.rendered(order_id) if m.revision == revision), None)
+
+        found: TicketsRenderedV1 = await wait_until(
+            seen, within=within, message=f"pdf.tickets.rendered.v1 r{revision} for {order_id}"
+        )
+        return found
