@@ -17,10 +17,16 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 def service_apps() -> dict[str, FastAPI]:
     from event_svc.main import create_app as event_app
+    from notification_svc.main import create_app as notification_app
     from purchase_svc.main import create_app as purchase_app
     from validation_svc.main import create_app as validation_app
 
-    return {"event-svc": event_app(), "purchase-svc": purchase_app(), "validation-svc": validation_app()}
+    return {
+        "event-svc": event_app(),
+        "purchase-svc": purchase_app(),
+        "validation-svc": validation_app(),
+        "notification-svc": notification_app(),
+    }
 
 
 def render(app: FastAPI) -> str:
