@@ -1,15 +1,5 @@
-"""The trivial upstream of the benchmark: FastAPI JSON hello, as in the infra baselines."""
+"""The trivial upstream of the edge benchmark; it lives in ``crowdify_bench.upstream``."""
 
-from fastapi import FastAPI
+from crowdify_bench.upstream import app
 
-app = FastAPI()
-
-
-@app.get("/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@app.get("/{path:path}")
-async def hello(path: str) -> dict[str, str]:
-    return {"hello": "world"}
+__all__ = ["app"]

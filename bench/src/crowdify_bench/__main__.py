@@ -1,0 +1,231 @@
+"""``python -m crowdify_bench [--quick] [--only onsale,door] [--name NAME]`` (``make bench``).
+
+Runs the baselines and every scenario against the running platform (``make start``), prints a
+table and writes ``bench/results/<date>-<name>.json``; profiles of the two rushes go to
+``bench/profiles/<date>-<name>/``. The exit status says whether every scenario ran and nothing
+was oversold or admitted twice; it never depends on how fast anything was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform as host
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import uvloop
+
+from crowdify_bench.baselines import pg_hot_row, rabbit_round_trip
+from crowdify_bench.documents import email_latency, pdf_pages
+from crowdify_bench.door import door_rush, scan_rush
+from crowdify_bench.edge import run_edge
+from crowdify_bench.inventory import inventory_step
+from crowdify_bench.onsale import onsale_rush
+from crowdify_bench.platform import Platform
+from crowdify_bench.profile import Profiler
+from crowdify_bench.report import add_ratios, check_targets, table
+from crowdify_bench.settings import BenchSettings
+from crowdify_bench.sizes import FULL, QUICK, Sizes
+
+SCENARIOS = ("baselines", "edge", "onsale", "inventory", "door", "documents")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def say(text: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+async def _machine(settings: BenchSettings) -> dict[str, Any]:
+    conn = await asyncpg.connect(settings.postgres_admin_dsn)
+    try:
+        postgres = await conn.fetchval("SHOW server_version")
+        synchronous_commit = await conn.fetchval("SHOW synchronous_commit")
+    finally:
+        await conn.close()
+    nginx = await asyncio.create_subprocess_exec(
+        "nginx", "-v", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, version = await nginx.communicate()
+    return {
+        "cpus": os.cpu_count(),
+        "python": host.python_version(),
+        "postgres": postgres,
+        "postgres_synchronous_commit": synchronous_commit,
+        "nginx": version.decode().strip().removeprefix("nginx version: "),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _git_commit() -> str | None:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    return done.stdout.strip() or None
+
+
+async def run(args: argparse.Namespace) -> int:
+    sizes: Sizes = QUICK if args.quick else FULL
+    only = set(args.only.split(",")) if args.only else set(SCENARIOS)
+    settings = BenchSettings()
+    platform = Platform(settings)
+    started = time.monotonic()
+    stamp = datetime.now(UTC)
+    name = f"{stamp:%Y-%m-%d}-{args.name or ('quick' if args.quick else 'full')}"
+    profiles = Path(args.profiles_dir) / name
+    results: dict[str, Any] = {
+        "name": name,
+        "started_at": stamp.isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "mode": "quick" if args.quick else "full",
+        "sizes": asdict(sizes),
+        "machine": await _machine(settings),
+        "platform": await platform.ready(),
+        "errors": {},
+    }
+
+    async def step(key: str, what: str, work: Callable[[], Awaitable[Any]]) -> Any:
+        say(what)
+        began = time.monotonic()
+        try:
+            value = await work()
+        except Exception as error:
+            results["errors"][key] = f"{type(error).__name__}: {error}"
+            say(f"  {key} failed: {error}")
+            traceback.print_exc(file=sys.stderr)
+            return None
+        say(f"  done in {time.monotonic() - began:.0f} s")
+        return value
+
+    if "baselines" in only:
+        results["baselines"] = {
+            "postgres_hot_row": await step(
+                "postgres_hot_row",
+                "baseline: PostgreSQL hot-row UPDATE",
+                lambda: pg_hot_row(settings.postgres_admin_dsn, sizes.baseline_seconds),
+            ),
+            "rabbitmq_round_trip": await step(
+                "rabbitmq_round_trip",
+                "baseline: RabbitMQ round trips",
+                lambda: rabbit_round_trip(
+                    settings.amqp_url, settings.amqp_queue_type, sizes.baseline_seconds
+                ),
+            ),
+        }
+    if "edge" in only:
+        edge = sizes.edge
+        results["edge"] = await step(
+            "edge",
+            "edge: nginx plain proxy vs JWT verification (wrk)",
+            lambda: asyncio.to_thread(
+                run_edge,
+                duration=edge["duration"],
+                runs=int(edge["runs"]),
+                connections=int(edge["connections"]),
+                rotation=int(edge["rotation"]),
+            ),
+        )
+    if "onsale" in only:
+        results["onsale_rush"] = await step(
+            "onsale_rush", "on-sale rush", lambda: onsale_rush(platform, **sizes.onsale)
+        )
+        if not args.no_profiles:
+            results.setdefault("profiles", {})["onsale_rush"] = await step(
+                "onsale_profile",
+                "on-sale rush again, profiled",
+                lambda: _profiled(
+                    profiles / "onsale",
+                    ["purchase-api", "purchase-worker", "event-worker", "gateway-auth"],
+                    lambda: onsale_rush(platform, **sizes.onsale_profile),
+                ),
+            )
+    if "inventory" in only:
+        results["inventory_step"] = await step(
+            "inventory_step", "inventory step alone", lambda: inventory_step(platform, **sizes.inventory)
+        )
+    if "door" in only:
+        door = await step(
+            "door_rush",
+            f"door rush at {', '.join(f'{s:,}' for s in sizes.door_sizes)} tickets",
+            lambda: door_rush(
+                platform,
+                sizes=sizes.door_sizes,
+                max_scans=sizes.door_max_scans,
+                scanners=sizes.door_scanners,
+                devices=sizes.door_devices,
+            ),
+        )
+        if door is not None:
+            results["door_rush"], last = door
+            if not args.no_profiles:
+                results.setdefault("profiles", {})["door_rush"] = await step(
+                    "door_profile",
+                    "door rush again, profiled",
+                    lambda: _profiled(
+                        profiles / "door",
+                        ["validation-api", "gateway-auth"],
+                        lambda: scan_rush(platform, last, sizes.door_profile_scans, sizes.door_scanners),
+                    ),
+                )
+    if "documents" in only:
+        results["documents"] = {
+            "pdf": await step("pdf", "documents: PDF pages", lambda: pdf_pages(quick=args.quick)),
+            "email": await step(
+                "email",
+                "documents: payment approved to email",
+                lambda: email_latency(platform, orders=sizes.email_orders),
+            ),
+        }
+
+    add_ratios(results)
+    results["targets"] = check_targets(results)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["duration_s"] = round(time.monotonic() - started, 1)
+    out = Path(args.results_dir) / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(table(results))
+    print(
+        f"\n{results['duration_s']:.0f} s; figures in {out}"
+        + (f", profiles in {profiles}" if profiles.exists() else "")
+    )
+    broken = [t for t in results["targets"] if t["correctness"] and t["met"] is False]
+    if results["errors"] or broken:
+        print(
+            f"errors: {results['errors']}; correctness failures: {[t['figure'] for t in broken]}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+async def _profiled(
+    directory: Path, processes: list[str], work: Callable[[], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    async with Profiler(directory, processes) as profiler:
+        figures = await work()
+    return {"figures": figures, "processes": profiler.summaries, "directory": str(directory)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crowdify_bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, about two minutes")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--name", help="suffix of the results file (default: full or quick)")
+    parser.add_argument("--results-dir", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--profiles-dir", default=str(ROOT / "bench" / "profiles"))
+    parser.add_argument("--no-profiles", action="store_true")
+    args = parser.parse_args(argv)
+    return uvloop.run(run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""The inventory step alone: ``OrderPlaced`` messages in, event-svc's decisions out.
+
+An event is created through the gateway; then ``orders`` ``purchase.order.placed.v1`` envelopes
+(1-4 tickets of its one hot ticket type) are published with confirms straight into event-svc's
+consumer queue (the default exchange, so no other service sees orders that do not exist), faster
+than they can be decided, so the worker always has a backlog. A private queue bound to
+``catalog.tickets.reserved.v1`` and ``catalog.reservation.rejected.v1`` collects the decisions
+(sent by event-svc's outbox right after each commit). The rate is the worker's whole step:
+inbox, the conditional updates of the hot rows, the hold rows, the outbox row, commit, publish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+from crowdify.contracts.catalog import ReservationRejectedV1, TicketsReservedV1
+from crowdify.contracts.common import OrderLine
+from crowdify.contracts.purchase import OrderPlacedV1
+from crowdify.messaging.envelope import Envelope
+from crowdify.messaging.wire import envelope_message
+from crowdify.testing import wait_until
+from crowdify_bench.platform import Platform
+from crowdify_bench.procs import CpuMeter
+from crowdify_bench.stats import rate
+
+
+async def inventory_step(
+    platform: Platform,
+    *,
+    tickets: int = 2000,
+    orders: int = 3000,
+    window: int = 256,
+    max_seconds: float = 180,
+    seed: int = 11,
+) -> dict[str, Any]:
+    settings = platform.settings
+    async with platform.http(4) as http:
+        event_id, type_id = await platform.create_event(http, "inventory", tickets, max_per_order=4)
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    envelopes = [
+        Envelope.wrap(
+            OrderPlacedV1(
+                order_id=uuid.uuid4(),
+                event_id=uuid.UUID(event_id),
+                user_id=f"bench-{platform.run_id}-{n}",
+                lines=(OrderLine(ticket_type_id=uuid.UUID(type_id), quantity=rng.randint(1, 4)),),
+                placed_at=now,
+            ),
+            correlation_id=f"bench-{platform.run_id}",
+        )
+        for n in range(orders)
+    ]
+    decisions: dict[str, tuple[float, str, int]] = {}
+
+    async def on_decision(message: AbstractIncomingMessage) -> None:
+        envelope = Envelope.from_json(message.body)
+        if envelope.payload.get("event_id") != event_id:
+            return  # another run's or another engineer's order
+        held = sum(line["quantity"] for line in envelope.payload.get("lines", ()))
+        kind = "held" if envelope.type == TicketsReservedV1.name else envelope.payload.get("reason", "?")
+        decisions[envelope.payload["order_id"]] = (time.perf_counter(), kind, held)
+
+    connection = await aio_pika.connect_robust(settings.amqp_url)
+    try:
+        listening = await connection.channel()
+        listen = await listening.declare_queue(exclusive=True, auto_delete=True)
+        exchange = await listening.get_exchange(settings.amqp_exchange, ensure=False)
+        for contract in (TicketsReservedV1, ReservationRejectedV1):
+            await listen.bind(exchange, contract.routing_key())
+        await listen.consume(on_decision, no_ack=True)
+        publishing = await connection.channel(publisher_confirms=True)
+        gate = asyncio.Semaphore(window)
+
+        async def publish(envelope: Envelope) -> None:
+            async with gate:
+                await publishing.default_exchange.publish(
+                    envelope_message(envelope), routing_key=settings.orders_queue, mandatory=True, timeout=30
+                )
+
+        meter = CpuMeter()
+        meter.start()
+        began = time.perf_counter()
+        await asyncio.gather(*(publish(e) for e in envelopes))
+        published = time.perf_counter()
+        await wait_until(
+            lambda: len(decisions) >= orders, within=max_seconds, interval=0.1, message="every order decided"
+        )
+        cpu = meter.stop()
+    finally:
+        await connection.close()
+
+    async with platform.http(4) as http:
+        inventory = await platform.inventory(http, event_id)
+    times = sorted(t for t, _, _ in decisions.values())
+    # The steady rate: the middle 80% of decisions, without the start-up and the tail.
+    low, high = times[len(times) // 10], times[len(times) * 9 // 10]
+    held = sum(n for _, kind, n in decisions.values() if kind == "held")
+    kinds: dict[str, int] = {}
+    for _, kind, _ in decisions.values():
+        kinds[kind] = kinds.get(kind, 0) + 1
+    counted = inventory["held"] + inventory["sold"]
+    return {
+        "tickets": tickets,
+        "orders": orders,
+        "published_per_s": rate(orders, published - began),
+        "decisions": kinds,
+        "seconds": round(times[-1] - began, 2),
+        "decisions_per_s": rate(len(times), times[-1] - began),
+        "steady_decisions_per_s": rate(len(times) * 8 // 10, high - low),
+        "tickets_held": held,
+        "tickets_oversold": max(0, held - tickets, counted - inventory["capacity"]),
+        "counters_match_decisions": counted == held,
+        "cpu_cores": cpu,
+    }

@@ -1,0 +1,152 @@
+"""The on-sale rush: one event, one ticket type, many buyers at once through the gateway.
+
+``buyers`` clients each place orders of 1-4 tickets (``POST /api/v1/purchases?wait=10``) as fast
+as the answers come, every order from a new buyer (own token, own address, as at a real
+on-sale), until ``orders`` have been sent: well past the sell-out, so the figures cover both the
+selling phase and the stream of sold-out answers after it. Afterwards the orders still pending
+are read back until decided, and event-svc's counters are compared with what buyers were told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from crowdify.testing import wait_until
+from crowdify_bench.load import Addresses, Answer, Tally, bearer, call
+from crowdify_bench.platform import Platform
+from crowdify_bench.procs import CpuMeter
+from crowdify_bench.stats import latency_summary, rate
+
+
+def _outcome(answer: Answer) -> str:
+    if answer.status == 201 and isinstance(answer.body, dict):
+        if answer.body.get("status") == "awaiting_payment" and answer.body.get("payment_link"):
+            return "held"
+        if answer.body.get("status") == "rejected":
+            return f"rejected_{answer.body.get('reason')}"
+        return f"201_{answer.body.get('status')}"
+    if answer.status == 202:
+        return "pending"
+    return f"http_{answer.status}" if answer.status else f"error_{answer.error}"
+
+
+async def onsale_rush(
+    platform: Platform,
+    *,
+    tickets: int = 1000,
+    buyers: int = 200,
+    orders: int = 1200,
+    max_seconds: float = 120,
+    seed: int = 7,
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    quantities = [rng.randint(1, 4) for _ in range(orders)]
+    # Tokens are signed before the clock starts: the generator's CPU belongs to the platform.
+    tokens = [platform.buyer_token(n) for n in range(orders)]
+    addresses = Addresses(count=8192)
+    answers: list[tuple[int, Answer]] = []
+    numbers = itertools.count()
+
+    async with platform.http(connections=buyers + 8, timeout=40) as http:
+        event_id, type_id = await platform.create_event(http, "on-sale", tickets, max_per_order=4)
+        deadline = time.perf_counter() + max_seconds
+
+        async def buyer() -> None:
+            while time.perf_counter() < deadline and (n := next(numbers)) < orders:
+                body = {
+                    "event_id": event_id,
+                    "buyer": {
+                        "name": "Comprador Bench",
+                        "email": f"buyer{n}.{platform.run_id}@bench.example.com",
+                    },
+                    "items": [{"ticket_type_id": type_id, "quantity": quantities[n]}],
+                }
+                headers = bearer(tokens[n], addresses.next())
+                answer = await call(http, "POST", "/api/v1/purchases?wait=10", json=body, headers=headers)
+                answers.append((n, answer))
+
+        meter = CpuMeter()
+        meter.start()
+        await asyncio.gather(*(buyer() for _ in range(buyers)))
+        cpu = meter.stop()
+        late = await _settle_pending(http, answers, tokens)
+        inventory = await platform.inventory(http, event_id)
+
+    return _figures(tickets, buyers, quantities, answers, late, inventory, cpu)
+
+
+async def _settle_pending(http: Any, answers: list[tuple[int, Answer]], tokens: list[str]) -> Tally:
+    """Orders answered 202 (still pending when ``wait`` ran out): how they ended."""
+    late = Tally()
+
+    def reader(path: str, token: str) -> Callable[[], Awaitable[Answer | None]]:
+        async def decided() -> Answer | None:
+            read = await call(http, "GET", path, headers=bearer(token))
+            return read if read.status == 200 and read.body["status"] != "pending" else None
+
+        return decided
+
+    for n, answer in answers:
+        if _outcome(answer) != "pending":
+            continue
+        probe = reader(f"/api/v1/purchases/{answer.body['id']}", tokens[n])
+        final = await wait_until(probe, within=60, interval=0.2, message="a pending order is decided")
+        assert final is not None
+        late.add(final.body["status"])
+        if final.body["status"] == "awaiting_payment":
+            answer.body["quantity_held_late"] = sum(item["quantity"] for item in final.body["items"])
+    return late
+
+
+def _figures(
+    tickets: int,
+    buyers: int,
+    quantities: list[int],
+    answers: list[tuple[int, Answer]],
+    late: Tally,
+    inventory: dict[str, Any],
+    cpu: dict[str, float],
+) -> dict[str, Any]:
+    outcomes = Tally()
+    for _, answer in answers:
+        outcomes.add(_outcome(answer))
+    held = [(n, a) for n, a in answers if _outcome(a) == "held"]
+    rejected = [a for _, a in answers if _outcome(a).startswith("rejected_")]
+    sold_out = [a for _, a in answers if _outcome(a) == "rejected_sold_out"]
+    began = min(a.started for _, a in answers)
+    ended = max(a.ended for _, a in answers)
+    last_held = max((a.ended for _, a in held), default=began)
+    after_sell_out = [a for a in sold_out if a.ended > last_held]
+    tickets_told_held = sum(quantities[n] for n, _ in held)
+    tickets_told_held += sum(
+        a.body.get("quantity_held_late", 0) for _, a in answers if _outcome(a) == "pending"
+    )
+    counted = inventory["held"] + inventory["sold"]
+    if not held and not rejected:
+        sample = [str(a.body or a.error)[:300] for _, a in answers[:3]]
+        raise RuntimeError(f"no order was decided: {outcomes.counts}; first answers: {sample}")
+    return {
+        "tickets": tickets,
+        "buyers": buyers,
+        "orders_sent": len(answers),
+        "outcomes": outcomes.counts,
+        "pending_then": late.counts,
+        "seconds": round(ended - began, 2),
+        "orders_decided_per_s": rate(len(held) + len(rejected), ended - began),
+        "time_to_payment_link": latency_summary([a.seconds for _, a in held]),
+        "time_to_any_answer": latency_summary([a.seconds for _, a in answers]),
+        "selling_phase_seconds": round(last_held - began, 2),
+        "sold_out_answers_per_s": rate(len(after_sell_out), ended - last_held)
+        if ended - last_held > 0.5
+        else None,
+        "tickets_told_held": tickets_told_held,
+        "inventory": {k: inventory[k] for k in ("capacity", "sold", "held", "available")},
+        "tickets_oversold": max(0, tickets_told_held - tickets, counted - inventory["capacity"]),
+        "counters_match_answers": counted == tickets_told_held,
+        "cpu_cores": cpu,
+    }

@@ -1,0 +1,112 @@
+"""The running platform as the benchmarks use it: tokens, events, door devices, stats, all
+through the gateway, as an organiser and door staff would."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from crowdify.auth import issue_backend_token
+from crowdify_bench.load import Addresses, bearer, call, session
+from crowdify_bench.settings import BenchSettings
+
+
+class PlatformError(RuntimeError):
+    """The platform answered something a benchmark cannot go on from."""
+
+
+@dataclass
+class Platform:
+    settings: BenchSettings
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    # Staff calls (creating events, registering devices) come from addresses of their own.
+    addresses: Addresses = field(default_factory=lambda: Addresses(count=1024, offset=60000))
+
+    @property
+    def secret(self) -> str:
+        return self.settings.jwt_secret.get_secret_value()
+
+    def token(self, role: str, subject: str | None = None, email: str | None = None) -> str:
+        subject = subject or f"bench-{role}-{uuid.uuid4().hex[:12]}"
+        return issue_backend_token(self.secret, subject=subject, role=role, email=email)
+
+    def buyer_token(self, n: int) -> str:
+        """A distinct buyer per order: the gateway and purchase-svc limit orders per person."""
+        return self.token(
+            "user", f"bench-{self.run_id}-buyer-{n}", f"buyer{n}.{self.run_id}@bench.example.com"
+        )
+
+    def staff(self) -> dict[str, str]:
+        # A fresh admin token per call: staff endpoints are rate-limited per credential.
+        return bearer(self.token("admin"), self.addresses.next())
+
+    def http(self, connections: int = 16, timeout: float = 30.0) -> aiohttp.ClientSession:
+        return session(self.settings.gateway_url, connections, timeout)
+
+    async def ready(self) -> dict[str, Any]:
+        async with self.http(1, 5) as http:
+            answer = await call(http, "GET", "/ready")
+        if answer.status != 200:
+            raise PlatformError(f"the platform is not ready ({answer.status} {answer.body or answer.error})")
+        return dict(answer.body)
+
+    async def create_event(
+        self, http: aiohttp.ClientSession, label: str, capacity: int, max_per_order: int = 10
+    ) -> tuple[str, str]:
+        """A published event with one ticket type of ``capacity``; holds last the longest allowed
+        (two hours), so none expires while the run goes on."""
+        starts = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        body = {
+            "name": f"Bench {label} {self.run_id}",
+            "venue": "Estadio Nacional",
+            "city": "Santiago",
+            "starts_at": starts,
+            "hold_minutes": 120,
+        }
+        created = await call(http, "POST", "/api/v1/events", json=body, headers=self.staff())
+        self._expect(created.status == 201, "create the event", created.body)
+        event_id = created.body["id"]
+        kind = {"name": "General", "price": 15000, "capacity": capacity, "max_per_order": max_per_order}
+        path = f"/api/v1/events/{event_id}/ticket-types"
+        ticket_type = await call(http, "POST", path, json=kind, headers=self.staff())
+        self._expect(ticket_type.status == 201, "add the ticket type", ticket_type.body)
+        published = await call(http, "POST", f"/api/v1/events/{event_id}/publish", headers=self.staff())
+        self._expect(published.status == 200, "publish the event", published.body)
+        return str(event_id), str(ticket_type.body["id"])
+
+    async def inventory(self, http: aiohttp.ClientSession, event_id: str) -> dict[str, Any]:
+        """event-svc's counters of the event's (only) ticket type: capacity, sold, held."""
+        stats = await call(http, "GET", f"/api/v1/events/{event_id}/stats", headers=self.staff())
+        self._expect(stats.status == 200, "read the event's stats", stats.body)
+        return dict(stats.body["ticket_types"][0])
+
+    async def attendance(self, http: aiohttp.ClientSession, event_id: str) -> dict[str, Any]:
+        path = f"/api/v1/validation/events/{event_id}/stats"
+        stats = await call(http, "GET", path, headers=self.staff())
+        self._expect(stats.status == 200, "read the attendance", stats.body)
+        return dict(stats.body)
+
+    async def register_devices(self, http: aiohttp.ClientSession, event_id: str, count: int) -> list[str]:
+        """``count`` door devices of the event, each with its own scanner token."""
+        gate = asyncio.Semaphore(8)
+
+        async def one(n: int) -> str:
+            async with gate:
+                body = {"name": f"bench door {n}", "event_id": event_id}
+                device = await call(
+                    http, "POST", "/api/v1/validation/devices", json=body, headers=self.staff()
+                )
+            self._expect(device.status == 201, "register a door device", device.body)
+            return str(device.body["token"])
+
+        return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+    @staticmethod
+    def _expect(ok: bool, what: str, body: Any) -> None:
+        if not ok:
+            raise PlatformError(f"could not {what}: {str(body)[:300]}")

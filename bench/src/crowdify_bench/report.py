@@ -1,0 +1,253 @@
+"""The run's figures as ratios to its own baselines, checked against the targets, as a table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from crowdify_bench.stats import ratio
+
+
+@dataclass(frozen=True)
+class Target:
+    scenario: str
+    figure: str
+    goal: str
+    read: Callable[[dict[str, Any]], Any]
+    met: Callable[[Any], bool]
+
+
+def _get(results: dict[str, Any], *path: str) -> Any:
+    value: Any = results
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _door(results: dict[str, Any], *path: str) -> Any:
+    by_size = _get(results, "door_rush", "by_size") or {}
+    size = (
+        "20000" if "20000" in by_size else (sorted(by_size, key=int)[len(by_size) // 2] if by_size else None)
+    )
+    return _get(by_size, size, *path) if size else None
+
+
+TARGETS = (
+    Target(
+        "on-sale rush",
+        "orders decided/s",
+        ">= 500",
+        lambda r: _get(r, "onsale_rush", "orders_decided_per_s"),
+        lambda v: v >= 500,
+    ),
+    Target(
+        "on-sale rush",
+        "p99 time to payment link (ms)",
+        "< 500",
+        lambda r: _get(r, "onsale_rush", "time_to_payment_link", "p99_ms"),
+        lambda v: v < 500,
+    ),
+    Target(
+        "on-sale rush",
+        "tickets oversold",
+        "0",
+        lambda r: _get(r, "onsale_rush", "tickets_oversold"),
+        lambda v: v == 0,
+    ),
+    Target(
+        "inventory step",
+        "decisions/s vs hot-row UPDATE",
+        ">= 0.50",
+        lambda r: _get(r, "ratios", "inventory_vs_hot_row"),
+        lambda v: v >= 0.5,
+    ),
+    Target(
+        "inventory step",
+        "tickets oversold",
+        "0",
+        lambda r: _get(r, "inventory_step", "tickets_oversold"),
+        lambda v: v == 0,
+    ),
+    Target(
+        "door rush", "scans/s (mid size)", ">= 2000", lambda r: _door(r, "scans_per_s"), lambda v: v >= 2000
+    ),
+    Target(
+        "door rush",
+        "p99 scan (ms, mid size)",
+        "< 25",
+        lambda r: _door(r, "latency", "p99_ms"),
+        lambda v: v < 25,
+    ),
+    Target(
+        "door rush",
+        "double admissions",
+        "0",
+        lambda r: _get(r, "door_rush", "double_admissions"),
+        lambda v: v == 0,
+    ),
+    Target(
+        "door rush",
+        "scan cost growth, smallest to largest",
+        "<= 10%",
+        lambda r: _get(r, "door_rush", "cost_growth_smallest_to_largest"),
+        lambda v: v <= 0.10,
+    ),
+    Target(
+        "edge",
+        "JWT verification cost vs plain proxy",
+        "<= 20%",
+        lambda r: _get(r, "edge", "jwt_cost_vs_plain"),
+        lambda v: v <= 0.20,
+    ),
+)
+
+CORRECTNESS = {"tickets oversold", "double admissions"}
+
+
+def add_ratios(results: dict[str, Any]) -> None:
+    hot_row = _get(results, "baselines", "postgres_hot_row", "best_updates_per_s")
+    rabbit = _get(results, "baselines", "rabbitmq_round_trip", "by_in_flight", "64", "messages_per_s")
+    plain = _get(results, "edge", "plain_proxy_rps")
+    results["ratios"] = {
+        "inventory_vs_hot_row": ratio(_get(results, "inventory_step", "decisions_per_s"), hot_row),
+        "inventory_steady_vs_hot_row": ratio(
+            _get(results, "inventory_step", "steady_decisions_per_s"), hot_row
+        ),
+        "inventory_vs_rabbitmq_round_trips": ratio(
+            _get(results, "inventory_step", "decisions_per_s"), rabbit
+        ),
+        "onsale_orders_vs_hot_row": ratio(_get(results, "onsale_rush", "orders_decided_per_s"), hot_row),
+        "door_scans_vs_hot_row": ratio(_door(results, "scans_per_s"), hot_row),
+        "door_scans_vs_plain_nginx": ratio(_door(results, "scans_per_s"), plain),
+        "onsale_orders_vs_plain_nginx": ratio(_get(results, "onsale_rush", "orders_decided_per_s"), plain),
+    }
+
+
+def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    checked = []
+    for target in TARGETS:
+        value = target.read(results)
+        checked.append(
+            {
+                "scenario": target.scenario,
+                "figure": target.figure,
+                "target": target.goal,
+                "value": value,
+                "met": None if value is None else bool(target.met(value)),
+                "correctness": target.figure in CORRECTNESS,
+            }
+        )
+    return checked
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    """The headline figures of the run: baselines, scenarios with ratios, targets."""
+    rows: list[tuple[str, str, Any]] = [
+        (
+            "baseline",
+            "PostgreSQL hot-row conditional UPDATE/s (best of 1/8/32 clients)",
+            _get(results, "baselines", "postgres_hot_row", "best_updates_per_s"),
+        ),
+        (
+            "baseline",
+            "RabbitMQ 1 KB persistent + confirms, round trips/s (1 in flight)",
+            _get(results, "baselines", "rabbitmq_round_trip", "by_in_flight", "1", "messages_per_s"),
+        ),
+        (
+            "baseline",
+            "RabbitMQ round trips/s (64 in flight)",
+            _get(results, "baselines", "rabbitmq_round_trip", "by_in_flight", "64", "messages_per_s"),
+        ),
+        ("baseline", "nginx -> bare uvicorn req/s", _get(results, "edge", "plain_proxy_rps")),
+        ("on-sale", "orders decided/s", _get(results, "onsale_rush", "orders_decided_per_s")),
+        (
+            "on-sale",
+            "time to payment link p50 / p95 / p99 ms",
+            _lat(_get(results, "onsale_rush", "time_to_payment_link")),
+        ),
+        (
+            "on-sale",
+            "sold-out answers/s after the sell-out",
+            _get(results, "onsale_rush", "sold_out_answers_per_s"),
+        ),
+        ("on-sale", "tickets oversold", _get(results, "onsale_rush", "tickets_oversold")),
+        (
+            "inventory",
+            "decisions/s (steady)",
+            _pair(
+                _get(results, "inventory_step", "decisions_per_s"),
+                _get(results, "inventory_step", "steady_decisions_per_s"),
+            ),
+        ),
+        ("inventory", "vs hot-row UPDATE baseline", _get(results, "ratios", "inventory_vs_hot_row")),
+    ]
+    for size, figures in (_get(results, "door_rush", "by_size") or {}).items():
+        rows.append(
+            (
+                f"door {int(size):,}",
+                "scans/s; p50 / p99 ms",
+                f"{_fmt(figures['scans_per_s'])}; {_fmt(figures['latency']['p50_ms'])} / "
+                f"{_fmt(figures['latency']['p99_ms'])}",
+            )
+        )
+    rows += [
+        ("door", "double admissions", _get(results, "door_rush", "double_admissions")),
+        (
+            "door",
+            "scan cost growth smallest -> largest",
+            _get(results, "door_rush", "cost_growth_smallest_to_largest"),
+        ),
+        (
+            "edge",
+            "deployed JWT mode req/s; cost vs plain",
+            _pair(_get(results, "edge", "deployed_mode_rps"), _get(results, "edge", "jwt_cost_vs_plain")),
+        ),
+        (
+            "documents",
+            "PDF pages/s",
+            _get(results, "documents", "pdf", "pages_per_s") or _why(_get(results, "documents", "pdf")),
+        ),
+        (
+            "documents",
+            "approved -> email p50 / p99 ms",
+            _lat(_get(results, "documents", "email", "approved_to_email"))
+            or _why(_get(results, "documents", "email")),
+        ),
+    ]
+    lines = ["| scenario | figure | value |", "|---|---|---:|"]
+    lines += [f"| {s} | {f} | {_fmt(v)} |" for s, f, v in rows]
+    lines += ["", "| target | goal | this run | met |", "|---|---|---:|---|"]
+    for t in results.get("targets", []):
+        met = "n/a" if t["met"] is None else ("yes" if t["met"] else "NO")
+        lines.append(f"| {t['scenario']}: {t['figure']} | {t['target']} | {_fmt(t['value'])} | {met} |")
+    return "\n".join(lines)
+
+
+def _lat(summary: Any) -> str | None:
+    if not isinstance(summary, dict) or summary.get("p50_ms") is None:
+        return None
+    parts = [summary.get(k) for k in ("p50_ms", "p95_ms", "p99_ms") if k in summary]
+    return " / ".join(_fmt(p) for p in parts)
+
+
+def _pair(a: Any, b: Any) -> str:
+    return f"{_fmt(a)} ({_fmt(b)})"
+
+
+def _why(section: Any) -> str | None:
+    if isinstance(section, dict) and section.get("available") is False:
+        return f"not run: {section.get('why')}"
+    if isinstance(section, dict) and "error" in section:
+        return f"failed: {section['error'][:80]}"
+    return None

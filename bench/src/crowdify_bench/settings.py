@@ -1,0 +1,31 @@
+"""Where the benchmarks find the platform: the only place this package reads its environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crowdify.settings import DEV_JWT_SECRET
+
+
+class BenchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # 127.0.0.1 rather than localhost: the gateway listens on IPv4 only, and a client that tries
+    # ::1 first pays a refused connection on every new socket.
+    gateway_url: str = Field(default="http://127.0.0.1:8000", alias="BENCH_GATEWAY_URL")
+    mail_api_url: str = Field(default="http://127.0.0.1:8025", alias="BENCH_MAIL_API_URL")
+    mp_emulator_url: str = Field(default="http://localhost:8200", alias="MERCADOPAGO_API_BASE_URL")
+    postgres_admin_dsn: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/postgres", alias="POSTGRES_ADMIN_DSN"
+    )
+    amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URL")
+    amqp_exchange: str = Field(default="crowdify", alias="AMQP_EXCHANGE")
+    # The broker baseline uses the queue type the platform's consumers use.
+    amqp_queue_type: Literal["quorum", "classic"] = Field(default="quorum", alias="AMQP_QUEUE_TYPE")
+    jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), alias="JWT_SECRET")
+    # The consumer queues the seeding paths publish straight into (see door.py and inventory.py).
+    orders_queue: str = Field(default="event-svc.orders", alias="EVENT_SVC_ORDERS_QUEUE")
+    registry_queue: str = Field(default="validation-svc.events", alias="VALIDATION_SVC_EVENTS_QUEUE")

@@ -1,0 +1,41 @@
+"""Small statistics the figures are made of: percentiles, rates, latency summaries."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (``fraction`` in 0..1); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float | int | None]:
+    """p50/p95/p99/max in milliseconds, rounded for the report."""
+
+    def ms(fraction: float) -> float | None:
+        value = percentile(seconds, fraction)
+        return None if math.isnan(value) else round(value * 1000, 2)
+
+    return {
+        "count": len(seconds),
+        "p50_ms": ms(0.50),
+        "p95_ms": ms(0.95),
+        "p99_ms": ms(0.99),
+        "max_ms": ms(1),
+    }
+
+
+def rate(count: int, seconds: float) -> float | None:
+    return round(count / seconds, 1) if seconds > 0 else None
+
+
+def ratio(value: float | None, baseline: float | None) -> float | None:
+    if value is None or not baseline:
+        return None
+    return round(value / baseline, 3)
