@@ -63,9 +63,8 @@ openapi: ## Regenerate each service's committed OpenAPI document
 contract-snapshots: ## Record the JSON Schema of new contracts (never rewrites an existing one)
 	@$(UV) run --frozen python -c 'import crowdify.contracts; from crowdify.contracts.snapshots import write_snapshots; print(*write_snapshots(), sep="\n")'
 
-bench: bootstrap infra ## Load benchmarks: print figures and ratios, never pass or fail on time
-	@command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk >/dev/null
-	@$(UV) run --frozen python gateway/bench/edge_auth.py $(BENCH_ARGS)
+bench: bootstrap infra ## Load benchmarks (starts the platform if needed): figures and ratios, never pass/fail on time
+	@bench/bin/run $(BENCH_ARGS)
 
 clean: stop ## Remove run state (logs, pid files, rendered nginx config)
 	rm -rf .run
