@@ -20,10 +20,14 @@ from crowdify.contracts.base import Contract
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.exchange import declare_exchange
 from crowdify.messaging.publisher import Publisher
+from crowdify.runtime import ServiceResources
 from crowdify.storage import ObjectStorageSettings, ensure_bucket
 from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace
 from crowdify.testing.service_database import migrated_database
+from pdf_svc.adapters.storage import document_store
+from pdf_svc.adapters.tables import messaging
 from pdf_svc.main import create_app
+from pdf_svc.service.rendering import Renderer
 from pdf_svc.settings import PdfSettings
 from pdf_svc.worker import Worker
 from tests.bus import Recorder
@@ -125,3 +129,19 @@ def bearer(settings: PdfSettings) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@pytest.fixture
+async def resources(settings: PdfSettings) -> AsyncIterator[ServiceResources]:
+    """The connections of a pdf-svc process, for tests that call the use cases directly."""
+    opened = ServiceResources.create(settings, messaging)
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+def renderer(settings: PdfSettings, resources: ServiceResources) -> Renderer:
+    return Renderer(document_store(settings), resources.outbox)

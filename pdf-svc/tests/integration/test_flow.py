@@ -158,12 +158,14 @@ async def test_a_storage_outage_is_a_503_problem_for_readers(
     await publish(issued)
     await bus.wait_rendered(issued.order_id)
     # The API of a process whose storage endpoint refuses connections (nothing listens there).
-    down = settings.model_copy(update={"storage": ObjectStorageSettings(endpoint="127.0.0.1:9", bucket="pdf-outage")})
+    down = settings.model_copy(
+        update={"storage": ObjectStorageSettings(endpoint="127.0.0.1:9", bucket="pdf-outage")}
+    )
     app = create_app(down)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://pdf-svc"
-        ) as http:
-            response = await http.get(f"/api/v1/purchases/{issued.order_id}/pdf", headers=bearer())
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pdf-svc") as http,
+    ):
+        response = await http.get(f"/api/v1/purchases/{issued.order_id}/pdf", headers=bearer())
     assert response.status_code == 503
     assert response.json()["code"] == "storage_unavailable"

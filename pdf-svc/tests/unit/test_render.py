@@ -136,7 +136,8 @@ from datetime import UTC, datetime
 from pdf_svc.render.document import render_documents
 from pdf_svc.render.model import EventDetails, OrderToRender, TicketPage
 ticket = TicketPage(uuid.UUID(int=7), "General", "Ana Pérez", "Tomás", "CF1.K.PAYLOAD.SIG")
-event = EventDetails("Festival", "Teatro", "Santiago", datetime(2027, 2, 20, 1, 30, tzinfo=UTC), "America/Santiago")
+starts_at = datetime(2027, 2, 20, 1, 30, tzinfo=UTC)
+event = EventDetails("Festival", "Teatro", "Santiago", starts_at, "America/Santiago")
 print(hashlib.sha256(render_documents(OrderToRender(uuid.UUID(int=42), event, (ticket,))).order).hexdigest())
 """
 

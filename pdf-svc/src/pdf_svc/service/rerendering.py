@@ -18,14 +18,18 @@ from pdf_svc.service.locks import lock_event, lock_order
 from pdf_svc.service.rendering import Renderer
 
 
+class UnknownOrder(LookupError):
+    """pdf-svc has no tickets of this order (never issued, or not yet received)."""
+
+
 async def rerender_order(
     uow_factory: UnitOfWorkFactory, renderer: Renderer, order_id: UUID
 ) -> TicketsRenderedV1 | None:
-    """None when pdf-svc does not know the order or none of its tickets is valid."""
+    """The message announcing the new revision; None when none of the order's tickets is valid."""
     async with uow_factory() as uow:
         event_id = await uow.session.scalar(select(orders.c.event_id).where(orders.c.id == order_id))
         if event_id is None:
-            return None
+            raise UnknownOrder(str(order_id))
         await lock_event(uow, event_id)
         await lock_order(uow, order_id)
         return await renderer.render_order(uow, order_id)
