@@ -34,6 +34,7 @@ COPY pdf-svc/pyproject.toml pdf-svc/pyproject.toml
 COPY notification-svc/pyproject.toml notification-svc/pyproject.toml
 COPY tools/pyproject.toml tools/pyproject.toml
 COPY tests-e2e/pyproject.toml tests-e2e/pyproject.toml
+COPY bench/pyproject.toml bench/pyproject.toml
 # PACKAGES is a space-separated list on purpose: each word becomes one --package.
 # hadolint ignore=SC2086
 RUN --mount=type=cache,target=/root/.cache/uv \
