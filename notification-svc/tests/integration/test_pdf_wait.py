@@ -1,0 +1,85 @@
+"""The tickets email waits for the PDF, but not forever: after the (test-short) wait it goes
+with a download link; a PDF that was already there goes attached at once."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from crowdify.testing import wait_until
+from notification_svc.adapters.tables import documents, emails
+from notification_svc.domain.emails import Kind, email_id
+from tests.conftest import Publish, StartWorker
+from tests.mailbox import Mailbox
+from tests.orders import EVENT_DATE_ES_CL, Shop
+
+
+async def test_without_a_rendered_pdf_the_email_goes_with_a_download_link(
+    start_worker: StartWorker, shop: Shop, publish: Publish, mailbox: Mailbox
+) -> None:
+    worker = await start_worker(pdf_wait_seconds=1.5)
+    order = shop.order()
+    await shop.buy(order, render=False)
+    started = time.monotonic()
+
+    [message] = await mailbox.wait_for(order.buyer_email)
+    assert time.monotonic() - started >= 1.0  # it did wait for the PDF first
+    link = f"http://localhost:8000/api/v1/purchases/{order.order_id}/pdf"
+    assert link in message["text"] and f'href="{link}"' in message["html"]
+    assert "aún se están generando" in message["text"] and EVENT_DATE_ES_CL in message["text"]
+    assert not message.get("attachments")
+
+    # The PDF arriving afterwards sends nothing more: once it is recorded, the order has no
+    # email left to send.
+    key, content = shop.store_pdf(order)
+    await publish(shop.rendered(order, key, content))
+
+    async def rendered_recorded() -> list[dict[str, object]] | None:
+        async with worker.uow_factory() as uow:
+            known = (
+                await uow.session.execute(
+                    select(documents.c.key).where(documents.c.order_id == order.order_id)
+                )
+            ).first()
+            rows = (
+                (await uow.session.execute(select(emails).where(emails.c.order_id == order.order_id)))
+                .mappings()
+                .all()
+            )
+        return [dict(r) for r in rows] if known is not None else None
+
+    [row] = await wait_until(rendered_recorded, message="the rendered PDF recorded")
+    assert (row["id"], row["status"], row["attempts"], row["documents"]) == (
+        email_id(order.order_id, Kind.TICKETS),
+        "sent",
+        1,
+        "link",
+    )
+    assert len(await mailbox.to(order.buyer_email)) == 1
+
+
+async def test_a_pdf_rendered_before_the_tickets_message_is_attached_at_once(
+    start_worker: StartWorker, shop: Shop, publish: Publish, mailbox: Mailbox
+) -> None:
+    await start_worker(pdf_wait_seconds=60)
+    order = shop.order()
+    key, content = shop.store_pdf(order)
+    await publish(shop.rendered(order, key, content))  # pdf-svc overtook purchase-svc's message
+    await publish(shop.paid(order))
+    await publish(shop.issued(order))
+    [message] = await mailbox.wait_for(order.buyer_email, within=10)
+    assert [a["contentType"] for a in message["attachments"]] == ["application/pdf"]
+
+
+async def test_a_pdf_whose_bytes_do_not_match_is_not_attached(
+    start_worker: StartWorker, shop: Shop, publish: Publish, mailbox: Mailbox
+) -> None:
+    await start_worker(pdf_wait_seconds=60)
+    order = shop.order()
+    key, _ = shop.store_pdf(order)
+    await shop.buy(order, render=False)
+    await publish(shop.rendered(order, key, b"other bytes than the stored ones"))
+    [message] = await mailbox.wait_for(order.buyer_email, within=10)
+    assert not message.get("attachments")
+    assert f"/api/v1/purchases/{order.order_id}/pdf" in message["text"]
