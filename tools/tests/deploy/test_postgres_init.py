@@ -18,7 +18,7 @@ from .conftest import REPO
 
 ROLES_SQL = REPO / "deploy/postgres/roles.sql"
 INIT_SCRIPT = REPO / "deploy/postgres/init/10-crowdify-roles.sh"
-PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
 
 
 def test_the_script_names_every_service_role_and_schema() -> None:
