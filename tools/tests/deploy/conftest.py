@@ -70,11 +70,17 @@ def compose_config() -> dict[str, Any]:
     result = subprocess.run(
         [
             str(compose_binary()),
-            "--project-directory", str(REPO),
-            "-f", str(REPO / "docker-compose.yml"),
-            "--env-file", str(REPO / ".env.example"),
-            "--profile", "*",
-            "config", "--format", "json",
+            "--project-directory",
+            str(REPO),
+            "-f",
+            str(REPO / "docker-compose.yml"),
+            "--env-file",
+            str(REPO / ".env.example"),
+            "--profile",
+            "*",
+            "config",
+            "--format",
+            "json",
         ],
         capture_output=True,
         text=True,
@@ -155,7 +161,9 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
         verifier_url = stack.enter_context(serving(create_gateway_app(gateway_settings)))
         dynamic_dir = state / "dynamic"
         dynamic_dir.mkdir()
-        (dynamic_dir / "crowdify.yml").write_text(yaml.safe_dump(edge_dynamic_config(upstreams, verifier_url)))
+        (dynamic_dir / "crowdify.yml").write_text(
+            yaml.safe_dump(edge_dynamic_config(upstreams, verifier_url))
+        )
         web_port, ping_port = free_port(), free_port()
         static = state / "traefik.yml"
         static.write_text(yaml.safe_dump(edge_static_config(web_port, ping_port, dynamic_dir)))
@@ -192,4 +200,3 @@ def _wait_for_routes(url: str, process: subprocess.Popen[str], log: Path, within
             pass
         time.sleep(0.1)
     raise RuntimeError(f"traefik did not route /health within {within} s: {log.read_text()[-4000:]}")
-

@@ -30,10 +30,21 @@ def short(service: str) -> str:
 
 def run_compose(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(compose_binary()), "--project-directory", str(REPO), "-f", str(REPO / "docker-compose.yml"),
-         "--env-file", str(env_file), *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            str(compose_binary()),
+            "--project-directory",
+            str(REPO),
+            "-f",
+            str(REPO / "docker-compose.yml"),
+            "--env-file",
+            str(env_file),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_compose_accepts_the_file_with_the_development_env() -> None:
@@ -42,7 +53,11 @@ def test_compose_accepts_the_file_with_the_development_env() -> None:
 
 
 def test_a_missing_secret_stops_compose_with_its_name(tmp_path: Path) -> None:
-    env = [line for line in (REPO / ".env.example").read_text().splitlines() if not line.startswith("JWT_SECRET=")]
+    env = [
+        line
+        for line in (REPO / ".env.example").read_text().splitlines()
+        if not line.startswith("JWT_SECRET=")
+    ]
     (tmp_path / ".env").write_text("\n".join(env) + "\n")
     result = run_compose(tmp_path / ".env", "config", "--quiet")
     assert result.returncode != 0
@@ -51,22 +66,44 @@ def test_a_missing_secret_stops_compose_with_its_name(tmp_path: Path) -> None:
 
 def test_compose_refuses_a_broken_file(tmp_path: Path) -> None:
     """The validator can fail: an unknown key under a service is refused by the specification."""
-    broken = (REPO / "docker-compose.yml").read_text().replace("  redis:\n", "  redis:\n    restart_policy: always\n", 1)
+    broken = (
+        (REPO / "docker-compose.yml")
+        .read_text()
+        .replace("  redis:\n", "  redis:\n    restart_policy: always\n", 1)
+    )
     (tmp_path / "docker-compose.yml").write_text(broken)
     result = subprocess.run(
-        [str(compose_binary()), "--project-directory", str(REPO), "-f", str(tmp_path / "docker-compose.yml"),
-         "--env-file", str(REPO / ".env.example"), "config", "--quiet"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            str(compose_binary()),
+            "--project-directory",
+            str(REPO),
+            "-f",
+            str(tmp_path / "docker-compose.yml"),
+            "--env-file",
+            str(REPO / ".env.example"),
+            "config",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode != 0
     assert "restart_policy" in result.stderr
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
-def test_every_service_has_an_api_a_worker_and_a_migration_job(compose_config: dict[str, Any], service: str) -> None:
+def test_every_service_has_an_api_a_worker_and_a_migration_job(
+    compose_config: dict[str, Any], service: str
+) -> None:
     containers = compose_config["services"]
     name = short(service)
-    api, worker, migrate = containers[f"{name}-api"], containers[f"{name}-worker"], containers[f"migrate-{name}"]
+    api, worker, migrate = (
+        containers[f"{name}-api"],
+        containers[f"{name}-worker"],
+        containers[f"migrate-{name}"],
+    )
     package = SERVICES[service]
     assert api["command"][:2] == ["uvicorn", f"{package}.main:create_app"]
     assert "--factory" in api["command"]
@@ -153,14 +190,19 @@ def test_postgres_creates_the_roles_and_rabbitmq_loads_the_topology(compose_conf
     for package in SERVICES.values():
         assert environment[f"{package.upper()}_DB_PASSWORD"]
     rabbit_mounts = {m["target"]: m["source"] for m in containers["rabbitmq"]["volumes"]}
-    assert Path(rabbit_mounts["/etc/rabbitmq/definitions.d/10-topology.json"]) == REPO / "deploy/rabbitmq/definitions.json"
+    assert (
+        Path(rabbit_mounts["/etc/rabbitmq/definitions.d/10-topology.json"])
+        == REPO / "deploy/rabbitmq/definitions.json"
+    )
     assert Path(rabbit_mounts["/etc/rabbitmq/rabbitmq.conf"]) == REPO / "deploy/rabbitmq/rabbitmq.conf"
     for mounts in (postgres_mounts, rabbit_mounts):
         for source in mounts.values():
             assert not source.startswith(str(REPO)) or Path(source).exists(), source
 
 
-def test_the_bucket_is_created_by_a_one_shot_job_before_pdf_svc_starts(compose_config: dict[str, Any]) -> None:
+def test_the_bucket_is_created_by_a_one_shot_job_before_pdf_svc_starts(
+    compose_config: dict[str, Any],
+) -> None:
     containers = compose_config["services"]
     assert "mc mb --ignore-existing" in " ".join(containers["minio-init"]["command"])
     assert containers["minio-init"]["depends_on"]["minio"]["condition"] == "service_healthy"
@@ -190,8 +232,17 @@ def test_the_verifiers_services_are_the_compose_apis(compose_config: dict[str, A
 
 def test_no_secret_values_are_written_in_the_compose_file() -> None:
     text = (REPO / "docker-compose.yml").read_text()
-    for name in ("JWT_SECRET", "SUPABASE_JWT_SECRET", "MERCADOPAGO_ACCESS_TOKEN", "MERCADOPAGO_WEBHOOK_SECRET",
-                 "TICKET_SIGNING_KEYS", "MINIO_SECRET_KEY", "RABBITMQ_PASSWORD", "POSTGRES_PASSWORD"):  # fmt: skip
+    secrets = (
+        "JWT_SECRET",
+        "SUPABASE_JWT_SECRET",
+        "MERCADOPAGO_ACCESS_TOKEN",
+        "MERCADOPAGO_WEBHOOK_SECRET",
+        "TICKET_SIGNING_KEYS",
+        "MINIO_SECRET_KEY",
+        "RABBITMQ_PASSWORD",
+        "POSTGRES_PASSWORD",
+    )
+    for name in secrets:
         for line in text.splitlines():
             if re.match(rf"\s+{name}:", line):
                 assert f"${{{name}:?" in line, line
@@ -215,7 +266,9 @@ def test_every_variable_given_to_a_crowdify_container_is_a_setting(compose_confi
     for name, container in compose_config["services"].items():
         if not str(container.get("image", "")).startswith("crowdify/"):
             continue
-        package = {short(s): p for s, p in SERVICES.items()}.get(name.split("-")[0] if name.endswith(("-api", "-worker")) else name.removeprefix("migrate-"))
+        package = {short(s): p for s, p in SERVICES.items()}.get(
+            name.split("-")[0] if name.endswith(("-api", "-worker")) else name.removeprefix("migrate-")
+        )
         if package and not (REPO / f"{package.replace('_', '-')}/src/{package}/settings.py").exists():
             continue  # that service's settings are not written yet in this checkout
         for variable in container.get("environment", {}):

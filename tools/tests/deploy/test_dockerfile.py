@@ -42,15 +42,20 @@ def stages() -> list[list[tuple[str, str]]]:
 def test_hadolint_finds_nothing() -> None:
     result = subprocess.run(
         [str(venv_binary("hadolint")), "--failure-threshold", "info", str(DOCKERFILE)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_hadolint_can_fail(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python\nRUN apt-get install curl\n")
-    result = subprocess.run([str(venv_binary("hadolint")), str(bad)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(venv_binary("hadolint")), str(bad)], capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
 
 
@@ -87,7 +92,9 @@ def workspace_members() -> list[str]:
 
 def test_the_dependency_layer_copies_every_members_pyproject() -> None:
     """uv sync --frozen needs every workspace member's pyproject.toml; a new member must be added."""
-    copied = {rest.split()[0] for keyword, rest in stages()[1] if keyword == "COPY" and "pyproject.toml" in rest}
+    copied = {
+        rest.split()[0] for keyword, rest in stages()[1] if keyword == "COPY" and "pyproject.toml" in rest
+    }
     assert {f"{member}/pyproject.toml" for member in workspace_members()} <= copied
 
 
@@ -98,7 +105,9 @@ def test_dockerignore_keeps_local_state_and_secrets_out() -> None:
 
 
 @pytest.mark.parametrize("packages", ["crowdify-event-svc", "crowdify-tools crowdify-event-svc"])
-def test_the_two_uv_layers_install_from_the_lock_alone_then_the_sources(tmp_path: Path, packages: str) -> None:
+def test_the_two_uv_layers_install_from_the_lock_alone_then_the_sources(
+    tmp_path: Path, packages: str
+) -> None:
     """Replays the build stage's uv commands in a scratch directory holding only what the
     Dockerfile copies at each step (packages come from uv's cache, as in a warm build)."""
     uv = shutil.which("uv")
@@ -107,17 +116,24 @@ def test_the_two_uv_layers_install_from_the_lock_alone_then_the_sources(tmp_path
     context.mkdir()
     for keyword, rest in stages()[1]:
         if keyword == "COPY" and rest != ". ." and "--from" not in rest:
-            *sources, _target = rest.split()
-            for source in sources:
+            *copied, _target = rest.split()
+            for source in copied:
                 (context / source).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(REPO / source, context / source)
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(context / ".venv"), "UV_PYTHON_DOWNLOADS": "never"}
+    # uv itself needs the caller's environment (PATH, HOME, its cache); only the target changes.
+    inherited = dict(os.environ)  # noqa: TID251
+    env = {**inherited, "UV_PROJECT_ENVIRONMENT": str(context / ".venv"), "UV_PYTHON_DOWNLOADS": "never"}
     env.pop("VIRTUAL_ENV", None)
     flags = [arg for package in packages.split() for arg in ("--package", package)]
     deps = subprocess.run(
         [uv, "sync", "--frozen", "--no-dev", "--no-install-workspace", "--quiet", *flags],
-        cwd=context, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=context,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert deps.returncode == 0, deps.stderr
     python = context / ".venv/bin/python"
     assert subprocess.run([python, "-c", "import fastapi, alembic, aio_pika"], check=False).returncode == 0
@@ -129,12 +145,20 @@ def test_the_two_uv_layers_install_from_the_lock_alone_then_the_sources(tmp_path
         shutil.copytree(REPO / member, context / member, ignore=ignore, dirs_exist_ok=True)
     sources = subprocess.run(
         [uv, "sync", "--frozen", "--no-dev", "--quiet", *flags],
-        cwd=context, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=context,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert sources.returncode == 0, sources.stderr
     check = subprocess.run(
         [python, "-c", "import event_svc.main, event_svc.worker"],
-        cwd=context, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=context,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert check.returncode == 0, check.stderr
     assert (context / "event-svc/alembic.ini").exists()

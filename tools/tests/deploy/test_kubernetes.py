@@ -25,16 +25,26 @@ SERVICES = {
     "pdf-svc": "pdf_svc",
 }
 SECRET_NAMES = {
-    "JWT_SECRET", "SUPABASE_JWT_SECRET", "AMQP_URL", "MERCADOPAGO_ACCESS_TOKEN", "MERCADOPAGO_WEBHOOK_SECRET",
-    "TICKET_SIGNING_KEYS", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "EMAIL_API_KEY",
-}  # fmt: skip
+    "JWT_SECRET",
+    "SUPABASE_JWT_SECRET",
+    "AMQP_URL",
+    "MERCADOPAGO_ACCESS_TOKEN",
+    "MERCADOPAGO_WEBHOOK_SECRET",
+    "TICKET_SIGNING_KEYS",
+    "MINIO_ACCESS_KEY",
+    "MINIO_SECRET_KEY",
+    "EMAIL_API_KEY",
+}
 
 
 def render(path: str) -> list[dict[str, Any]]:
     result = subprocess.run(
         [str(venv_binary("kubectl")), "kustomize", str(REPO / "deploy/k8s" / path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
@@ -78,7 +88,11 @@ def test_each_service_has_an_api_and_a_worker_each_scaled_and_protected(
     worker_container = worker["spec"]["template"]["spec"]["containers"][0]
     assert api_container["command"][:2] == ["uvicorn", f"{package}.main:create_app"]
     assert worker_container["command"] == ["python", "-m", f"{package}.worker"]
-    assert api_container["image"].split(":")[0] == worker_container["image"].split(":")[0] == f"crowdify/{service}"
+    assert (
+        api_container["image"].split(":")[0]
+        == worker_container["image"].split(":")[0]
+        == f"crowdify/{service}"
+    )
     for name, deployment in ((f"{service}-api", api), (f"{service}-worker", worker)):
         hpa = hpas[name]
         assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
@@ -90,7 +104,9 @@ def test_each_service_has_an_api_and_a_worker_each_scaled_and_protected(
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
-def test_probes_use_health_for_liveness_and_ready_for_readiness(rendered: list[dict[str, Any]], service: str) -> None:
+def test_probes_use_health_for_liveness_and_ready_for_readiness(
+    rendered: list[dict[str, Any]], service: str
+) -> None:
     deployments = of_kind(rendered, "Deployment")
     api = deployments[f"{service}-api"]["spec"]["template"]["spec"]["containers"][0]
     assert api["livenessProbe"]["httpGet"]["path"] == "/health"
@@ -98,7 +114,9 @@ def test_probes_use_health_for_liveness_and_ready_for_readiness(rendered: list[d
     ports = {p["name"]: p["containerPort"] for p in api["ports"]}
     assert str(ports["http"]) in api["command"]
     worker = deployments[f"{service}-worker"]["spec"]["template"]["spec"]["containers"][0]
-    metrics_port = {e["name"]: e.get("value") for e in worker["env"]}[f"{SERVICES[service].upper()}_WORKER_METRICS_PORT"]
+    metrics_port = {e["name"]: e.get("value") for e in worker["env"]}[
+        f"{SERVICES[service].upper()}_WORKER_METRICS_PORT"
+    ]
     assert worker["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
     assert {p["name"]: p["containerPort"] for p in worker["ports"]}["metrics"] == int(metrics_port)
 
@@ -112,7 +130,9 @@ def test_a_service_object_fronts_the_api_pods(rendered: list[dict[str, Any]], se
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
-def test_migrations_run_as_a_job_with_the_services_own_database_url(rendered: list[dict[str, Any]], service: str) -> None:
+def test_migrations_run_as_a_job_with_the_services_own_database_url(
+    rendered: list[dict[str, Any]], service: str
+) -> None:
     job = of_kind(rendered, "Job")[f"{service}-migrate"]
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["alembic", "-c", f"{service}/alembic.ini", "upgrade", "head"]
@@ -158,7 +178,10 @@ def test_overlays_set_their_environment_and_image_tags() -> None:
     assert of_kind(production, "ConfigMap")["crowdify-config"]["data"]["CROWDIFY_ENV"] == "production"
     for objects, tag in ((staging, "main"), (production, "0.1.0")):
         images = {
-            c["image"] for o in objects if o["kind"] in ("Deployment", "Job") for c in o["spec"]["template"]["spec"]["containers"]
+            c["image"]
+            for o in objects
+            if o["kind"] in ("Deployment", "Job")
+            for c in o["spec"]["template"]["spec"]["containers"]
         }
         assert images and all(image.endswith(f":{tag}") for image in images), images
     assert of_kind(production, "HorizontalPodAutoscaler")["purchase-svc-api"]["spec"]["maxReplicas"] == 20
@@ -166,7 +189,9 @@ def test_overlays_set_their_environment_and_image_tags() -> None:
 
 
 def compose_edge() -> dict[str, Any]:
-    config: dict[str, Any] = yaml.safe_load((REPO / "deploy/traefik/dynamic/crowdify.yml").read_text())["http"]
+    config: dict[str, Any] = yaml.safe_load((REPO / "deploy/traefik/dynamic/crowdify.yml").read_text())[
+        "http"
+    ]
     return config
 
 
@@ -203,7 +228,9 @@ def test_the_middlewares_are_the_compose_edges(rendered: list[dict[str, Any]]) -
     for name, spec in edge.items():
         k8s = middlewares[name]["spec"]
         if "forwardAuth" in spec:
-            assert k8s["forwardAuth"]["address"] == "http://gateway-auth.crowdify.svc.cluster.local:8010/verify"
+            assert (
+                k8s["forwardAuth"]["address"] == "http://gateway-auth.crowdify.svc.cluster.local:8010/verify"
+            )
             k8s = {"forwardAuth": {**k8s["forwardAuth"], "address": spec["forwardAuth"]["address"]}}
         assert k8s == spec, name
     namespace = {o["metadata"].get("namespace") for o in rendered}

@@ -35,11 +35,15 @@ def test_the_script_names_every_service_role_and_schema() -> None:
 @pytest.fixture
 def database() -> Iterator[str]:
     name = f"deploy_init_{uuid.uuid4().hex[:10]}"
-    subprocess.run([*PSQL, "-d", "postgres", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    subprocess.run(
+        [*PSQL, "-d", "postgres", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True
+    )
     try:
         yield name
     finally:
-        subprocess.run([*PSQL, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+        subprocess.run(
+            [*PSQL, "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False
+        )
 
 
 def test_the_script_provisions_like_provision_py(database: str, tmp_path: Path) -> None:
@@ -54,14 +58,20 @@ def test_the_script_provisions_like_provision_py(database: str, tmp_path: Path) 
         "BEGIN;\n"
         f"\\i {script}\n"
         "\\echo ---\n"
-        f"SELECT n.nspname, r.rolname, r.rolcanlogin, r.rolsuper, r.rolpassword IS NOT NULL\n"
-        f"  FROM pg_namespace n JOIN pg_authid r ON r.oid = n.nspowner WHERE n.nspname IN ({names}) ORDER BY 1;\n"
+        "SELECT n.nspname, r.rolname, r.rolcanlogin, r.rolsuper, r.rolpassword IS NOT NULL\n"
+        "  FROM pg_namespace n JOIN pg_authid r ON r.oid = n.nspowner\n"
+        f"  WHERE n.nspname IN ({names}) ORDER BY 1;\n"
         "SELECT has_schema_privilege('public', 'public', 'CREATE');\n"
         "ROLLBACK;\n"
     )
     variables = [arg for s in SERVICE_SCHEMAS for arg in ("-v", f"{s.role}_password=pw-{s.role}")]
     done = subprocess.run(
-        [*PSQL, "-d", database, *variables], input=session, capture_output=True, text=True, check=False, timeout=60
+        [*PSQL, "-d", database, *variables],
+        input=session,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     rows = done.stdout.split("---\n", 1)[1].strip().splitlines()

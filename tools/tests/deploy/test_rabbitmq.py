@@ -53,7 +53,9 @@ def test_every_queue_the_code_declares_is_defined_with_the_same_arguments(
         assert defined[name] == queue, name
 
 
-def test_queues_of_services_without_a_worker_yet_follow_the_documented_default(definitions: dict[str, Any]) -> None:
+def test_queues_of_services_without_a_worker_yet_follow_the_documented_default(
+    definitions: dict[str, Any],
+) -> None:
     """A consumer not in this checkout yet gets `<service>.events` (its settings' documented
     default); once its worker exists the test above compares it with the code instead."""
     defined = by_name(definitions["queues"])
@@ -66,14 +68,19 @@ def test_queues_of_services_without_a_worker_yet_follow_the_documented_default(d
             assert defined[name]["arguments"] == arguments, name
     extra = {n for n in defined if n not in declared}
     for name in extra:
-        assert any(name.startswith(f"{s}.") for s, p in expected_topology.SERVICES if not expected_topology.worker_available(p)), (
-            f"{name} is in definitions.json but no code declares it"
-        )
+        assert any(
+            name.startswith(f"{s}.")
+            for s, p in expected_topology.SERVICES
+            if not expected_topology.worker_available(p)
+        ), f"{name} is in definitions.json but no code declares it"
 
 
 def test_bindings_are_ones_the_code_makes(definitions: dict[str, Any], expected: dict[str, Any]) -> None:
     """A stale binding would route messages to a consumer that parks them as unknown-type."""
-    key = lambda b: (b["source"], b["destination"], b["routing_key"])  # noqa: E731
+
+    def key(binding: dict[str, Any]) -> tuple[str, str, str]:
+        return binding["source"], binding["destination"], binding["routing_key"]
+
     made = {key(b) for b in expected["bindings"]}
     defined = {key(b) for b in definitions["bindings"]}
     assert defined <= made, defined - made
@@ -106,7 +113,13 @@ async def test_the_broker_accepts_the_codes_declarations_over_the_definitions(
     """On the real broker: create every object as definitions.json says (under a unique prefix),
     then let the code declare the same objects; any difference in arguments is refused."""
     prefix = f"deploytest-{uuid.uuid4().hex[:8]}-"
-    document = renamed({**definitions, "queues": [q for q in definitions["queues"] if q["name"] in by_name(expected["queues"])]}, prefix)
+    document = renamed(
+        {
+            **definitions,
+            "queues": [q for q in definitions["queues"] if q["name"] in by_name(expected["queues"])],
+        },
+        prefix,
+    )
     connection = await aio_pika.connect(TestInfrastructureSettings().amqp_url)
     try:
         channel = await connection.channel()
@@ -121,7 +134,9 @@ async def test_the_broker_accepts_the_codes_declarations_over_the_definitions(
         for _service, package in expected_topology.SERVICES:
             if expected_topology.worker_available(package):
                 queue, keys = expected_topology.consumer_of(package)
-                topology = ConsumerTopology(exchange=f"{prefix}crowdify", queue=f"{prefix}{queue}", queue_type="quorum")
+                topology = ConsumerTopology(
+                    exchange=f"{prefix}crowdify", queue=f"{prefix}{queue}", queue_type="quorum"
+                )
                 await topology.declare(channel, keys)
     finally:
         cleanup = await connection.channel()
@@ -134,8 +149,12 @@ async def test_the_broker_accepts_the_codes_declarations_over_the_definitions(
 
 def test_the_users_file_is_written_from_the_environment(tmp_path: Path) -> None:
     script = REPO / "deploy/rabbitmq/users-from-env.sh"
-    env = {"PATH": "/usr/bin:/bin", "RABBITMQ_USER": "crowdify", "RABBITMQ_PASSWORD": "s3cret-Pass",
-           "CROWDIFY_DEFINITIONS_DIR": str(tmp_path)}  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RABBITMQ_USER": "crowdify",
+        "RABBITMQ_PASSWORD": "s3cret-Pass",
+        "CROWDIFY_DEFINITIONS_DIR": str(tmp_path),
+    }
     done = subprocess.run(["sh", str(script), "true"], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     users = json.loads((tmp_path / "20-users.json").read_text())
@@ -143,10 +162,14 @@ def test_the_users_file_is_written_from_the_environment(tmp_path: Path) -> None:
     assert users["permissions"][0]["user"] == "crowdify"
 
     env["RABBITMQ_PASSWORD"] = 'quote"breaks-json'
-    refused = subprocess.run(["sh", str(script), "true"], env=env, capture_output=True, text=True, check=False)
+    refused = subprocess.run(
+        ["sh", str(script), "true"], env=env, capture_output=True, text=True, check=False
+    )
     assert refused.returncode != 0
     del env["RABBITMQ_PASSWORD"]
-    missing = subprocess.run(["sh", str(script), "true"], env=env, capture_output=True, text=True, check=False)
+    missing = subprocess.run(
+        ["sh", str(script), "true"], env=env, capture_output=True, text=True, check=False
+    )
     assert missing.returncode != 0 and "RABBITMQ_PASSWORD" in missing.stderr
 
 

@@ -199,5 +199,7 @@ def test_the_gateway_endpoints_are_the_verifiers(edge: Edge) -> None:
 
 
 def test_unknown_paths_reach_no_service(edge: Edge) -> None:
-    response = httpx.get(f"{edge.url}/api/v1/admin", headers={"Authorization": f"Bearer {token()}"}, timeout=5)
+    response = httpx.get(
+        f"{edge.url}/api/v1/admin", headers={"Authorization": f"Bearer {token()}"}, timeout=5
+    )
     assert response.status_code == 404
