@@ -287,8 +287,10 @@ def run_edge(
     skip_njs: bool = False,
     rotation: int = 20000,
     log: bool = True,
+    only: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Every variant in ``runs`` shuffled rounds; figures are medians, ratios to the plain proxy."""
+    """Every variant (or those named in ``only``; the plain proxy and the deployed mode always) in
+    ``runs`` shuffled rounds; figures are medians, ratios to the plain proxy."""
     if shutil.which("nginx") is None:
         raise RuntimeError("nginx is required: apt-get install -y nginx libnginx-mod-http-js")
     if not skip_njs and not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists():
@@ -298,6 +300,8 @@ def run_edge(
         work.chmod(0o755)
         stack.callback(shutil.rmtree, work, ignore_errors=True)
         variants = start_variants(stack, work, workers, skip_njs, rotation)
+        if only:
+            variants = [v for v in variants if v.name in (PLAIN, DEPLOYED, *only)]
         for variant in variants:  # every answer a 2xx; warms keep-alive pools and the JWKS
             wrk(variant, 1, 8, 1)
         load_before = os.getloadavg()

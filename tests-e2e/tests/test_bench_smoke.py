@@ -1,0 +1,102 @@
+"""`make bench`'s scenarios at toy sizes against the running platform: correctness only (nothing
+oversold, one admission per ticket, every scenario returns its figures). Never timed: the
+figures come from `make bench` (docs/performance.md)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from crowdify_bench.baselines import pg_hot_row, rabbit_round_trip
+from crowdify_bench.documents import email_latency, pdf_pages
+from crowdify_bench.door import door_rush, prepare, scan_rush
+from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
+from crowdify_bench.inventory import inventory_step
+from crowdify_bench.onsale import onsale_rush
+from crowdify_bench.platform import Platform
+from crowdify_bench.profile import Profiler
+from crowdify_bench.settings import BenchSettings
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def platform(gateway, e2e) -> Platform:
+    return Platform(BenchSettings(gateway_url=e2e.gateway_url, amqp_url=e2e.amqp_url))
+
+
+async def test_baselines_measure_the_hot_row_and_the_broker(platform):
+    hot_row = await pg_hot_row(platform.settings.postgres_admin_dsn, seconds=0.3, clients=(1, 4))
+    assert hot_row["best_updates_per_s"] > 0 and set(hot_row["by_clients"]) == {"1", "4"}
+    broker = await rabbit_round_trip(platform.settings.amqp_url, "classic", seconds=0.3, windows=(1, 8))
+    assert all(f["messages_per_s"] > 0 and f["p50_ms"] is not None for f in broker["by_in_flight"].values())
+
+
+async def test_edge_compares_verification_with_plain_proxying():
+    figures = await asyncio.to_thread(
+        run_edge,
+        duration=1,
+        runs=1,
+        threads=1,
+        connections=4,
+        rotation=20,
+        log=False,
+        skip_njs=True,
+        only=(DEPLOYED,),
+    )
+    assert {v["name"] for v in figures["variants"]} == {PLAIN, DEPLOYED}
+    assert figures["plain_proxy_rps"] > 0 and figures["deployed_mode_rps"] > 0
+
+
+async def test_onsale_rush_sells_out_without_overselling(platform):
+    figures = await onsale_rush(platform, tickets=12, buyers=10, orders=24)
+    assert figures["tickets_oversold"] == 0
+    assert figures["counters_match_answers"], figures
+    assert figures["inventory"]["available"] == 0, figures  # 24 orders of 1-4 tickets sell out 12
+    assert figures["outcomes"].get("held", 0) > 0 and figures["outcomes"].get("rejected_sold_out", 0) > 0
+    assert figures["time_to_payment_link"]["p99_ms"] is not None
+
+
+async def test_inventory_step_decides_every_order_and_holds_no_more_than_capacity(platform):
+    figures = await inventory_step(platform, tickets=15, orders=30)
+    assert sum(figures["decisions"].values()) == 30
+    assert figures["tickets_oversold"] == 0 and figures["counters_match_decisions"], figures
+    assert figures["tickets_held"] == 15  # 30 orders of 1-4 tickets for 15: sold out exactly
+    assert figures["decisions_per_s"] > 0
+
+
+async def test_door_rush_admits_each_ticket_exactly_once_even_when_scanned_twice_at_once(platform):
+    figures, _ = await door_rush(
+        platform, sizes=(20, 40), max_scans=40, scanners=6, devices=3, duplicates=0.5
+    )
+    for size in ("20", "40"):
+        at_size = figures["by_size"][size]
+        assert at_size["double_admissions"] == 0
+        assert at_size["scanned_but_not_admitted"] == 0
+        assert at_size["attendance_admitted"] == at_size["tickets_scanned"]
+        assert at_size["results"]["admitted"] == at_size["tickets_scanned"], at_size["results"]
+        # Half the tickets were scanned twice at the same instant: the second of each pair lost.
+        assert at_size["results"].get("already_used") == at_size["scans"] - at_size["tickets_scanned"]
+    assert figures["cost_growth_smallest_to_largest"] is not None
+
+
+async def test_a_profiled_scan_rush_leaves_a_profile_of_validation_svc(platform, tmp_path):
+    door = await prepare(platform, 30, devices=2)
+    async with Profiler(tmp_path, ["validation-api"]) as profiler:
+        figures = await scan_rush(platform, door, 30, scanners=4)
+    assert figures["double_admissions"] == 0
+    summary = profiler.summaries["validation-api"]
+    assert "error" not in summary, summary
+    assert (tmp_path / "validation-api.folded").exists() and summary["samples"] >= 0
+
+
+async def test_document_scenarios_measure_or_say_why_not(platform):
+    pdf = await pdf_pages(quick=True)
+    assert pdf["available"] in (True, False) and (pdf["available"] or pdf["why"])
+    email = await email_latency(platform, orders=2, concurrency=2)
+    if email["available"]:
+        assert email["emails"] == 2 and email["orders_with_more_than_one_email"] == 0
+        assert email["pdf_attachments"] >= 2
+    else:
+        assert email["why"]
