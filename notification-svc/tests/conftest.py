@@ -55,7 +55,7 @@ def settings(database_name: str, rabbit: RabbitNamespace) -> NotificationSetting
         amqp_exchange=rabbit.exchange,
         amqp_queue_type=TestInfrastructureSettings().amqp_queue_type,
         events_queue=rabbit.queue("notification-events"),
-        db_pool_size=5,
+        db_pool_size=3,
         worker_metrics_port=0,
         email_provider="smtp",
         smtp_host="127.0.0.1",
