@@ -10,6 +10,10 @@ from crowdify.contracts.pdf import TicketsRenderedV1
 from crowdify.messaging.envelope import Envelope
 from crowdify.testing import wait_until
 
+# How long a test waits for the worker: enough for a failed attempt and its retries in the
+# first tiers (1 s, 5 s) when the servers shared with other test runs are busy.
+WORKER_WITHIN = 45.0
+
 
 class Recorder:
     def __init__(self) -> None:
@@ -27,7 +31,7 @@ class Recorder:
         ]
 
     async def wait_rendered(
-        self, order_id: uuid.UUID, *, revision: int = 1, within: float = 20.0
+        self, order_id: uuid.UUID, *, revision: int = 1, within: float = WORKER_WITHIN
     ) -> TicketsRenderedV1:
         async def seen() -> TicketsRenderedV1 | None:
             return next((m for m in self.rendered(order_id) if m.revision == revision), None)

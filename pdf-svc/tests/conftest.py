@@ -61,7 +61,8 @@ def make_settings(database_name: str, rabbit: RabbitNamespace, storage: ObjectSt
         amqp_exchange=rabbit.exchange,
         amqp_queue_type=TestInfrastructureSettings().amqp_queue_type,
         events_queue=rabbit.queue("pdf-events"),
-        db_pool_size=10,
+        # Small pools: the database server is shared with every other test run on this machine.
+        db_pool_size=3,
         worker_metrics_port=0,
         storage=storage,
         storage_timeout_seconds=2.0,

@@ -16,7 +16,7 @@ from pdf_svc.service.issuing import TicketOfAnotherOrder, accept_issued
 from pdf_svc.service.rendering import Renderer
 from pdf_svc.settings import PdfSettings
 from pdf_svc.worker import Worker
-from tests.bus import Recorder
+from tests.bus import WORKER_WITHIN, Recorder
 from tests.conftest import Publish
 from tests.documents import tickets_issued
 from tests.rows import handled, order_row, rendered_in_outbox, ticket_rows
@@ -37,7 +37,11 @@ async def test_the_same_message_delivered_five_times_renders_once(
     for _ in range(4):
         await publish(issued, envelope=envelope)
 
-    await wait_until(lambda: handled(settings.events_queue, ISSUED) >= 5, message="five deliveries handled")
+    await wait_until(
+        lambda: handled(settings.events_queue, ISSUED) >= 5,
+        within=WORKER_WITHIN,
+        message="five deliveries handled",
+    )
     assert handled(settings.events_queue, ISSUED, "crowdify_messages_duplicate_total") == 4
     rendered = await bus.wait_rendered(issued.order_id)
     assert len(await rendered_in_outbox(worker.uow_factory, issued.order_id)) == 1
@@ -55,7 +59,11 @@ async def test_the_same_content_under_five_message_ids_changes_nothing_after_the
     for _ in range(5):
         await publish(issued)  # a fresh envelope id each time: the inbox lets each through
 
-    await wait_until(lambda: handled(settings.events_queue, ISSUED) >= 5, message="five deliveries handled")
+    await wait_until(
+        lambda: handled(settings.events_queue, ISSUED) >= 5,
+        within=WORKER_WITHIN,
+        message="five deliveries handled",
+    )
     assert handled(settings.events_queue, ISSUED, "crowdify_messages_duplicate_total") == 0
     rendered = await bus.wait_rendered(issued.order_id)
     announced = await rendered_in_outbox(worker.uow_factory, issued.order_id)

@@ -23,7 +23,7 @@ from pdf_svc.service.issuing import accept_issued
 from pdf_svc.service.rendering import Renderer
 from pdf_svc.service.revocations import revoke_event
 from pdf_svc.worker import Worker
-from tests.bus import Recorder
+from tests.bus import WORKER_WITHIN, Recorder
 from tests.conftest import Publish
 from tests.documents import event_published, page_count, qr_texts, tickets_issued
 from tests.rows import rendered_in_outbox, ticket_rows
@@ -94,7 +94,7 @@ async def test_a_full_refund_revokes_the_whole_order(
     async def revoked() -> bool:
         return (await client.get(path, headers=bearer("buyer-1"))).status_code == 410
 
-    await wait_until(revoked, message="order document revoked")
+    await wait_until(revoked, within=WORKER_WITHIN, message="order document revoked")
     response = await client.get(path, headers=bearer("admin-1", role="admin"))
     assert response.json()["code"] == "order_revoked"
     for ticket in issued.tickets:
@@ -122,7 +122,7 @@ async def test_a_cancelled_event_revokes_its_tickets(
         response = await client.get(f"/api/v1/tickets/{issued.tickets[0].id}/pdf", headers=bearer())
         return response.status_code == 410
 
-    await wait_until(revoked, message="ticket revoked by the cancellation")
+    await wait_until(revoked, within=WORKER_WITHIN, message="ticket revoked by the cancellation")
     response = await client.get(f"/api/v1/purchases/{issued.order_id}/pdf", headers=bearer())
     assert response.status_code == 410
 
@@ -144,7 +144,7 @@ async def test_a_refund_that_overtakes_its_tickets_revokes_them_on_arrival(
         rows = await ticket_rows(worker.uow_factory, issued.order_id)
         return len(rows) == 2 and bool(await ticket_rows(worker.uow_factory, partial.order_id))
 
-    await wait_until(both_handled, message="tickets recorded")
+    await wait_until(both_handled, within=WORKER_WITHIN, message="tickets recorded")
     rows = await ticket_rows(worker.uow_factory, issued.order_id)
     assert [row["status"] for row in rows] == ["revoked", "valid"]
     announced = await rendered_in_outbox(worker.uow_factory, issued.order_id)
