@@ -18,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 def service_apps() -> dict[str, FastAPI]:
     from event_svc.main import create_app as event_app
     from notification_svc.main import create_app as notification_app
+    from pdf_svc.main import create_app as pdf_app
     from purchase_svc.main import create_app as purchase_app
     from validation_svc.main import create_app as validation_app
 
@@ -26,6 +27,7 @@ def service_apps() -> dict[str, FastAPI]:
         "purchase-svc": purchase_app(),
         "validation-svc": validation_app(),
         "notification-svc": notification_app(),
+        "pdf-svc": pdf_app(),
     }
 
 
