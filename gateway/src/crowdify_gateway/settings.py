@@ -23,7 +23,7 @@ DEFAULT_SERVICES = ",".join(
         "purchase-svc=http://127.0.0.1:8102",
         "validation-svc=http://127.0.0.1:8103",
         "notification-svc=http://127.0.0.1:8104",
-        "pdf-svc=http://127.0.0.1:8105",
+        "pdf-svc=http://127.0.0.1:9002",
     ]
 )
 
