@@ -163,3 +163,12 @@ def test_other_processes_render_the_same_bytes() -> None:
         )
     )
     assert digests == {hashlib.sha256(local.order).hexdigest()}
+
+
+def test_a_single_ticket_orders_document_is_its_tickets_document() -> None:
+    page = ticket()
+    documents = render_documents(order(page))
+    separately = render_documents(order(page, ticket())).tickets[0][1]
+    assert documents.tickets == ((page.ticket_id, documents.order),)
+    # "Entrada 1 de 1" against "Entrada 1 de 2": otherwise the very same page.
+    assert page_text(documents.order).replace("1 de 1", "1 de 2") == page_text(separately)

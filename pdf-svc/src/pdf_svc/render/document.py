@@ -47,8 +47,12 @@ def render_documents(order: OrderToRender) -> RenderedDocuments:
         _Prepared(ticket, qr_matrix(ticket.qr_payload), number)
         for number, ticket in enumerate(order.tickets, start=1)
     ]
+    whole = _document(order, prepared)
+    if len(prepared) == 1:
+        # The order's document is then that ticket's own, byte for byte: render it once.
+        return RenderedDocuments(order=whole, tickets=((prepared[0].ticket.ticket_id, whole),))
     return RenderedDocuments(
-        order=_document(order, prepared),
+        order=whole,
         tickets=tuple((page.ticket.ticket_id, _document(order, [page])) for page in prepared),
     )
 
