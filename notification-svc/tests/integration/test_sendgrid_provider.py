@@ -46,13 +46,14 @@ async def sendgrid_worker(start_worker: StartWorker, sendgrid_url: str) -> Worke
 
 
 async def _row(worker: Worker, order_id: uuid.UUID, kind: Kind = Kind.TICKETS) -> dict[str, Any]:
+    """The email's row ({} until the consumer has queued it)."""
     async with worker.uow_factory() as uow:
         row = (
             (await uow.session.execute(select(emails).where(emails.c.id == email_id(order_id, kind))))
             .mappings()
-            .one()
+            .first()
         )
-    return dict(row)
+    return dict(row) if row is not None else {}
 
 
 def test_the_official_sdk_talks_to_the_emulator(sendgrid_url: str) -> None:
@@ -104,7 +105,7 @@ async def test_the_tickets_email_goes_through_sendgrid_with_its_pdf(
 
     async def recorded() -> dict[str, Any] | None:
         row = await _row(sendgrid_worker, order.order_id)
-        return row if row["status"] == "sent" else None
+        return row if row.get("status") == "sent" else None
 
     row = await wait_until(recorded, message="the email recorded as sent")
     assert (row["provider"], row["provider_message_id"]) == ("sendgrid", sent["id"])
@@ -140,7 +141,7 @@ async def test_a_sendgrid_outage_delays_the_email_and_loses_nothing(
 
     async def retrying() -> bool:
         row = await _row(sendgrid_worker, order.order_id, Kind.ORDER_EXPIRED)
-        return row["status"] == "pending" and row["last_error"] is not None
+        return row.get("status") == "pending" and row["last_error"] is not None
 
     await wait_until(retrying, message="the email failing at SendGrid")
     assert await inbox.messages(order.buyer_email) == []
@@ -148,7 +149,7 @@ async def test_a_sendgrid_outage_delays_the_email_and_loses_nothing(
     await wait_until(lambda: inbox.messages(order.buyer_email), within=15, message="the email at SendGrid")
 
     async def sent() -> bool:
-        return (await _row(sendgrid_worker, order.order_id, Kind.ORDER_EXPIRED))["status"] == "sent"
+        return (await _row(sendgrid_worker, order.order_id, Kind.ORDER_EXPIRED)).get("status") == "sent"
 
     await wait_until(sent, message="the email recorded as sent")
     assert len(await inbox.messages(order.buyer_email)) == 1

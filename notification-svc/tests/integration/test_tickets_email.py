@@ -6,6 +6,7 @@ import hashlib
 
 from sqlalchemy import select
 
+from crowdify.testing import wait_until
 from notification_svc.adapters.tables import emails
 from notification_svc.domain.emails import Kind, email_id
 from notification_svc.worker import Worker
@@ -41,8 +42,13 @@ async def test_the_tickets_email_reaches_the_buyer_with_the_pdf_attached(
 
     row_id = email_id(order.order_id, Kind.TICKETS)
     assert message["messageId"].strip("<>") == f"{row_id}@crowdify.cl"
-    async with worker.uow_factory() as uow:
-        row = (await uow.session.execute(select(emails).where(emails.c.id == row_id))).mappings().one()
+
+    async def recorded() -> dict[str, object] | None:
+        async with worker.uow_factory() as uow:
+            found = (await uow.session.execute(select(emails).where(emails.c.id == row_id))).mappings().one()
+        return dict(found) if found["status"] == "sent" else None
+
+    row = await wait_until(recorded, message="the email recorded as sent")
     assert (row["status"], row["attempts"], row["documents"], row["provider"]) == (
         "sent",
         1,
