@@ -1,8 +1,11 @@
 """Who spent the CPU: the platform's processes found in /proc, and their CPU time per scenario.
 
 On two shared cores a rate means little without knowing which process was busy: the service
-under test, nginx, PostgreSQL, the broker or the load generator itself. Processes are named by
-their command line (the Procfile's commands); PostgreSQL backends and nginx workers are summed.
+under test, nginx, PostgreSQL, the broker, the load generator itself, or something else on the
+machine. Processes are named by their command line (the Procfile's commands); PostgreSQL
+backends and nginx workers are summed. The platform's own processes are those descending from the
+process manager ``make start`` ran (``.run/platform.pid``): copies of the services that other
+test suites start (on other ports) count as ``others``, with every other process on the machine.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
+PLATFORM_PID_FILE = Path(__file__).resolve().parents[3] / ".run" / "platform.pid"
+SHARED = frozenset({"postgres", "rabbitmq", "redis", "s3", "mail-sink", "py-spy"})
 
 # (substring of the command line, name), first match wins.
 PATTERNS: tuple[tuple[str, str], ...] = (
@@ -46,25 +51,51 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def classify(pid: int) -> str | None:
+def _platform_root() -> int | None:
+    """The pid of the process manager running the platform ``make start`` started, if any."""
+    try:
+        return int(PLATFORM_PID_FILE.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    return parents
+
+
+def _descends(pid: int, root: int, parents: dict[int, int]) -> bool:
+    for _ in range(64):
+        if pid == root:
+            return True
+        if pid not in parents or pid <= 1:
+            return False
+        pid = parents[pid]
+    return False
+
+
+def classify(pid: int, root: int | None = None, parents: dict[int, int] | None = None) -> str:
     if pid == os.getpid():
         return "load generator"
     cmdline = _cmdline(pid)
     for needle, name in PATTERNS:
         if needle in cmdline:
-            return name
-    return None
+            if name in SHARED or root is None or parents is None or _descends(pid, root, parents):
+                return name
+            return "others"
+    return "others"
 
 
 def processes() -> dict[int, str]:
-    """Every process of interest on the machine, by pid."""
-    found: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            name = classify(int(entry.name))
-            if name is not None:
-                found[int(entry.name)] = name
-    return found
+    """Every process on the machine, by pid, named (``others`` for the rest)."""
+    root, parents = _platform_root(), _parents()
+    return {pid: classify(pid, root, parents) for pid in parents}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -80,25 +111,38 @@ def pids_named(name: str) -> list[int]:
     return sorted(pid for pid, found in processes().items() if found == name)
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return (sum(fields[:8]) - idle) / TICKS
+
+
 @dataclass
 class CpuMeter:
     """CPU used by each named process group between :meth:`start` and :meth:`stop`, in cores."""
 
     before: dict[int, tuple[str, float]] | None = None
+    busy_before: float = 0.0
     started: float = 0.0
 
     def start(self) -> None:
         self.before = {pid: (name, cpu_seconds(pid)) for pid, name in processes().items()}
+        self.busy_before = machine_busy_seconds()
         self.started = time.monotonic()
 
     def stop(self) -> dict[str, float]:
-        """Cores used per process group (1.0 is one core busy all along), busiest first."""
+        """Cores used per process group (1.0 is one core busy all along), busiest first;
+        ``others`` is whatever else kept the machine busy meanwhile (other test suites)."""
         assert self.before is not None, "start() first"
         wall = time.monotonic() - self.started
+        busy = (machine_busy_seconds() - self.busy_before) / wall
         used: dict[str, float] = {}
         for pid, name in processes().items():
-            start = self.before.get(pid, (name, 0.0))[1]
-            used[name] = used.get(name, 0.0) + max(0.0, cpu_seconds(pid) - start)
-        cores = {name: round(seconds / wall, 2) for name, seconds in used.items() if seconds / wall >= 0.01}
-        cores["machine (2 cores = 2.0)"] = round(sum(cores.values()), 2)
-        return dict(sorted(cores.items(), key=lambda item: -item[1]))
+            if name != "others":
+                start = self.before.get(pid, (name, 0.0))[1]
+                used[name] = used.get(name, 0.0) + max(0.0, cpu_seconds(pid) - start) / wall
+        cores = {name: round(value, 2) for name, value in used.items() if value >= 0.01}
+        cores["others"] = round(max(0.0, busy - sum(used.values())), 2)
+        ordered = dict(sorted(cores.items(), key=lambda item: -item[1]))
+        return {f"machine busy (of {os.cpu_count()} cores)": round(busy, 2), **ordered}

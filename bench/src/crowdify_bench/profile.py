@@ -3,8 +3,9 @@
 Each process gets a folded-stacks file (``<name>.folded``: one ``frame;frame;... count`` line per
 stack, what flamegraph.pl and speedscope.app read) and a summary kept in the results: where the
 samples land by package and by function, and which of our own functions are on the stack most.
-py-spy pauses a process for each sample (100 a second): a little slower, but the stacks are
-exact, and the measured passes run without it anyway. Idle time (waiting in epoll) is not
+py-spy reads the stacks without pausing the process (``--nonblocking``): on this machine its
+pausing mode lost most samples of the uvloop-based APIs (their stacks stopped at the event
+loop), and the measured passes run without any profiler anyway. Waiting threads are not
 sampled, so the shares are of the CPU each process spent.
 """
 
@@ -63,7 +64,7 @@ class Profiler:
                 continue
             out = self.directory / f"{name}.folded"
             command = [binary, "record", "--pid", str(pid), "--rate", str(self.rate)]
-            command += ["--format", "raw", "--output", str(out)]
+            command += ["--format", "raw", "--nonblocking", "--output", str(out)]
             process = await asyncio.create_subprocess_exec(
                 *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
             )
