@@ -161,6 +161,7 @@ async def run(args: argparse.Namespace) -> int:
                 max_scans=sizes.door_max_scans,
                 scanners=sizes.door_scanners,
                 devices=sizes.door_devices,
+                max_seconds=sizes.door_max_seconds,
             ),
         )
         if door is not None:
@@ -172,7 +173,9 @@ async def run(args: argparse.Namespace) -> int:
                     lambda: _profiled(
                         profiles / "door",
                         ["validation-api", "gateway-auth"],
-                        lambda: scan_rush(platform, last, sizes.door_profile_scans, sizes.door_scanners),
+                        lambda: scan_rush(
+                            platform, last, sizes.door_profile_scans, sizes.door_scanners, max_seconds=20
+                        ),
                     ),
                 )
     if "documents" in only:

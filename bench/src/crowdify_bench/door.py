@@ -146,12 +146,18 @@ async def _warm_up(http: aiohttp.ClientSession, door: DoorEvent, addresses: Addr
 
 
 async def scan_rush(
-    platform: Platform, door: DoorEvent, count: int, scanners: int = 64, duplicates: float = 0.02
+    platform: Platform,
+    door: DoorEvent,
+    count: int,
+    scanners: int = 64,
+    duplicates: float = 0.02,
+    max_seconds: float = 45,
 ) -> dict[str, Any]:
-    """Scan ``count`` not yet scanned tickets of ``door`` with ``scanners`` clients at once."""
-    chosen, door.unscanned = door.unscanned[:count], door.unscanned[count:]
+    """Scan up to ``count`` not yet scanned tickets of ``door`` with ``scanners`` clients at once,
+    for at most ``max_seconds``."""
+    chosen = door.unscanned[:count]
     twice = set(chosen[: round(len(chosen) * duplicates)])
-    jobs = iter(chosen)
+    taken: list[int] = []
     addresses = Addresses(count=4096)
     device_turn = itertools.count()
     answers: list[tuple[int, Answer]] = []
@@ -173,7 +179,9 @@ async def scan_rush(
             )
 
         async def scanner() -> None:
-            for index in jobs:
+            while len(taken) < len(chosen) and time.perf_counter() < deadline:
+                index = chosen[len(taken)]
+                taken.append(index)
                 if index in twice:  # the same ticket at two gates at the same instant
                     await asyncio.gather(scan_once(index), scan_once(index))
                 else:
@@ -181,9 +189,11 @@ async def scan_rush(
 
         meter = CpuMeter()
         meter.start()
+        deadline = time.perf_counter() + max_seconds
         await asyncio.gather(*(scanner() for _ in range(scanners)))
         cpu = meter.stop()
         attendance = await platform.attendance(http, door.event_id)
+    door.unscanned = door.unscanned[len(taken) :]
 
     results = Tally()
     admissions: Counter[int] = Counter()
@@ -196,7 +206,8 @@ async def scan_rush(
     ended = max(a.ended for _, a in answers)
     return {
         "tickets": door.size,
-        "tickets_scanned": len(chosen),
+        "tickets_scanned": len(taken),
+        "stopped_by_time": len(taken) < len(chosen),
         "scans": len(answers),
         "scanners": scanners,
         "devices": len(door.tokens),
@@ -205,7 +216,7 @@ async def scan_rush(
         "latency": latency_summary([a.seconds for _, a in answers]),
         "results": results.counts,
         "double_admissions": sum(1 for n in admissions.values() if n > 1),
-        "scanned_but_not_admitted": sum(1 for index in set(chosen) if admissions[index] == 0),
+        "scanned_but_not_admitted": sum(1 for index in set(taken) if admissions[index] == 0),
         "attendance_admitted": attendance["admitted"],
         "seed_seconds": round(door.seed_seconds, 1),
         "cpu_cores": cpu,
@@ -220,6 +231,7 @@ async def door_rush(
     scanners: int = 64,
     devices: int = 256,
     duplicates: float = 0.02,
+    max_seconds: float = 45,
 ) -> tuple[dict[str, Any], DoorEvent]:
     """Figures per size, and the largest event (with its tickets not yet scanned) for a
     profiled pass."""
@@ -227,7 +239,8 @@ async def door_rush(
     door: DoorEvent | None = None
     for size in sizes:
         door = await prepare(platform, size, devices)
-        by_size[str(size)] = await scan_rush(platform, door, min(size, max_scans), scanners, duplicates)
+        scans = min(size, max_scans)
+        by_size[str(size)] = await scan_rush(platform, door, scans, scanners, duplicates, max_seconds)
     assert door is not None
     smallest, largest = by_size[str(sizes[0])], by_size[str(sizes[-1])]
     return {

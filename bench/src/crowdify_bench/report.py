@@ -220,7 +220,7 @@ def table(results: dict[str, Any]) -> str:
         ),
         (
             "documents",
-            "approved -> email p50 / p99 ms",
+            "approved -> email p50 / p95 / p99 ms",
             _lat(_get(results, "documents", "email", "approved_to_email"))
             or _why(_get(results, "documents", "email")),
         ),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 class Sizes:
     baseline_seconds: float = 3.0
     edge: dict[str, float | int] = field(
-        default_factory=lambda: {"duration": 4, "runs": 3, "connections": 50, "rotation": 20000}
+        default_factory=lambda: {"duration": 3, "runs": 3, "connections": 50, "rotation": 20000}
     )
     onsale: dict[str, int] = field(default_factory=lambda: {"tickets": 1000, "buyers": 200, "orders": 1200})
     onsale_profile: dict[str, int] = field(
@@ -25,6 +25,7 @@ class Sizes:
     door_max_scans: int = 20000
     door_scanners: int = 64
     door_devices: int = 256
+    door_max_seconds: float = 45
     door_profile_scans: int = 5000
     email_orders: int = 20
 
