@@ -65,7 +65,7 @@ def make_settings(database_name: str, rabbit: RabbitNamespace, storage: ObjectSt
         db_pool_size=3,
         worker_metrics_port=0,
         storage=storage,
-        storage_timeout_seconds=2.0,
+        storage_timeout_seconds=10.0,
         storage_breaker_ttl_seconds=0.5,
     )
 
