@@ -38,6 +38,7 @@ test: bootstrap infra ## Run every test: unit, integration, gateway and end-to-e
 		echo "== $$root"; $(UV) run --frozen pytest $$root -q || failed="$$failed $$root"; \
 	done; if [ -n "$$failed" ]; then echo "tests failed in:$$failed"; exit 1; fi
 	@$(MAKE) --no-print-directory test-e2e
+	@$(MAKE) --no-print-directory chaos
 
 test-e2e: bootstrap infra ## End-to-end journeys through the gateway (starts the platform if needed)
 	@tools/bin/e2e

@@ -108,7 +108,18 @@ class MailSink:
     def _spawn(self) -> None:
         log = self.log_path.open("ab")
         self.popen = subprocess.Popen(
-            [str(MAIL_SINK), "--ip", "127.0.0.1", "--smtp", str(self.smtp_port), "--web", str(self.web_port)],
+            [
+                str(MAIL_SINK),
+                "--ip",
+                "127.0.0.1",
+                "--smtp",
+                str(self.smtp_port),
+                "--web",
+                str(self.web_port),
+                # Kept on disk and read back at start: taking the server down must not lose mail.
+                "--mail-directory",
+                str(self.log_path.parent / "mail"),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -198,8 +209,15 @@ class ChaosPlatform:
             PURCHASE_SVC_PUBLIC_BASE_URL=self.gateway_url,
             NOTIFICATION_SVC_PUBLIC_BASE_URL=self.gateway_url,
             # Webhooks refused while purchase-svc is down come again soon (Mercado Pago's own
-            # schedule is minutes apart).
+            # schedule is minutes apart), and so do emails that failed (production: 30 s doubling,
+            # and a 5-minute lease on an email whose sender died).
             MP_EMULATOR_RETRY_SCHEDULE="1,2,3,5,8,13,21",
+            NOTIFICATION_SVC_RETRY_BASE_SECONDS="2",
+            NOTIFICATION_SVC_RETRY_MAX_SECONDS="10",
+            NOTIFICATION_SVC_SEND_LEASE_SECONDS="30",
+            NOTIFICATION_SVC_BREAKER_TTL_SECONDS="5",
+            # Ten processes share this machine's max_connections (100) with whatever else runs.
+            DB_POOL_SIZE="4",
             # The load comes from one address and a few hundred users in a minute: the limits
             # that protect production are not what these tests are about.
             GATEWAY_RATE_PURCHASE="5000r/s",

@@ -20,13 +20,16 @@ from purchase_svc.adapters.tables import orders
 from purchase_svc.domain.order import UNPAID, OrderStatus
 from purchase_svc.service import orders as order_use_cases
 from purchase_svc.service.context import Purchases
+from purchase_svc.service.orders import EVENT_CANCELLATION_ACTOR
 from purchase_svc.service.payments import PaymentSync
 from purchase_svc.service.refunds import refund_order
 
 log = logging.getLogger(__name__)
 
+# The actor of these refunds and cancellations: the messages announcing them carry
+# cause "event_cancelled" because of it (purchase_svc.service.orders.EVENT_CANCELLATION_ACTOR).
 SYSTEM = Principal(
-    user_id="system:event-cancellation", role="admin", email=None, token_kind="backend", claims={}
+    user_id=EVENT_CANCELLATION_ACTOR, role="admin", email=None, token_kind="backend", claims={}
 )
 PAID = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value)
 
