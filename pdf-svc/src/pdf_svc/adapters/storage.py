@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
-import certifi
 import urllib3
-from minio import Minio
 from minio.error import MinioException, S3Error
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
@@ -60,21 +58,7 @@ class DocumentStore:
         bucket: str | None = None,
     ) -> None:
         self.bucket = bucket or settings.bucket
-        http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=timeout_seconds, read=timeout_seconds),
-            maxsize=concurrency,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
-            retries=urllib3.Retry(total=1, backoff_factor=0.1, status_forcelist=(500, 502, 503, 504)),
-        )
-        self._client = Minio(
-            settings.endpoint,
-            access_key=settings.access_key,
-            secret_key=settings.secret_key.get_secret_value(),
-            secure=settings.secure,
-            region=settings.region,
-            http_client=http,
-        )
+        self._client = settings.client(timeout_seconds=timeout_seconds, max_connections=concurrency)
         self._concurrency = concurrency
         # A missing object is an answer, not an outage: it must not open the breaker.
         self._breakers = AsyncCircuitBreakerFactory(
