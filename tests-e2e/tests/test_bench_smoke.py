@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from crowdify_bench.baselines import pg_hot_row, rabbit_round_trip
+from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, prepare, scan_rush
 from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
@@ -26,11 +26,13 @@ async def platform(gateway, e2e) -> Platform:
     return Platform(BenchSettings(gateway_url=e2e.gateway_url, amqp_url=e2e.amqp_url))
 
 
-async def test_baselines_measure_the_hot_row_and_the_broker(platform):
+async def test_baselines_measure_the_hot_row_the_broker_and_the_database_client(platform):
     hot_row = await pg_hot_row(platform.settings.postgres_admin_dsn, seconds=0.3, clients=(1, 4))
     assert hot_row["best_updates_per_s"] > 0 and set(hot_row["by_clients"]) == {"1", "4"}
     broker = await rabbit_round_trip(platform.settings.amqp_url, "classic", seconds=0.3, windows=(1, 8))
     assert all(f["messages_per_s"] > 0 and f["p50_ms"] is not None for f in broker["by_in_flight"].values())
+    client = await db_client_overhead(platform.settings.postgres_admin_dsn, count=20)
+    assert all(value > 0 for value in client.values()), client
 
 
 async def test_edge_compares_verification_with_plain_proxying():

@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 import uvloop
 
-from crowdify_bench.baselines import pg_hot_row, rabbit_round_trip
+from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, scan_rush
 from crowdify_bench.edge import run_edge
@@ -112,6 +112,11 @@ async def run(args: argparse.Namespace) -> int:
                 "baseline: PostgreSQL hot-row UPDATE",
                 lambda: pg_hot_row(settings.postgres_admin_dsn, sizes.baseline_seconds),
             ),
+            "database_client": await step(
+                "database_client",
+                "baseline: database client CPU per round trip",
+                lambda: db_client_overhead(settings.postgres_admin_dsn),
+            ),
             "rabbitmq_round_trip": await step(
                 "rabbitmq_round_trip",
                 "baseline: RabbitMQ round trips",
@@ -136,6 +141,11 @@ async def run(args: argparse.Namespace) -> int:
     if "onsale" in only:
         results["onsale_rush"] = await step(
             "onsale_rush", "on-sale rush", lambda: onsale_rush(platform, **sizes.onsale)
+        )
+        results["onsale_rush_fewer_buyers"] = await step(
+            "onsale_rush_fewer_buyers",
+            f"on-sale rush with {sizes.onsale_fewer_buyers['buyers']} buyers at once",
+            lambda: onsale_rush(platform, **sizes.onsale_fewer_buyers),
         )
         if not args.no_profiles:
             results.setdefault("profiles", {})["onsale_rush"] = await step(

@@ -7,7 +7,12 @@ be read as a ratio that survives a noisy or slower machine:
 - RabbitMQ: 1 KB persistent messages with publisher confirms, published and consumed back on a
   queue of the platform's type, with one message in flight and with a window.
 
-The third baseline, nginx proxying to a bare uvicorn endpoint, is the edge scenario's plain
+- The database client: CPU per round trip of a prepared statement on raw asyncpg, of one
+  statement through SQLAlchemy's async session, and of a whole unit of work (session, begin, one
+  statement, commit, with the pool's pre-ping as the services have it). The services spend most
+  of their time here, so these say how far a different way of talking to PostgreSQL could go.
+
+The fourth baseline, nginx proxying to a bare uvicorn endpoint, is the edge scenario's plain
 proxy variant (edge.py).
 """
 
@@ -20,6 +25,8 @@ from typing import Any
 
 import aio_pika
 import asyncpg
+from sqlalchemy import literal, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from crowdify_bench.stats import latency_summary, rate
 
@@ -129,3 +136,38 @@ async def _round_trips(
     elapsed = time.perf_counter() - began
     await queue.cancel(tag)
     return {"messages_per_s": rate(len(latencies), elapsed), **latency_summary(latencies)}
+
+
+async def db_client_overhead(dsn: str, count: int = 1000) -> dict[str, Any]:
+    """Client-side CPU microseconds per round trip, three ways (one connection, no contention)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        statement = await conn.prepare("SELECT $1::int")
+        started = time.process_time()
+        for n in range(count):
+            await statement.fetchval(n)
+        raw = (time.process_time() - started) / count
+    finally:
+        await conn.close()
+    engine = create_async_engine(dsn.replace("postgresql://", "postgresql+asyncpg://", 1), pool_pre_ping=True)
+    sessions = async_sessionmaker(engine, expire_on_commit=False, autobegin=False)
+    query = select(literal(1))
+    try:
+        async with sessions() as session, session.begin():
+            await session.execute(query)  # compiles and caches the statement
+            started = time.process_time()
+            for _ in range(count):
+                await session.execute(query)
+            statement_cost = (time.process_time() - started) / count
+        started = time.process_time()
+        for _ in range(count):
+            async with sessions() as session, session.begin():
+                await session.execute(query)
+        unit_cost = (time.process_time() - started) / count
+    finally:
+        await engine.dispose()
+    return {
+        "asyncpg_prepared_round_trip_us": round(raw * 1e6),
+        "sqlalchemy_statement_in_transaction_us": round(statement_cost * 1e6),
+        "sqlalchemy_unit_of_work_one_statement_us": round(unit_cost * 1e6),
+    }

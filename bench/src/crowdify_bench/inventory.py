@@ -120,4 +120,5 @@ async def inventory_step(
         "tickets_oversold": max(0, held - tickets, counted - inventory["capacity"]),
         "counters_match_decisions": counted == held,
         "cpu_cores": cpu,
+        "cpu_ms_per_decision": meter.ms_per(len(times)),
     }

@@ -77,7 +77,9 @@ async def onsale_rush(
         late = await _settle_pending(http, answers, tokens)
         inventory = await platform.inventory(http, event_id)
 
-    return _figures(tickets, buyers, quantities, answers, late, inventory, cpu)
+    figures = _figures(tickets, buyers, quantities, answers, late, inventory, cpu)
+    figures["cpu_ms_per_order"] = meter.ms_per(len(answers))
+    return figures
 
 
 async def _settle_pending(http: Any, answers: list[tuple[int, Answer]], tokens: list[str]) -> Tally:
@@ -148,5 +150,12 @@ def _figures(
         "inventory": {k: inventory[k] for k in ("capacity", "sold", "held", "available")},
         "tickets_oversold": max(0, tickets_told_held - tickets, counted - inventory["capacity"]),
         "counters_match_answers": counted == tickets_told_held,
+        # What the failures said (the first of each kind), so a figure never hides its errors.
+        "failures": {
+            kind: str(a.body or a.error)[:240]
+            for kind, a in {
+                _outcome(a): a for _, a in reversed(answers) if _outcome(a).startswith(("http_", "error_"))
+            }.items()
+        },
         "cpu_cores": cpu,
     }

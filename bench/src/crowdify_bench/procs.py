@@ -18,6 +18,8 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 PLATFORM_PID_FILE = Path(__file__).resolve().parents[3] / ".run" / "platform.pid"
 SHARED = frozenset({"postgres", "rabbitmq", "redis", "s3", "mail-sink", "py-spy"})
+# What a unit of work's cost leaves out: the load generator and the profiler are not the platform.
+NOT_PLATFORM = frozenset({"load generator", "py-spy", "others"})
 
 # (substring of the command line, name), first match wins.
 PATTERNS: tuple[tuple[str, str], ...] = (
@@ -125,6 +127,8 @@ class CpuMeter:
     before: dict[int, tuple[str, float]] | None = None
     busy_before: float = 0.0
     started: float = 0.0
+    wall: float = 0.0
+    cores: dict[str, float] | None = None
 
     def start(self) -> None:
         self.before = {pid: (name, cpu_seconds(pid)) for pid, name in processes().items()}
@@ -135,7 +139,7 @@ class CpuMeter:
         """Cores used per process group (1.0 is one core busy all along), busiest first;
         ``others`` is whatever else kept the machine busy meanwhile (other test suites)."""
         assert self.before is not None, "start() first"
-        wall = time.monotonic() - self.started
+        wall = self.wall = time.monotonic() - self.started
         busy = (machine_busy_seconds() - self.busy_before) / wall
         used: dict[str, float] = {}
         for pid, name in processes().items():
@@ -145,4 +149,17 @@ class CpuMeter:
         cores = {name: round(value, 2) for name, value in used.items() if value >= 0.01}
         cores["others"] = round(max(0.0, busy - sum(used.values())), 2)
         ordered = dict(sorted(cores.items(), key=lambda item: -item[1]))
+        self.cores = {name: value for name, value in used.items() if name not in NOT_PLATFORM}
         return {f"machine busy (of {os.cpu_count()} cores)": round(busy, 2), **ordered}
+
+    def ms_per(self, count: int) -> dict[str, float]:
+        """CPU milliseconds the platform spent per unit of work (a scan, an order), by process and
+        in total: what a unit costs, whatever else the machine was doing meanwhile."""
+        assert self.cores is not None, "stop() first"
+        if count <= 0:
+            return {}
+        per = {name: cores * self.wall * 1000 / count for name, cores in self.cores.items()}
+        shown = {
+            name: round(value, 2) for name, value in sorted(per.items(), key=lambda i: -i[1]) if value >= 0.01
+        }
+        return {"platform": round(sum(per.values()), 2), **shown}

@@ -90,7 +90,7 @@ TARGETS = (
     ),
     Target(
         "door rush",
-        "scan cost growth, smallest to largest",
+        "scan cost (platform CPU per scan) growth, smallest to largest",
         "<= 10%",
         lambda r: _get(r, "door_rush", "cost_growth_smallest_to_largest"),
         lambda v: v <= 0.10,
@@ -170,6 +170,18 @@ def table(results: dict[str, Any]) -> str:
             _get(results, "baselines", "rabbitmq_round_trip", "by_in_flight", "64", "messages_per_s"),
         ),
         ("baseline", "nginx -> bare uvicorn req/s", _get(results, "edge", "plain_proxy_rps")),
+        (
+            "baseline",
+            "client CPU us: asyncpg round trip / SQLAlchemy statement / SQLAlchemy unit of work",
+            " / ".join(
+                _fmt(_get(results, "baselines", "database_client", key))
+                for key in (
+                    "asyncpg_prepared_round_trip_us",
+                    "sqlalchemy_statement_in_transaction_us",
+                    "sqlalchemy_unit_of_work_one_statement_us",
+                )
+            ),
+        ),
         ("on-sale", "orders decided/s", _get(results, "onsale_rush", "orders_decided_per_s")),
         (
             "on-sale",
@@ -182,6 +194,18 @@ def table(results: dict[str, Any]) -> str:
             _get(results, "onsale_rush", "sold_out_answers_per_s"),
         ),
         ("on-sale", "tickets oversold", _get(results, "onsale_rush", "tickets_oversold")),
+        ("on-sale", "answers that were errors (5xx)", _errors(_get(results, "onsale_rush", "outcomes"))),
+        (
+            "on-sale",
+            "platform CPU ms per order",
+            _get(results, "onsale_rush", "cpu_ms_per_order", "platform"),
+        ),
+        (
+            f"on-sale, {_get(results, 'onsale_rush_fewer_buyers', 'buyers')} buyers",
+            "orders decided/s; p50 / p95 / p99 ms to payment link",
+            f"{_fmt(_get(results, 'onsale_rush_fewer_buyers', 'orders_decided_per_s'))}; "
+            f"{_lat(_get(results, 'onsale_rush_fewer_buyers', 'time_to_payment_link'))}",
+        ),
         (
             "inventory",
             "decisions/s (steady)",
@@ -191,14 +215,19 @@ def table(results: dict[str, Any]) -> str:
             ),
         ),
         ("inventory", "vs hot-row UPDATE baseline", _get(results, "ratios", "inventory_vs_hot_row")),
+        (
+            "inventory",
+            "platform CPU ms per decision",
+            _get(results, "inventory_step", "cpu_ms_per_decision", "platform"),
+        ),
     ]
     for size, figures in (_get(results, "door_rush", "by_size") or {}).items():
         rows.append(
             (
                 f"door {int(size):,}",
-                "scans/s; p50 / p99 ms",
+                "scans/s; p50 / p99 ms; platform CPU ms per scan",
                 f"{_fmt(figures['scans_per_s'])}; {_fmt(figures['latency']['p50_ms'])} / "
-                f"{_fmt(figures['latency']['p99_ms'])}",
+                f"{_fmt(figures['latency']['p99_ms'])}; {_fmt(figures['cpu_ms_per_scan'].get('platform'))}",
             )
         )
     rows += [
@@ -239,6 +268,12 @@ def _lat(summary: Any) -> str | None:
         return None
     parts = [summary.get(k) for k in ("p50_ms", "p95_ms", "p99_ms") if k in summary]
     return " / ".join(_fmt(p) for p in parts)
+
+
+def _errors(outcomes: Any) -> int | None:
+    if not isinstance(outcomes, dict):
+        return None
+    return sum(int(n) for kind, n in outcomes.items() if str(kind).startswith(("http_5", "error_")))
 
 
 def _pair(a: Any, b: Any) -> str:

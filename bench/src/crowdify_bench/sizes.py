@@ -17,6 +17,11 @@ class Sizes:
         default_factory=lambda: {"duration": 3, "runs": 3, "connections": 50, "rotation": 20000}
     )
     onsale: dict[str, int] = field(default_factory=lambda: {"tickets": 1000, "buyers": 200, "orders": 1200})
+    # The same rush with fewer buyers at once: what the saga does below purchase-svc's limit on
+    # orders waiting at once (docs/performance.md).
+    onsale_fewer_buyers: dict[str, int] = field(
+        default_factory=lambda: {"tickets": 500, "buyers": 64, "orders": 700}
+    )
     onsale_profile: dict[str, int] = field(
         default_factory=lambda: {"tickets": 400, "buyers": 200, "orders": 600}
     )
@@ -35,6 +40,7 @@ QUICK = Sizes(
     baseline_seconds=1.0,
     edge={"duration": 1, "runs": 1, "connections": 16, "rotation": 500},
     onsale={"tickets": 100, "buyers": 50, "orders": 200},
+    onsale_fewer_buyers={"tickets": 50, "buyers": 16, "orders": 80},
     onsale_profile={"tickets": 50, "buyers": 50, "orders": 100},
     inventory={"tickets": 200, "orders": 300},
     door_sizes=(200, 1000, 5000),
