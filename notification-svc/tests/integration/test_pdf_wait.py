@@ -12,7 +12,7 @@ from notification_svc.adapters.tables import documents, emails
 from notification_svc.domain.emails import Kind, email_id
 from tests.conftest import Publish, StartWorker
 from tests.mailbox import Mailbox
-from tests.orders import EVENT_DATE_ES_CL, Shop
+from tests.orders import EVENT_DATE_ES_CL, EVENT_NAME, Shop
 
 
 async def test_without_a_rendered_pdf_the_email_goes_with_a_download_link(
@@ -83,3 +83,57 @@ async def test_a_pdf_whose_bytes_do_not_match_is_not_attached(
     [message] = await mailbox.wait_for(order.buyer_email, within=10)
     assert not message.get("attachments")
     assert f"/api/v1/purchases/{order.order_id}/pdf" in message["text"]
+
+
+async def test_a_full_refund_before_the_tickets_email_went_withdraws_it(
+    start_worker: StartWorker, shop: Shop, publish: Publish, mailbox: Mailbox
+) -> None:
+    worker = await start_worker(pdf_wait_seconds=60)
+    order = shop.order()
+    await shop.buy(order, render=False)  # the tickets email waits for its PDF
+    await publish(shop.refunded(order))  # ... and every ticket is refunded meanwhile
+
+    [refund_email] = await mailbox.wait_for(order.buyer_email)
+    assert refund_email["subject"] == f"Reembolso de tu compra para {EVENT_NAME}"
+
+    # The PDF arriving now (pdf-svc was slow) must not wake the withdrawn email up.
+    key, content = shop.store_pdf(order)
+    await publish(shop.rendered(order, key, content))
+
+    async def pdf_recorded() -> bool:
+        async with worker.uow_factory() as uow:
+            row = await uow.session.execute(
+                select(documents.c.key).where(documents.c.order_id == order.order_id)
+            )
+            return row.first() is not None
+
+    await wait_until(pdf_recorded, message="the rendered PDF recorded")
+    async with worker.uow_factory() as uow:
+        tickets_email = (
+            (
+                await uow.session.execute(
+                    select(emails).where(emails.c.id == email_id(order.order_id, Kind.TICKETS))
+                )
+            )
+            .mappings()
+            .one()
+        )
+    assert tickets_email["status"] == "withdrawn"
+    assert [m["subject"] for m in await mailbox.to(order.buyer_email)] == [refund_email["subject"]]
+
+
+async def test_a_partial_refund_leaves_the_tickets_email_to_go(
+    start_worker: StartWorker, shop: Shop, publish: Publish, mailbox: Mailbox
+) -> None:
+    await start_worker(pdf_wait_seconds=60)
+    order = shop.order(tickets=2)
+    await shop.buy(order, render=False)
+    await publish(shop.refunded(order, tickets=1))
+    key, content = shop.store_pdf(order)
+    await publish(shop.rendered(order, key, content))
+
+    found = await mailbox.wait_for(order.buyer_email, count=2)
+    assert sorted(m["subject"] for m in found) == [
+        f"Reembolso de tu compra para {EVENT_NAME}",
+        f"Tus entradas para {EVENT_NAME}",
+    ]

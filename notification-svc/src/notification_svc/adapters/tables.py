@@ -29,7 +29,8 @@ from notification_svc.settings import SCHEMA
 
 metadata = schema_metadata(SCHEMA)
 
-EMAIL_STATUSES = ("pending", "sent", "failed")
+# withdrawn: a tickets email not yet sent when every ticket of its order was refunded.
+EMAIL_STATUSES = ("pending", "sent", "failed", "withdrawn")
 
 emails = Table(
     "emails",

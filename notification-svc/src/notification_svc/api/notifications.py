@@ -45,7 +45,7 @@ class EmailOut(BaseModel):
     order_id: uuid.UUID
     kind: Literal["tickets", "order_expired", "refund", "event_cancelled"]
     to: str
-    status: Literal["pending", "sent", "failed"]
+    status: Literal["pending", "sent", "failed", "withdrawn"]
     attempts: int
     created_at: datetime
     sent_at: datetime | None

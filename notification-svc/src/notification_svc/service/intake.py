@@ -86,6 +86,25 @@ async def queue_email(
     return queued
 
 
+async def withdraw_tickets_email(uow: UnitOfWork, order_id: uuid.UUID) -> None:
+    """Every ticket was refunded before the tickets email went (it was waiting for the PDF, or for
+    the provider): the buyer must not get tickets that no longer open the door after the refund
+    email. An email a sender holds right now (its lease has not lapsed) is going out as we speak
+    and is left to be recorded as sent."""
+    withdrawn = await uow.session.execute(
+        update(emails)
+        .where(
+            emails.c.order_id == order_id,
+            emails.c.kind == Kind.TICKETS.value,
+            emails.c.status == "pending",
+            (emails.c.locked_until.is_(None)) | (emails.c.locked_until < func.now()),
+        )
+        .values(status="withdrawn", last_error="every ticket was refunded first")
+    )
+    if withdrawn.rowcount:  # type: ignore[attr-defined]
+        log.info("tickets email withdrawn", extra={"order_id": str(order_id)})
+
+
 @dataclass(frozen=True)
 class Intake:
     """The message handlers' use cases. ``wake`` nudges this process's sender after a commit."""
@@ -205,6 +224,8 @@ class Intake:
     async def order_refunded(self, uow: UnitOfWork, refunded: OrderRefundedV1) -> None:
         revoked_all = {"tickets_revoked_at": datetime.now(UTC)} if refunded.full else {}
         await lock_order(uow, refunded.order_id, event_id=refunded.event_id, **revoked_all)
+        if refunded.full:
+            await withdraw_tickets_email(uow, refunded.order_id)
         if not refunded.buyer_email:
             log.warning(
                 "refund without a buyer address; no email", extra={"order_id": str(refunded.order_id)}
