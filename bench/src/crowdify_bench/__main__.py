@@ -30,6 +30,7 @@ from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_roun
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, scan_rush
 from crowdify_bench.edge import run_edge
+from crowdify_bench.incidents import Incidents
 from crowdify_bench.inventory import inventory_step
 from crowdify_bench.onsale import onsale_rush
 from crowdify_bench.platform import Platform
@@ -92,9 +93,13 @@ async def run(args: argparse.Namespace) -> int:
         "errors": {},
     }
 
+    incidents = Incidents(settings.amqp_url)
+    await incidents.start()
+
     async def step(key: str, what: str, work: Callable[[], Awaitable[Any]]) -> Any:
         say(what)
         began = time.monotonic()
+        incidents.enter(key)
         try:
             value = await work()
         except Exception as error:
@@ -102,6 +107,9 @@ async def run(args: argparse.Namespace) -> int:
             say(f"  {key} failed: {error}")
             traceback.print_exc(file=sys.stderr)
             return None
+        finally:
+            for incident in incidents.leave():
+                say(f"  while it ran: {incident['what']}")
         say(f"  done in {time.monotonic() - began:.0f} s")
         return value
 
@@ -198,6 +206,8 @@ async def run(args: argparse.Namespace) -> int:
             ),
         }
 
+    await incidents.close()
+    results["incidents"] = incidents.seen
     add_ratios(results)
     results["targets"] = check_targets(results)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -43,6 +43,8 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ("beam.smp", "rabbitmq"),
     ("redis-server", "redis"),
     ("py-spy", "py-spy"),
+    # The process manager of `make start` relays every log line of every process to its log file.
+    ("honcho", "honcho (log relay)"),
 )
 
 

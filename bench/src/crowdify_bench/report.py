@@ -260,6 +260,10 @@ def table(results: dict[str, Any]) -> str:
     for t in results.get("targets", []):
         met = "n/a" if t["met"] is None else ("yes" if t["met"] else "NO")
         lines.append(f"| {t['scenario']}: {t['figure']} | {t['target']} | {_fmt(t['value'])} | {met} |")
+    for incident in results.get("incidents", []):
+        lines.append(f"\nduring {incident['step']}: {incident['what']}")
+    for step, error in results.get("errors", {}).items():
+        lines.append(f"\n{step} did not finish: {error[:200]}")
     return "\n".join(lines)
 
 
