@@ -49,7 +49,7 @@ chaos: bootstrap infra ## Fault tests: a platform of their own, 200 orders throu
 lint: bootstrap ## ruff (lint and format check) and mypy
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy libs/src event-svc/src purchase-svc/src validation-svc/src pdf-svc/src notification-svc/src gateway/src tools/src
+	@$(UV) run --frozen mypy libs/src event-svc/src purchase-svc/src validation-svc/src pdf-svc/src notification-svc/src gateway/src tools/src bench/src
 
 format: bootstrap ## Format the code with ruff
 	@$(UV) run --frozen ruff format .
