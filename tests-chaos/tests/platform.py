@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROCFILE = REPO / "Procfile"
 MAIL_SINK = REPO / "tools/mail-sink/node_modules/.bin/maildev"
 PORT_FLAG = re.compile(r"--port (\d+)")
-# Procfile entries that are not one of the platform's own services.
-SUPPORT_PROCESSES = {"gateway", "gateway-auth", "supabase-emulator", "mp-emulator"}
+# Procfile entries that stand in for third parties: the faults are not theirs to suffer.
+EMULATORS = {"supabase-emulator", "mp-emulator"}
 
 
 def free_port() -> int:
@@ -63,8 +63,9 @@ class Process:
     restarts: int = 0
 
     @property
-    def is_service(self) -> bool:
-        return self.name not in SUPPORT_PROCESSES
+    def is_ours(self) -> bool:
+        """One of Crowdify's own processes: a service's API or worker, or the edge."""
+        return self.name not in EMULATORS
 
     def start(self, env: dict[str, str]) -> None:
         log = self.log_path.open("ab")

@@ -1,6 +1,7 @@
-"""200 orders flow while every service's API and worker is killed with SIGKILL in turn and
-restarted, RabbitMQ restarts, and Mercado Pago and the mail server go away for a while. Afterwards
-every order must be in a terminal state consistent across services (see tests/audit.py)."""
+"""200 orders flow while every service's API and worker, and the edge (nginx and its JWT
+verifier), is killed with SIGKILL in turn and restarted, RabbitMQ restarts, and Mercado Pago and
+the mail server go away for a while. Afterwards every order must be in a terminal state
+consistent across services (see tests/audit.py)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ async def faults(platform: ChaosPlatform, mp: httpx.AsyncClient, log: list[dict[
         await action
         log.append({"fault": kind, "target": target, "seconds": round(time.monotonic() - started, 1)})
 
-    for name in sorted(n for n, p in platform.processes.items() if p.is_service):
+    for name in sorted(n for n, p in platform.processes.items() if p.is_ours):
         await noted("kill -9 and restart", name, platform.kill_and_restart(name, down_for=1.0))
         await asyncio.sleep(0.5)
     await noted("restart", "rabbitmq", restart_broker())
