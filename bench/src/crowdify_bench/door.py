@@ -89,7 +89,8 @@ async def seed_tickets(
         envelopes.append(Envelope.wrap(message, correlation_id=f"bench-{platform.run_id}"))
     connection = await aio_pika.connect_robust(platform.settings.amqp_url)
     try:
-        channel = await connection.channel(publisher_confirms=True)
+        # A missing queue (its worker never started) must fail the seeding, not drop it silently.
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         gate = asyncio.Semaphore(window)
 
         async def publish(envelope: Envelope) -> None:

@@ -77,7 +77,7 @@ async def inventory_step(
         for contract in (TicketsReservedV1, ReservationRejectedV1):
             await listen.bind(exchange, contract.routing_key())
         await listen.consume(on_decision, no_ack=True)
-        publishing = await connection.channel(publisher_confirms=True)
+        publishing = await connection.channel(publisher_confirms=True, on_return_raises=True)
         gate = asyncio.Semaphore(window)
 
         async def publish(envelope: Envelope) -> None:
