@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -95,10 +95,11 @@ def create_service_app(
     routers: Sequence[APIRouter],
     on_startup: Callable[[FastAPI], None],
     idempotent_prefixes: Sequence[str] = (),
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """The HTTP app of a service. ``on_startup`` puts the service's own state on ``app.state``
-    once the connections are open; ``routers`` are included in order (put fixed paths before
-    ``/{id}`` ones)."""
+    once the connections are open, ``on_shutdown`` releases what it started before they close;
+    ``routers`` are included in order (put fixed paths before ``/{id}`` ones)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +110,8 @@ def create_service_app(
         try:
             yield
         finally:
+            if on_shutdown is not None:
+                await on_shutdown()
             await verifier.aclose()
             await resources.close()
 

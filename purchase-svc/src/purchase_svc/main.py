@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from crowdify.observability import configure_logging
 from crowdify.runtime import ServiceResources, create_service_app
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
+from purchase_svc.adapters.order_updates import OrderUpdates
 from purchase_svc.adapters.tables import messaging
 from purchase_svc.api import keys, purchases, refunds, tickets, webhook
 from purchase_svc.service.context import Purchases
@@ -34,9 +35,11 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
     resources = ServiceResources.create(settings, messaging)
     mercadopago = mercadopago_client(settings)
 
+    updates = OrderUpdates(resources.redis)
+
     def on_startup(app: FastAPI) -> None:
         app.state.purchases = Purchases(
-            settings, resources.uow_factory, resources.outbox, resources.redis, mercadopago
+            settings, resources.uow_factory, resources.outbox, resources.redis, mercadopago, updates
         )
         app.state.payment_sync = PaymentSync.from_settings(
             settings, uow_factory=resources.uow_factory, outbox=resources.outbox, mercadopago=mercadopago
@@ -50,6 +53,7 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
         # Fixed paths first: "webhook" is not an order id, "keys" is not a ticket id.
         routers=[webhook.router, refunds.router, purchases.router, keys.router, tickets.router],
         on_startup=on_startup,
+        on_shutdown=updates.aclose,
         # Placing an order accepts Idempotency-Key: a retried POST never buys twice.
         idempotent_prefixes=["/api/v1/purchases"],
     )

@@ -1,23 +1,36 @@
 """Telling a waiting ``POST /purchases`` that its order has left ``pending``.
 
 The worker that decides an order publishes its id on a Redis channel right after the decision
-commits; the API process that placed the order subscribed to that channel *before* committing the
-order, so the answer cannot slip between the commit and the subscription. The message only says
-"look again": the waiting request re-reads the order from the database, which stays the truth.
-No polling loop: the request sleeps on the subscription until the answer or its ``wait`` runs out.
+commits. Each API process keeps **one** pattern subscription to every order's channel, opened
+before the first order is placed and kept open, and wakes the requests waiting for that order:
+an order registers its waiter before it is committed, so the answer cannot slip between the
+commit and the wait. (A subscription per waiting order cost a Redis connection each, and past the
+pool's 100 connections the 101st waiting buyer got a 500.) The message only says "look again":
+the waiting request re-reads the order from the database, which stays the truth. No polling:
+the request sleeps until the answer or its ``wait`` runs out. Should the subscription drop, it is
+opened again; a request whose answer fell into that gap returns ``pending`` when its wait ends,
+and the client reads the order again, as it would for a slow decision.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 CHANNEL_PREFIX = "purchase-svc:order-updated:"
+RECONNECT_SECONDS = 1.0
+# How long a new waiter lets the subscription come up; with Redis down the order is still placed
+# and answered `pending` when its wait ends.
+LISTEN_TIMEOUT_SECONDS = 2.0
+
+log = logging.getLogger(__name__)
 
 
 def channel_for(order_id: uuid.UUID) -> str:
@@ -29,29 +42,72 @@ async def announce(redis: Redis, order_id: uuid.UUID) -> None:
 
 
 class Subscription:
-    def __init__(self, pubsub: object) -> None:
-        self._pubsub = pubsub
+    def __init__(self, arrived: asyncio.Event) -> None:
+        self._arrived = arrived
 
     async def wait(self, seconds: float) -> bool:
         """True when an update arrived within ``seconds``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while (remaining := deadline - loop.time()) > 0:
-            message = await self._pubsub.get_message(  # type: ignore[attr-defined]
-                ignore_subscribe_messages=True, timeout=remaining
-            )
-            if message is not None:
-                return True
-        return False
+        try:
+            await asyncio.wait_for(self._arrived.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
 
-@asynccontextmanager
-async def subscribe(redis: Redis, order_id: uuid.UUID) -> AsyncIterator[Subscription]:
-    pubsub = redis.pubsub()
-    try:
-        await pubsub.subscribe(channel_for(order_id))
-        yield Subscription(pubsub)
-    finally:
-        with contextlib.suppress(Exception):
-            await pubsub.unsubscribe()
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+class OrderUpdates:
+    """One pattern subscription per process, fanning updates out to the requests waiting."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._listening = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def _ensure_listening(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read(), name="order-updates")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), timeout=LISTEN_TIMEOUT_SECONDS)
+
+    async def _read(self) -> None:
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                self._listening.set()
+                async for message in pubsub.listen():
+                    if message.get("type") == "pmessage":
+                        self._wake(message["channel"])
+            except RedisError as error:
+                self._listening.clear()
+                log.warning("order updates subscription lost; opening it again", extra={"error": repr(error)})
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+    def _wake(self, channel: bytes | str) -> None:
+        name = channel.decode() if isinstance(channel, bytes) else channel
+        for arrived in self._waiters.get(name.removeprefix(CHANNEL_PREFIX), ()):
+            arrived.set()
+
+    @asynccontextmanager
+    async def subscribe(self, order_id: uuid.UUID) -> AsyncIterator[Subscription]:
+        await self._ensure_listening()
+        key, arrived = str(order_id), asyncio.Event()
+        self._waiters.setdefault(key, set()).add(arrived)
+        try:
+            yield Subscription(arrived)
+        finally:
+            waiting = self._waiters.get(key)
+            if waiting is not None:
+                waiting.discard(arrived)
+                if not waiting:
+                    del self._waiters[key]
+
+    async def aclose(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None

@@ -14,7 +14,6 @@ from crowdify.auth import Principal
 from crowdify.contracts.common import OrderLine
 from crowdify.contracts.purchase import OrderCancelledV1, OrderPlacedV1
 from crowdify.db import UnitOfWork
-from purchase_svc.adapters import order_updates
 from purchase_svc.adapters.orders import get_order, lock_order, order_lines, transition
 from purchase_svc.adapters.tables import attendees, catalog_events, order_items, orders, tickets
 from purchase_svc.api.schemas import OrderIn
@@ -161,8 +160,10 @@ async def place_order_and_wait(
 ) -> OrderView:
     """Place the order and wait (without polling) until it leaves ``pending`` or time runs out."""
     order_id = order_id_for(user, idempotency_key)
-    # Subscribe before the order exists, so the worker's answer cannot arrive unheard.
-    async with order_updates.subscribe(purchases.redis, order_id) as updates:
+    if purchases.updates is None:
+        raise RuntimeError("waiting for a decision needs the API's OrderUpdates")
+    # Wait for the answer before the order exists, so the worker's answer cannot arrive unheard.
+    async with purchases.updates.subscribe(order_id) as updates:
         await place_order(purchases, request, user, order_id=order_id)
         view = await get_order_view(purchases, order_id, user)
         if view.order["status"] == OrderStatus.PENDING and wait_seconds > 0:
