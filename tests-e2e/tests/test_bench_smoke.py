@@ -15,8 +15,9 @@ from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
 from crowdify_bench.inventory import inventory_step
 from crowdify_bench.onsale import onsale_rush
 from crowdify_bench.platform import Platform
-from crowdify_bench.profile import Profiler
+from crowdify_bench.profile import Profiler, summarize
 from crowdify_bench.settings import BenchSettings
+from crowdify_bench.stats import latency_summary, percentile
 
 pytestmark = pytest.mark.e2e
 
@@ -102,3 +103,24 @@ async def test_document_scenarios_measure_or_say_why_not(platform):
         assert email["pdf_attachments"] >= 2
     else:
         assert email["why"]
+
+
+def test_percentiles_are_nearest_rank_and_summaries_in_milliseconds():
+    values = [n / 1000 for n in range(1, 101)]  # 1 ms .. 100 ms
+    assert percentile(values, 0.5) == 0.05 and percentile(values, 0.99) == 0.099
+    assert latency_summary(values)["p99_ms"] == 99.0 and latency_summary([])["p50_ms"] is None
+
+
+def test_profile_summaries_leave_waiting_out_and_attribute_our_code(tmp_path):
+    folded = tmp_path / "api.folded"
+    folded.write_text(
+        "<module> (uvicorn:10);Runner.run (asyncio/runners.py:118) 50\n"
+        "<module> (uvicorn:10);scan (validation_svc/api/validation.py:91);"
+        "execute (sqlalchemy/orm/session.py:2555) 30\n"
+        "<module> (uvicorn:10);scan (validation_svc/api/validation.py:91);"
+        "verify_ticket (crowdify/tickets/codes.py:160) 10\n"
+    )
+    summary = summarize(folded)
+    assert summary["samples"] == 40 and summary["waiting_samples_left_out"] == 50
+    assert summary["self_by_package"] == {"sqlalchemy": 0.75, "crowdify": 0.25}
+    assert summary["own_code_inclusive"]["scan (validation_svc/api/validation.py)"] == 1.0
