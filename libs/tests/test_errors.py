@@ -5,10 +5,15 @@ from __future__ import annotations
 from uuid import UUID
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+from sqlalchemy import text
 
+from crowdify.db import create_engine
 from crowdify.errors import Conflict, install_problem_handlers
+from crowdify.testing import TestInfrastructureSettings
 
 
 class Body(BaseModel):
@@ -74,3 +79,57 @@ async def test_unknown_routes_and_methods_are_problems_too():
 async def test_unexpected_errors_do_not_leak_internals():
     body = assert_problem(await call("GET", "/boom"), 500, "internal_error")
     assert "secret" not in body["detail"]
+
+
+def dependency_app() -> FastAPI:
+    """Routes that reach a database and a Redis that are not there, and a real database error."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    settings = TestInfrastructureSettings()
+
+    @app.get("/db-down")
+    async def db_down() -> None:
+        engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none", "public")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        finally:
+            await engine.dispose()
+
+    @app.get("/redis-down")
+    async def redis_down() -> None:
+        client = Redis.from_url("redis://127.0.0.1:1/0")
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    @app.get("/db-bug")
+    async def db_bug() -> None:
+        engine = create_engine(settings.database_url, "public")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1 / 0"))
+        finally:
+            await engine.dispose()
+
+    return app
+
+
+async def call_dependency_app(url: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=dependency_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.get(url)
+
+
+@pytest.mark.integration
+async def test_a_database_or_redis_that_is_down_is_503_with_retry_after():
+    for url in ("/db-down", "/redis-down"):
+        response = await call_dependency_app(url)
+        assert_problem(response, 503, "service_unavailable")
+        assert response.headers["retry-after"] == "1"
+
+
+@pytest.mark.integration
+async def test_a_database_error_that_is_our_bug_stays_500():
+    assert_problem(await call_dependency_app("/db-bug"), 500, "internal_error")

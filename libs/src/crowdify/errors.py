@@ -15,6 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -179,6 +182,30 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         return problem_response(
             exc.status_code, code, detail, instance=request.url.path, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(ConnectionError)
+    async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+        # The database or Redis is down, restarting, or out of connections (a refused connect
+        # comes through as the builtin ConnectionError): nothing the client did wrong, and trying
+        # again shortly is the right move. Other database errors (a constraint the code did not
+        # expect) stay 500s.
+        if isinstance(exc, DBAPIError) and not (
+            exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        ):
+            return await _unexpected(request, exc)
+        log.warning(
+            "a dependency is unavailable", extra={"path": request.url.path, "error": type(exc).__name__}
+        )
+        return problem_response(
+            503,
+            "service_unavailable",
+            "A backing service is unavailable; try again shortly",
+            instance=request.url.path,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(Exception)

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from event_svc.service.catalog import Catalog
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     catalog: Catalog = request.app.state.catalog
     return catalog
 

@@ -29,7 +29,12 @@ def create_engine(url: str, schema: str, *, pool_size: int = 10, echo: bool = Fa
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: with asyncpg it is three round trips on every checkout (a third of a short
+        # unit of work's client CPU, docs/performance.md). A connection the server dropped fails
+        # its next statement once; SQLAlchemy then invalidates the whole pool (it was dropped
+        # together), and the caller gets 503 (crowdify.errors) or the message's retry.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         echo=echo,
         # Errors would otherwise quote bound values (names, emails, RUT) into logs and headers.
         hide_parameters=True,

@@ -30,7 +30,7 @@ class Notifications:
     uow_factory: UnitOfWorkFactory
 
 
-def _notifications(request: Request) -> Notifications:
+async def _notifications(request: Request) -> Notifications:
     notifications = getattr(request.app.state, "notifications", None)
     if not isinstance(notifications, Notifications):
         raise RuntimeError("app.state.notifications is not set")

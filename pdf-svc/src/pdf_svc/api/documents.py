@@ -41,7 +41,7 @@ class Documents:
     store: DocumentStore
 
 
-def _documents(request: Request) -> Documents:
+async def _documents(request: Request) -> Documents:
     documents = getattr(request.app.state, "documents", None)
     if not isinstance(documents, Documents):
         raise RuntimeError("app.state.documents is not set")

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from purchase_svc.service.context import Purchases
 
 
-def get_purchases(request: Request) -> Purchases:
+async def get_purchases(request: Request) -> Purchases:
     purchases: Purchases = request.app.state.purchases
     return purchases
 

@@ -35,7 +35,7 @@ class RefundOut(BaseModel):
     order_status: str
 
 
-def _sync(request: Request) -> PaymentSync:
+async def _sync(request: Request) -> PaymentSync:
     sync = getattr(request.app.state, "payment_sync", None)
     if not isinstance(sync, PaymentSync):
         raise RuntimeError("app.state.payment_sync is not set: create a PaymentSync at start-up")

@@ -41,7 +41,7 @@ class Validation:
     device_token_ttl_seconds: int
 
 
-def _validation(request: Request) -> Validation:
+async def _validation(request: Request) -> Validation:
     validation = getattr(request.app.state, "validation", None)
     if not isinstance(validation, Validation):
         raise RuntimeError("app.state.validation is not set")
