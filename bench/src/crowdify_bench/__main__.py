@@ -73,6 +73,13 @@ def _git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
+def _uncommitted() -> list[str]:
+    """Files changed in the checkout (the platform runs them as they are), bench's own aside."""
+    done = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=ROOT)
+    paths = [line[3:] for line in done.stdout.splitlines()]
+    return [p for p in paths if not p.startswith(("bench/results/", "bench/profiles/"))]
+
+
 async def run(args: argparse.Namespace) -> int:
     sizes: Sizes = QUICK if args.quick else FULL
     only = set(args.only.split(",")) if args.only else set(SCENARIOS)
@@ -86,6 +93,7 @@ async def run(args: argparse.Namespace) -> int:
         "name": name,
         "started_at": stamp.isoformat(timespec="seconds"),
         "git_commit": _git_commit(),
+        "uncommitted_changes": _uncommitted(),
         "mode": "quick" if args.quick else "full",
         "sizes": asdict(sizes),
         "machine": await _machine(settings),
