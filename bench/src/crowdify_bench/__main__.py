@@ -73,6 +73,16 @@ def _git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
+def _free_name(base: str, results: Path, profiles: Path) -> str:
+    """``base``, or ``base-2``, ``base-3``...: a run never overwrites another (runs of one day
+    share a date, and the ones the docs quote are committed)."""
+    name, n = base, 1
+    while (results / f"{name}.json").exists() or (profiles / name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
 def _uncommitted() -> list[str]:
     """Files changed in the checkout (the platform runs them as they are), bench's own aside."""
     done = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, cwd=ROOT)
@@ -87,7 +97,11 @@ async def run(args: argparse.Namespace) -> int:
     platform = Platform(settings)
     started = time.monotonic()
     stamp = datetime.now(UTC)
-    name = f"{stamp:%Y-%m-%d}-{args.name or ('quick' if args.quick else 'full')}"
+    name = _free_name(
+        f"{stamp:%Y-%m-%d}-{args.name or ('quick' if args.quick else 'full')}",
+        Path(args.results_dir),
+        Path(args.profiles_dir),
+    )
     profiles = Path(args.profiles_dir) / name
     results: dict[str, Any] = {
         "name": name,
