@@ -1,0 +1,33 @@
+"""The command line every emulator shares: ``python -m <emulator> [--host H] [--port P]``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+
+
+class ListenSettings(Protocol):
+    host: str
+    port: int
+
+
+S = TypeVar("S", bound=ListenSettings)
+
+
+def serve(
+    prog: str,
+    description: str | None,
+    settings: S,
+    create_app: Callable[[S], FastAPI],
+    argv: list[str] | None = None,
+) -> None:
+    """Parse ``--host``/``--port`` (defaults from the emulator's settings) and run its app."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=description)
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.port)
+    args = parser.parse_args(argv)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
