@@ -13,7 +13,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from crowdify.settings import DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET
@@ -50,7 +50,17 @@ class EchoUpstream:
             self.seen[request.headers.get("x-request-id", "")] = record
             return JSONResponse(record, headers={"X-Request-ID": "upstream-must-not-win"})
 
-        return Starlette(routes=[Route("/ready", ready), Route("/{path:path}", echo, methods=HTTP_METHODS)])
+        async def redirect(request: Request) -> Response:
+            # What Starlette's redirect_slashes answers: an absolute URL from the request's Host.
+            return RedirectResponse(f"{request.base_url}api/v1/events")
+
+        return Starlette(
+            routes=[
+                Route("/ready", ready),
+                Route("/api/v1/events/redirect-me", redirect),
+                Route("/{path:path}", echo, methods=HTTP_METHODS),
+            ]
+        )
 
 
 def make_prefix() -> Path:

@@ -242,3 +242,18 @@ async def test_combined_openapi_lists_service_paths(client: httpx.AsyncClient) -
     assert document["x-crowdify-services"]["pdf-svc"] == "unavailable"
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/validation",  # nginx's own: a prefix location asked for without its slash
+        "/api/v1/events/redirect-me",  # a service's, built from the Host it was given
+    ],
+)
+async def test_redirects_never_carry_the_clients_host(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path, headers={"Host": "attacker.example"})
+    assert 300 <= response.status_code < 400
+    location = response.headers["location"]
+    assert "attacker.example" not in location
+    assert location.startswith("/api/v1/")

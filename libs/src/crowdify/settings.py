@@ -3,6 +3,11 @@
 Each service subclasses :class:`ServiceSettings` in its own ``settings.py``; nothing else reads the
 environment. Outside development, a secret left at its development default (or missing) stops the
 process at start-up instead of running with a key everybody knows.
+
+The environment defaults to production: a deployment that forgets ``CROWDIFY_ENV`` gets the strict
+checks, never the published development keys. Development (``.env.example``, ``make up``) and
+tests say ``CROWDIFY_ENV=development`` or ``test`` explicitly. Signing secrets shorter than
+:data:`MIN_SIGNING_SECRET_BYTES` are refused in every environment.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ DEV_JWT_SECRET = "dev-backend-jwt-secret-change-me"
 DEV_SUPABASE_JWT_SECRET = "dev-supabase-jwt-secret-change-me"
 
 DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET})
+# HMAC keys (HS256) shorter than the hash output add no strength and invite guessable values
+# such as "secret" (RFC 7518 section 3.2 asks for at least 256 bits).
+MIN_SIGNING_SECRET_BYTES = 32
 
 Environment = Literal["development", "test", "staging", "production"]
 
@@ -24,12 +32,16 @@ class MissingSecretError(ValueError):
     """A secret required outside development is missing or left at its development default."""
 
 
+class WeakSecretError(ValueError):
+    """A signing secret is shorter than :data:`MIN_SIGNING_SECRET_BYTES`."""
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service process needs: identity, infrastructure URLs, auth and logging."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    environment: Environment = Field(default="development", alias="CROWDIFY_ENV")
+    environment: Environment = Field(default="production", alias="CROWDIFY_ENV")
     service_name: str = "crowdify"
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
@@ -52,6 +64,9 @@ class ServiceSettings(BaseSettings):
     supabase_jwt_secret: SecretStr | None = Field(
         default=SecretStr(DEV_SUPABASE_JWT_SECRET), alias="SUPABASE_JWT_SECRET"
     )
+    # Off: Supabase tokens are accepted only when signed with a key from the project's JWKS, and
+    # SUPABASE_JWT_SECRET is neither required nor read (projects migrated to asymmetric keys).
+    supabase_legacy_hs256: bool = Field(default=True, alias="SUPABASE_LEGACY_HS256")
     jwks_cache_seconds: int = Field(default=300, alias="JWKS_CACHE_SECONDS")
 
     cors_origins: str = Field(default="http://localhost:3000,http://localhost:5173", alias="CORS_ORIGINS")
@@ -64,16 +79,45 @@ class ServiceSettings(BaseSettings):
     def is_development(self) -> bool:
         return self.environment in ("development", "test")
 
+    @property
+    def supabase_legacy_secret(self) -> str:
+        """The legacy Supabase HS256 secret, or "" when that path is switched off or unset."""
+        if not self.supabase_legacy_hs256 or self.supabase_jwt_secret is None:
+            return ""
+        return self.supabase_jwt_secret.get_secret_value()
+
+    def signing_secrets(self) -> dict[str, str]:
+        """HMAC keys this process verifies tokens with, by variable name (unset ones left out)."""
+        secrets = {"JWT_SECRET": self.jwt_secret.get_secret_value()}
+        if self.supabase_legacy_secret:
+            secrets["SUPABASE_JWT_SECRET"] = self.supabase_legacy_secret
+        return secrets
+
     def required_secrets(self) -> dict[str, tuple[SecretStr | None, str | None]]:
         """Secrets as ``{ENV_NAME: (value, development default)}``; subclasses add their own.
 
         A secret whose value is ``None`` and whose default is ``None`` is optional (the legacy
         Supabase HS256 secret, for projects on asymmetric keys only).
         """
-        return {
-            "JWT_SECRET": (self.jwt_secret, DEV_JWT_SECRET),
-            "SUPABASE_JWT_SECRET": (self.supabase_jwt_secret, None),
+        secrets: dict[str, tuple[SecretStr | None, str | None]] = {
+            "JWT_SECRET": (self.jwt_secret, DEV_JWT_SECRET)
         }
+        if self.supabase_legacy_hs256:
+            secrets["SUPABASE_JWT_SECRET"] = (self.supabase_jwt_secret, None)
+        return secrets
+
+    @model_validator(mode="after")
+    def _refuse_short_signing_secrets(self) -> ServiceSettings:
+        short = [
+            name
+            for name, value in self.signing_secrets().items()
+            if len(value.encode()) < MIN_SIGNING_SECRET_BYTES
+        ]
+        if short:
+            raise WeakSecretError(
+                f"{', '.join(sorted(short))} must be at least {MIN_SIGNING_SECRET_BYTES} bytes long"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:

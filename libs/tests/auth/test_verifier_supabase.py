@@ -18,6 +18,8 @@ from crowdify.settings import ServiceSettings
 from supabase_emulator.testing import EmulatorClient
 from supabase_emulator.users import ADMIN_ID, BUYER_ID, COORDINATOR_ID, SCANNER_ID
 
+from .conftest import make_settings
+
 BUYER = "buyer@crowdify.test"
 
 
@@ -232,6 +234,20 @@ async def test_legacy_hs256_token_is_refused_when_no_legacy_secret_is_configured
     try:
         token = await emulator.issue_token(BUYER, alg="HS256")
         assert await _reason(verifier, token) == "alg_not_allowed"
+    finally:
+        await verifier.aclose()
+
+
+async def test_legacy_hs256_token_is_refused_when_the_legacy_path_is_switched_off(
+    emulator_url: str, emulator: EmulatorClient
+) -> None:
+    # The secret is still in the environment (and right), but SUPABASE_LEGACY_HS256=false wins.
+    settings = make_settings(emulator_url).model_copy(update={"supabase_legacy_hs256": False})
+    verifier = TokenVerifier(settings)
+    try:
+        token = await emulator.issue_token(BUYER, alg="HS256")
+        assert await _reason(verifier, token) == "alg_not_allowed"
+        assert (await verifier.verify(await emulator.access_token(BUYER))).token_kind == "supabase"
     finally:
         await verifier.aclose()
 

@@ -27,11 +27,16 @@ def _no_ticket_environment(monkeypatch):
 
 
 def test_development_signs_with_the_marked_development_key():
-    config = settings()
+    config = settings(CROWDIFY_ENV="development")
     assert config.ticket_signing_key.kid == DEV_TICKET_SIGNING_KID == "DEV"
     assert config.ticket_signing_key.private_text() == DEV_TICKET_SIGNING_KEY
     code = sign_ticket(CLAIMS, config.ticket_signing_key)
     assert verify_ticket(code, config.ticket_keyring()) == CLAIMS
+
+
+def test_a_forgotten_environment_is_production_and_refuses_the_development_key():
+    with pytest.raises(ValidationError, match="development ticket key when CROWDIFY_ENV=production"):
+        settings()
 
 
 @pytest.mark.parametrize("environment", REAL_ENVIRONMENTS)
@@ -150,7 +155,7 @@ def test_errors_never_print_the_configured_keys():
 
 
 def test_repr_never_shows_the_keys():
-    config = settings()
+    config = settings(CROWDIFY_ENV="test")
     assert DEV_TICKET_SIGNING_KEY not in repr(config)
     assert DEV_TICKET_SIGNING_KEY not in str(config.model_dump())
 
@@ -160,16 +165,19 @@ class CombinedSettings(ServiceSettings, TicketSigningSettings):
 
 
 def test_combines_with_service_settings():
-    assert CombinedSettings(_env_file=None).ticket_signing_key.kid == "DEV"
+    assert CombinedSettings(_env_file=None, CROWDIFY_ENV="test").ticket_signing_key.kid == "DEV"
     real = SigningKey.generate("K1")
     with pytest.raises(ValidationError, match="development ticket key"):
         CombinedSettings(
-            _env_file=None, CROWDIFY_ENV="production", JWT_SECRET="real-one", SUPABASE_JWT_SECRET=None
+            _env_file=None,
+            CROWDIFY_ENV="production",
+            JWT_SECRET="a-real-backend-secret-0123456789abcdef",
+            SUPABASE_JWT_SECRET=None,
         )
     combined = CombinedSettings(
         _env_file=None,
         CROWDIFY_ENV="production",
-        JWT_SECRET="real-one",
+        JWT_SECRET="a-real-backend-secret-0123456789abcdef",
         SUPABASE_JWT_SECRET=None,
         TICKET_SIGNING_KEYS=f"K1:{real.private_text()}",
     )

@@ -10,7 +10,7 @@ from pdf_svc.settings import PdfSettings
 
 
 def test_defaults_the_platform_wiring_relies_on() -> None:
-    settings = PdfSettings(_env_file=None)  # type: ignore[call-arg]
+    settings = PdfSettings(_env_file=None, CROWDIFY_ENV="test")  # type: ignore[call-arg]
     assert settings.database_url == "postgresql+asyncpg://pdf_svc@127.0.0.1:5432/crowdify"
     assert settings.db_schema == "pdf"
     assert settings.events_queue == "pdf-svc.events"
@@ -21,7 +21,7 @@ def test_names_come_from_the_pdf_svc_prefix(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PDF_SVC_EVENTS_QUEUE", "pdf-svc.other")
     monkeypatch.setenv("PDF_SVC_WORKER_METRICS_PORT", "0")
     monkeypatch.setenv("MINIO_BUCKET", "tickets-elsewhere")
-    settings = PdfSettings(_env_file=None)  # type: ignore[call-arg]
+    settings = PdfSettings(_env_file=None, CROWDIFY_ENV="test")  # type: ignore[call-arg]
     assert (settings.events_queue, settings.worker_metrics_port) == ("pdf-svc.other", 0)
     assert settings.storage.bucket == "tickets-elsewhere"
 

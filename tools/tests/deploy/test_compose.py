@@ -172,13 +172,45 @@ def test_crowdify_containers_probe_their_own_port(compose_config: dict[str, Any]
         assert port.group(1) in command or port.group(1) == metrics_port, name
 
 
-def test_emulators_and_demo_data_only_in_the_dev_profile(compose_config: dict[str, Any]) -> None:
+DEV_ONLY = ("supabase-emulator", "mp-emulator", "mailhog", "seed")
+
+
+def test_emulators_smtp_sink_and_demo_data_only_in_the_dev_profile(compose_config: dict[str, Any]) -> None:
     containers = compose_config["services"]
-    for name in ("supabase-emulator", "mp-emulator", "seed"):
+    for name in DEV_ONLY:
         assert containers[name]["profiles"] == ["dev"]
     for name, container in containers.items():
-        if name not in ("supabase-emulator", "mp-emulator", "seed"):
+        if name not in DEV_ONLY:
             assert not container.get("profiles"), f"{name} should run without a profile"
+
+
+def test_only_the_edge_is_published_and_only_on_the_loopback(compose_config: dict[str, Any]) -> None:
+    published = {
+        name: container["ports"]
+        for name, container in compose_config["services"].items()
+        if container.get("ports")
+    }
+    outside_dev = {name for name in published if name not in DEV_ONLY}
+    assert outside_dev == {"traefik"}
+    for name, ports in published.items():
+        for port in ports:
+            assert port.get("host_ip") == "127.0.0.1", f"{name} publishes {port} beyond the loopback"
+
+
+def test_a_forgotten_crowdify_env_runs_compose_as_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CROWDIFY_ENV", raising=False)
+    env = [
+        line
+        for line in (REPO / ".env.example").read_text().splitlines()
+        if not line.startswith("CROWDIFY_ENV=")
+    ]
+    env_file = tmp_path / ".env"
+    env_file.write_text("\n".join(env) + "\n")
+    result = run_compose(env_file, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert '"CROWDIFY_ENV": "production"' in result.stdout
 
 
 def test_postgres_creates_the_roles_and_rabbitmq_loads_the_topology(compose_config: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@ Two kinds of token are accepted:
 
 * Supabase Auth access tokens: ``iss == f"{SUPABASE_URL}/auth/v1"``, ``aud == "authenticated"``,
   ``role == "authenticated"``; ES256/RS256 with a key from the project's JWKS (chosen by ``kid``),
-  or HS256 with the legacy ``SUPABASE_JWT_SECRET`` when one is configured. The application role is
+  or HS256 with the legacy ``SUPABASE_JWT_SECRET`` when one is configured and
+  ``SUPABASE_LEGACY_HS256`` is not switched off. The application role is
   ``app_metadata.role``, which only the service role can write. ``user_metadata`` is editable by the
   user and is never read.
 * Backend tokens: HS256 with ``JWT_SECRET``, ``iss == "crowdify"``, application role in ``role``.
@@ -84,9 +85,8 @@ class TokenVerifier:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._backend_secret = settings.jwt_secret.get_secret_value()
-        legacy = settings.supabase_jwt_secret
-        # An empty legacy secret means "not configured", never "sign with the empty key".
-        self._supabase_secret = legacy.get_secret_value() if legacy is not None else ""
+        # Empty means "not configured" (or SUPABASE_LEGACY_HS256=false), never "the empty key".
+        self._supabase_secret = settings.supabase_legacy_secret
         self.supabase_issuer = settings.supabase_url.rstrip("/") + "/auth/v1"
         self._leeway = leeway_seconds
         self.jwks = JwksCache(

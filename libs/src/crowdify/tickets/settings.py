@@ -50,7 +50,7 @@ class TicketSigningSettings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
     )
 
-    environment: Environment = Field(default="development", alias="CROWDIFY_ENV")
+    environment: Environment = Field(default="production", alias="CROWDIFY_ENV")
     ticket_signing_keys: SecretStr = Field(
         default=SecretStr(DEV_TICKET_SIGNING_KEYS), alias="TICKET_SIGNING_KEYS"
     )
