@@ -251,7 +251,7 @@ def start_variants(
     for mode in modes:
         port = free_port()
         prefix = work / mode
-        values = {
+        values: dict[str, Any] = {
             **common_env,
             "GATEWAY_AUTH_MODE": mode,
             "GATEWAY_LISTEN": f"127.0.0.1:{port}",
