@@ -13,9 +13,9 @@ from crowdify.observability import RequestContextMiddleware, configure_logging, 
 from crowdify.observability.context import correlation_id_var, request_id_var
 
 
-def make_app() -> FastAPI:
+def make_app(access_log_sample: float = 1.0) -> FastAPI:
     app = FastAPI()
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, access_log_sample=access_log_sample)
     install_metrics(app)
 
     @app.get("/hello")
@@ -44,6 +44,20 @@ async def test_logs_are_json_with_ids_and_no_personal_data(capsys):
     assert "ana@example.com" not in stream.getvalue()
     access = next(line for line in lines if line["message"] == "request")
     assert access["route"] == "/hello" and access["status"] == 200
+
+
+async def test_a_sampled_access_log_still_logs_every_error():
+    configure_logging("test-svc", "INFO")
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].stream = stream  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=make_app(access_log_sample=0.0))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for _ in range(20):
+            assert (await client.get("/hello")).status_code == 200
+        assert (await client.get("/missing")).status_code == 404
+    access = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access = [line for line in access if line["message"] == "request"]
+    assert [line["status"] for line in access] == [404]
 
 
 async def test_an_unsafe_request_id_is_replaced():

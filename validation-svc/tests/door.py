@@ -130,3 +130,14 @@ async def scans_logged(settings: ValidationSettings, event_id: uuid.UUID) -> int
     finally:
         await engine.dispose()
     return int(count or 0)
+
+
+async def register_device(
+    client: httpx.AsyncClient, staff: dict[str, str], event_id: uuid.UUID, name: str = "Puerta"
+) -> dict[str, str]:
+    """A door device for ``event_id``; its ``Authorization`` header."""
+    response = await client.post(
+        "/api/v1/validation/devices", json={"name": name, "event_id": str(event_id)}, headers=staff
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

@@ -93,20 +93,24 @@ def create_service_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter],
-    on_startup: Callable[[FastAPI], None],
+    on_startup: Callable[[FastAPI], Awaitable[None] | None],
     idempotent_prefixes: Sequence[str] = (),
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    access_log_sample: float = 1.0,
 ) -> FastAPI:
-    """The HTTP app of a service. ``on_startup`` puts the service's own state on ``app.state``
-    once the connections are open, ``on_shutdown`` releases what it started before they close;
-    ``routers`` are included in order (put fixed paths before ``/{id}`` ones)."""
+    """The HTTP app of a service. ``on_startup`` (plain or async) puts the service's own state on
+    ``app.state`` once the connections are open, ``on_shutdown`` releases what it started before they close;
+    ``routers`` are included in order (put fixed paths before ``/{id}`` ones);
+    ``access_log_sample`` is the share of successful requests logged (errors always are)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await resources.open()
         verifier = TokenVerifier(settings)
         app.state.token_verifier = verifier
-        on_startup(app)
+        started = on_startup(app)
+        if started is not None:
+            await started
         try:
             yield
         finally:
@@ -133,7 +137,7 @@ def create_service_app(
             service=settings.service_name,
             path_prefixes=list(idempotent_prefixes),
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, access_log_sample=access_log_sample)
     install_health_routes(app, settings.service_name, resources.health_checks())
     install_metrics(app)
     for router in routers:

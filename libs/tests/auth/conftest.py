@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from crowdify.auth import TokenVerifier
+from crowdify.auth.token_cache import VerifiedTokens
 from crowdify.settings import ServiceSettings
 from supabase_emulator.testing import EmulatorClient, running_emulator
 
@@ -114,6 +115,10 @@ async def verifier(
     settings: ServiceSettings, clock: FakeClock, request_log: JwksRequestLog
 ) -> AsyncIterator[TokenVerifier]:
     async with httpx.AsyncClient(event_hooks={"request": [request_log]}) as http_client:
-        verifier = TokenVerifier(settings, http_client=http_client, clock=clock)
+        # These tests are about fetching keys: every verify must reach them, not the per-process
+        # cache of verified tokens (tested on its own in test_token_cache.py).
+        verifier = TokenVerifier(
+            settings, http_client=http_client, clock=clock, verified=VerifiedTokens(max_entries=0)
+        )
         yield verifier
         await verifier.aclose()

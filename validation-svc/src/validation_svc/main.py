@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crowdify.observability import configure_logging
 from crowdify.runtime import ServiceResources, create_service_app
+from validation_svc.adapters.door_statements import DoorStatements
 from validation_svc.adapters.tables import messaging
-from validation_svc.api import validation
+from validation_svc.api import door, validation
 from validation_svc.service.scanning import Scanner, Synchronizer
 from validation_svc.settings import ValidationSettings, get_settings
 
 DESCRIPTION = """Door validation: signed QR codes are checked offline-capable (Ed25519), then one
-short transaction decides each scan. The ticket registry is fed only by messages from
-purchase-svc and event-svc."""
+statement decides each scan. The ticket registry is fed only by messages from purchase-svc and
+event-svc."""
+
+
+class ManifestGZip:
+    """Compresses manifests (large, and they compress well) and nothing else: a scan's answer
+    is a few hundred bytes, cheaper to send than to compress."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=2048)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/manifest"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def create_app(settings: ValidationSettings | None = None) -> FastAPI:
@@ -22,25 +39,36 @@ def create_app(settings: ValidationSettings | None = None) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
     resources = ServiceResources.create(settings, messaging)
     keyring = settings.ticket_keyring()
+    opened: list[DoorStatements] = []
 
-    def on_startup(app: FastAPI) -> None:
+    async def on_startup(app: FastAPI) -> None:
+        statements = await DoorStatements.open(
+            settings.database_url, settings.db_schema, settings.door_pool_size
+        )
+        opened.append(statements)
+        app.state.door = door.Door(
+            scanner=Scanner(statements, keyring), synchronizer=Synchronizer(statements, keyring)
+        )
         app.state.validation = validation.Validation(
             uow_factory=resources.uow_factory,
             keyring=keyring,
-            scanner=Scanner(resources.uow_factory, keyring),
-            synchronizer=Synchronizer(resources.uow_factory, keyring),
             jwt_secret=settings.jwt_secret.get_secret_value(),
             device_token_ttl_seconds=settings.device_token_ttl_seconds,
         )
+
+    async def on_shutdown() -> None:
+        while opened:
+            await opened.pop().close()
 
     app = create_service_app(
         settings=settings,
         resources=resources,
         title="Crowdify validation-svc",
         description=DESCRIPTION,
-        routers=[validation.router],
+        routers=[door.router, validation.router],
         on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        access_log_sample=settings.access_log_sample,
     )
-    # Manifests of large events are big and compress well.
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(ManifestGZip)
     return app

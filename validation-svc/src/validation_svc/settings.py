@@ -28,6 +28,12 @@ class ValidationSettings(ServiceSettings):
     worker_metrics_host: str = Field(default="127.0.0.1", alias="VALIDATION_SVC_WORKER_METRICS_HOST")
     # 0 turns the worker's /metrics endpoint off.
     worker_metrics_port: int = Field(default=9103, alias="VALIDATION_SVC_WORKER_METRICS_PORT")
+    # Connections of the door's own pool (scan and sync statements) in each API process; the
+    # rest of the API uses DB_POOL_SIZE. Mind max_connections across every process.
+    door_pool_size: int = Field(default=8, ge=1, le=64, alias="VALIDATION_SVC_DOOR_POOL_SIZE")
+    # Share of successful requests written to the access log (errors and slow requests always
+    # are): at the door's rates a JSON line per scan costs more than the scan.
+    access_log_sample: float = Field(default=0.01, ge=0, le=1, alias="VALIDATION_SVC_ACCESS_LOG_SAMPLE")
     # How long a door device's scanner token lasts (POST /api/v1/validation/devices).
     device_token_ttl_seconds: int = Field(
         default=36 * 3600, gt=0, alias="VALIDATION_SVC_DEVICE_TOKEN_TTL_SECONDS"

@@ -42,6 +42,7 @@ from crowdify.auth.backend_tokens import BACKEND_ALGORITHM, BACKEND_ISSUER
 from crowdify.auth.errors import AuthError, AuthReason
 from crowdify.auth.jwks import ASYMMETRIC_ALGORITHMS, JwksCache
 from crowdify.auth.principal import Principal, Role, parse_role
+from crowdify.auth.token_cache import VerifiedTokens
 from crowdify.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class TokenVerifier:
         jwks_refresh_cooldown_seconds: float = 30.0,
         leeway_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        verified: VerifiedTokens | None = None,
     ) -> None:
         self._backend_secret = settings.jwt_secret.get_secret_value()
         # Empty means "not configured" (or SUPABASE_LEGACY_HS256=false), never "the empty key".
@@ -96,8 +98,18 @@ class TokenVerifier:
             refresh_cooldown_seconds=jwks_refresh_cooldown_seconds,
             clock=clock,
         )
+        self.verified = verified if verified is not None else VerifiedTokens()
 
     async def verify(self, token: str) -> Principal:
+        """The caller a token names; a token verified before and still valid is not checked
+        again (:class:`~crowdify.auth.token_cache.VerifiedTokens`)."""
+        principal = self.verified.get(token)
+        if principal is None:
+            principal = await self._verify(token)
+            self.verified.put(token, principal)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         header, unverified_claims = _read_unverified(token)
         alg = header.get("alg")
         claimed_issuer = unverified_claims.get("iss")

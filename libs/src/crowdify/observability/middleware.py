@@ -1,8 +1,15 @@
-"""Pure-ASGI middleware: request id in and out, correlation id, access log and latency metric."""
+"""Pure-ASGI middleware: request id in and out, correlation id, access log and latency metric.
+
+Every request is measured (the latency histogram); the access log line is written for every
+error (status 400 and above), every slow request and a sampled share of the rest
+(``access_log_sample``, 1.0 by default: all of them). On a hot path such as the door's scans a
+formatted JSON line per request costs more than the request itself, so that service samples.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 import uuid
@@ -31,9 +38,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+# A request slower than this is always logged, sampled or not.
+SLOW_SECONDS = 1.0
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log_sample: float = 1.0) -> None:
         self.app = app
+        self.access_log_sample = access_log_sample
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +75,9 @@ class RequestContextMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             REQUEST_LATENCY.labels(scope.get("method", ""), template, str(status)).observe(elapsed)
-            if template not in ("/health", "/metrics"):
+            if template not in ("/health", "/metrics") and (
+                status >= 400 or elapsed >= SLOW_SECONDS or random.random() < self.access_log_sample
+            ):
                 log.info(
                     "request",
                     extra={

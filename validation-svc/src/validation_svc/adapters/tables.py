@@ -82,16 +82,18 @@ early_revocations = Table(
 )
 
 # Every scan that reached the database: the answer a retried scan_id gets again, and the log
-# attendance is counted from.
+# attendance is counted from. A scan_id belongs to its caller (``scanner``: the token's subject, a
+# door device or a person): another caller's scan_id is a new scan, never its stored answer.
+# Written by the functions door_scan and door_sync (migration 0002).
 scans = Table(
     "scans",
     metadata,
+    Column("scanner", String(64), primary_key=True),
     Column("scan_id", String(64), primary_key=True),
     Column("event_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("ticket_id", UUID(as_uuid=True), index=True),
     Column("gate", String(64)),
     Column("device_id", String(64)),
-    Column("scanner", String(64)),
     Column("direction", String(3), nullable=False),
     Column("result", String(16)),
     Column("response", JSONB),

@@ -1,4 +1,5 @@
-"""Door validation routes (API.md "Door validation"): scan, manifest, sync, stats, devices.
+"""Door validation routes (API.md "Door validation"): manifest, stats, devices (scan and sync are
+in ``api/door.py``).
 
 Wiring: ``app.include_router(validation.router)``; uses ``app.state.validation``.
 """
@@ -7,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from crowdify.auth.dependencies import CurrentAdminOrCoordinator, CurrentScanner
 from crowdify.db import UnitOfWorkFactory
@@ -24,7 +25,6 @@ from validation_svc.service.devices import (
     revoke_device,
 )
 from validation_svc.service.manifest import UnknownEvent, attendance, build_manifest
-from validation_svc.service.scanning import OfflineScan, Scanner, ScanRequest, Synchronizer
 
 router = APIRouter(prefix="/api/v1/validation", tags=["validation"])
 
@@ -35,8 +35,6 @@ class Validation:
 
     uow_factory: UnitOfWorkFactory
     keyring: KeyRing
-    scanner: Scanner
-    synchronizer: Synchronizer
     jwt_secret: str
     device_token_ttl_seconds: int
 
@@ -49,109 +47,6 @@ async def _validation(request: Request) -> Validation:
 
 
 ValidationDep = Annotated[Validation, Depends(_validation)]
-
-
-class ScanIn(BaseModel):
-    qr_payload: str = Field(max_length=512)
-    event_id: uuid.UUID
-    gate: str | None = Field(default=None, max_length=64)
-    device_id: str | None = Field(default=None, max_length=64)
-    direction: Literal["in", "out"] = "in"
-    scan_id: str | None = Field(default=None, min_length=1, max_length=64)
-
-
-class ChildOut(BaseModel):
-    nombre: str
-
-
-class ScannedTicket(BaseModel):
-    id: uuid.UUID
-    ticket_type: str | None
-    ticket_type_id: uuid.UUID
-    holder_name: str
-    child: ChildOut | None = None
-
-
-class ScanOut(BaseModel):
-    result: Literal["admitted", "already_used", "invalid", "revoked", "wrong_event", "exited", "not_inside"]
-    ticket: ScannedTicket | None
-    first_entry_at: str | None
-    first_entry_gate: str | None
-    message: str
-
-
-@router.post(
-    "/scan",
-    response_model=ScanOut,
-    summary="Decide one scan at the door: exactly one of any number of concurrent scans is admitted",
-    responses=problem_responses(401, 403, 422),
-)
-async def scan(body: ScanIn, scanner: CurrentScanner, validation: ValidationDep) -> dict[str, Any]:
-    check_event_scope(scanner, body.event_id)
-    return await validation.scanner.scan(
-        ScanRequest(
-            qr_payload=body.qr_payload,
-            event_id=body.event_id,
-            direction=body.direction,
-            gate=body.gate,
-            device_id=body.device_id,
-            scan_id=body.scan_id,
-        ),
-        scanner=scanner.user_id,
-        device=device_of(scanner),
-    )
-
-
-class OfflineScanIn(BaseModel):
-    scan_id: str = Field(min_length=1, max_length=64)
-    qr_payload: str = Field(max_length=512)
-    gate: str | None = Field(default=None, max_length=64)
-    direction: Literal["in", "out"] = "in"
-    scanned_at: AwareDatetime
-    local_result: str | None = Field(default=None, max_length=16)
-
-
-class SyncIn(BaseModel):
-    device_id: str = Field(min_length=1, max_length=64)
-    event_id: uuid.UUID
-    scans: list[OfflineScanIn] = Field(max_length=5000)
-
-
-class SyncResult(BaseModel):
-    scan_id: str
-    result: str
-    conflict: bool
-    first_entry_at: str | None
-    first_entry_gate: str | None
-
-
-class SyncOut(BaseModel):
-    results: list[SyncResult]
-
-
-@router.post(
-    "/sync",
-    response_model=SyncOut,
-    summary="Upload scans made offline: each gets the authoritative verdict (the earliest scan wins)",
-    responses=problem_responses(401, 403, 422),
-)
-async def sync(body: SyncIn, scanner: CurrentScanner, validation: ValidationDep) -> dict[str, Any]:
-    check_event_scope(scanner, body.event_id)
-    batch = [
-        OfflineScan(
-            scan_id=item.scan_id,
-            qr_payload=item.qr_payload,
-            direction=item.direction,
-            scanned_at=item.scanned_at,
-            gate=item.gate,
-            local_result=item.local_result,
-        )
-        for item in body.scans
-    ]
-    results = await validation.synchronizer.sync(
-        body.event_id, body.device_id, batch, scanner.user_id, device=device_of(scanner)
-    )
-    return {"results": results}
 
 
 @router.get(

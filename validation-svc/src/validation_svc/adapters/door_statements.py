@@ -1,0 +1,176 @@
+"""The door's statements on a raw asyncpg pool: one round trip per scan, no ORM on the path.
+
+The SQL functions ``door_scan`` and ``door_sync`` (migration 0002) decide scans inside
+PostgreSQL; here they are called as prepared statements (asyncpg prepares each query text once
+per connection and reuses it). Their answers come back as JSON text, ready to send.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from crowdify.errors import ProblemError
+
+
+class DeviceRevoked(Exception):
+    """The device token's device was revoked (or never registered)."""
+
+
+class ScanIdReused(Exception):
+    """A caller's ``scan_id`` came again naming another event, ticket or direction."""
+
+    def __init__(self, scan_id: str) -> None:
+        super().__init__(scan_id)
+        self.scan_id = scan_id
+
+
+_REVOKED = "CD401"
+_REUSED = "CD409"
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """``postgresql+asyncpg://...`` (SQLAlchemy's spelling) as asyncpg wants it."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to reset between uses: these statements leave no session state behind, and
+    asyncpg's default reset would cost a round trip on every release."""
+
+
+@dataclass(frozen=True)
+class OfflineChunk:
+    """Parallel arrays of a chunk of offline scans, in the order they were made."""
+
+    scan_ids: list[str]
+    ticket_ids: list[uuid.UUID | None]
+    code_event_ids: list[uuid.UUID | None]
+    serials: list[int | None]
+    gates: list[str | None]
+    directions: list[str]
+    scanned_ats: list[datetime]
+    local_results: list[str | None]
+
+
+class DoorStatements:
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        self.pool = pool
+        self._scan = f'SELECT "{schema}".door_scan($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
+        self._sync = f'SELECT "{schema}".door_sync($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)'
+        self._reused = f"""
+            SELECT b.scan_id
+            FROM unnest($3::text[], $4::uuid[], $5::text[]) AS b(scan_id, ticket_id, direction)
+            JOIN "{schema}".scans s ON s.scanner = $1 AND s.scan_id = b.scan_id
+            WHERE s.event_id <> $2 OR s.ticket_id IS DISTINCT FROM b.ticket_id OR s.direction <> b.direction
+        """
+
+    @classmethod
+    async def open(cls, database_url: str, schema: str, size: int) -> DoorStatements:
+        pool = await asyncpg.create_pool(
+            asyncpg_dsn(database_url),
+            min_size=1,
+            max_size=size,
+            reset=_keep_session,
+            server_settings={"search_path": schema, "application_name": f"{schema}-door"},
+        )
+        return cls(pool, schema)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            async with self.pool.acquire() as connection:
+                yield connection
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate == _REVOKED:
+                raise DeviceRevoked() from None
+            if exc.sqlstate == _REUSED:
+                raise ScanIdReused(str(getattr(exc, "detail", "") or "")) from None
+            raise
+        except (OSError, asyncpg.InterfaceError) as exc:
+            raise ProblemError(
+                "A backing service is unavailable; try again shortly",
+                status=503,
+                code="service_unavailable",
+                headers={"Retry-After": "1"},
+            ) from exc
+
+    async def scan(
+        self,
+        *,
+        scanner: str,
+        device: uuid.UUID | None,
+        scan_id: str,
+        event_id: uuid.UUID,
+        ticket_id: uuid.UUID,
+        code_event_id: uuid.UUID,
+        serial: int,
+        gate: str | None,
+        device_label: str | None,
+        direction: str,
+    ) -> str:
+        """The answer (JSON text) for one scan: decided now, or stored for a repeat."""
+        async with self._connection() as connection:
+            answer: str = await connection.fetchval(
+                self._scan,
+                scanner,
+                device,
+                scan_id,
+                event_id,
+                ticket_id,
+                code_event_id,
+                serial,
+                gate,
+                device_label,
+                direction,
+            )
+        return answer
+
+    async def reused_scan_ids(
+        self,
+        scanner: str,
+        event_id: uuid.UUID,
+        scan_ids: Sequence[str],
+        ticket_ids: Sequence[uuid.UUID | None],
+        directions: Sequence[str],
+    ) -> list[str]:
+        """The scan ids this caller already used for another event, ticket or direction."""
+        async with self._connection() as connection:
+            rows = await connection.fetch(self._reused, scanner, event_id, scan_ids, ticket_ids, directions)
+        return [row[0] for row in rows]
+
+    async def sync(
+        self,
+        *,
+        scanner: str,
+        device: uuid.UUID | None,
+        event_id: uuid.UUID,
+        device_label: str,
+        chunk: OfflineChunk,
+    ) -> list[str]:
+        """The answers (JSON text, in the chunk's order) for one chunk, in one transaction."""
+        async with self._connection() as connection:
+            rows = await connection.fetch(
+                self._sync,
+                scanner,
+                device,
+                event_id,
+                device_label,
+                chunk.scan_ids,
+                chunk.ticket_ids,
+                chunk.code_event_ids,
+                chunk.serials,
+                chunk.gates,
+                chunk.directions,
+                chunk.scanned_ats,
+                chunk.local_results,
+            )
+        return [row[0] for row in rows]
