@@ -87,6 +87,23 @@ def make_settings(**overrides: Any) -> GatewaySettings:
     return GatewaySettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+WEB_FILES = {
+    "scanner/index.html": "<!doctype html><title>Escáner</title>",
+    "scanner/sw.js": "self.addEventListener('fetch', () => {});",
+    "scanner/manifest.webmanifest": '{"name": "Escáner"}',
+    "assets/scanner-AbC123.js": "console.log('scanner');",
+    "assets/zxing_reader-XyZ789.wasm": "\0asm",
+}
+
+
+def make_web_build(root: Path) -> Path:
+    """A small stand-in for web/dist, laid out as `npm run build` lays it out."""
+    for name, content in WEB_FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content, encoding="utf-8")
+    return root
+
+
 class Edge:
     """Everything a test needs to know about the running edge."""
 
@@ -149,6 +166,7 @@ def edge(upstream: tuple[EchoUpstream, str], supabase_url: str) -> Iterator[Edge
     if not nginx_available():
         pytest.skip("nginx is not installed (apt-get install -y nginx libnginx-mod-http-js)")
     prefix = make_prefix()
+    web_root = make_web_build(prefix / "web")
     services = ",".join(
         [
             f"event-svc={echo_url}",
@@ -164,6 +182,7 @@ def edge(upstream: tuple[EchoUpstream, str], supabase_url: str) -> Iterator[Edge
         GATEWAY_VERIFIER_PORT=verifier_port,
         GATEWAY_SERVICES=services,
         GATEWAY_RUN_DIR=str(prefix),
+        GATEWAY_WEB_ROOT=str(web_root),
         SUPABASE_URL=supabase_url,
     )
     try:

@@ -304,6 +304,57 @@ def _api_locations(settings: GatewaySettings) -> list[str]:
     return lines
 
 
+# The web front's pages and what they may load: nothing from another origin, camera on this one.
+WEB_PAGES = ("scanner",)
+_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; "
+    "worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def _web_locations(settings: GatewaySettings) -> list[str]:
+    """Static files of the built web front: hashed assets kept a year, everything else revalidated."""
+    root = settings.web_root.resolve()
+    common = _common_headers()
+    gzip = [
+        "gzip on;",
+        "gzip_types text/css application/javascript application/json application/manifest+json "
+        "application/wasm image/svg+xml;",
+    ]
+    lines = [
+        "# Hashed names (a changed file gets a new URL): browsers keep these for a year.",
+        "location /assets/ {",
+        f"    root {root};",
+        *("    " + line for line in common),
+        '    add_header Cache-Control "public, max-age=31536000, immutable" always;',
+        *("    " + line for line in gzip),
+        "    try_files $uri =404;",
+        "}",
+    ]
+    for page in WEB_PAGES:
+        lines += [
+            f"location = /{page} {{",
+            "    absolute_redirect off;",
+            f"    return 301 /{page}/;",
+            "}",
+            "# The page, its service worker, manifest and icons keep their URLs: always revalidated,",
+            "# so a new build reaches phones on their next load.",
+            f"location /{page}/ {{",
+            f"    root {root};",
+            "    index index.html;",
+            *("    " + line for line in common),
+            '    add_header Cache-Control "no-cache" always;',
+            f'    add_header Content-Security-Policy "{_CONTENT_SECURITY_POLICY}" always;',
+            '    add_header Permissions-Policy "camera=(self), microphone=()" always;',
+            '    add_header Referrer-Policy "no-referrer" always;',
+            *("    " + line for line in gzip),
+            "    try_files $uri $uri/ =404;",
+            "}",
+        ]
+    return lines
+
+
 def _cors_origins(settings: GatewaySettings) -> list[str]:
     lines: list[str] = []
     for origin in settings.cors_origin_list:
@@ -448,6 +499,7 @@ def render(settings: GatewaySettings, prefix: Path) -> str:
         "proxy_send_timeout": settings.proxy_send_timeout,
         "error_pages": _indent(_error_pages(), 8),
         "api_locations": _indent(_api_locations(settings), 8),
+        "web_locations": _indent(_web_locations(settings), 8),
         "auth_cache": _indent(cache_location, 12),
         "problem_locations": _indent(_problem_locations(settings), 8),
     }

@@ -139,6 +139,10 @@ class GatewaySettings(ServiceSettings):
     # Extra request headers passed to services, beyond the built-in allow-list (comma-separated).
     forward_headers_extra: str = Field(default="", alias="GATEWAY_FORWARD_HEADERS")
 
+    # The built web front (web/dist: `make up` builds it): /scanner/ and its /assets/. A missing
+    # directory only makes those paths 404.
+    web_root: Path = Field(default=Path("web/dist"), alias="GATEWAY_WEB_ROOT")
+
     ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10, alias="GATEWAY_READY_TIMEOUT_SECONDS")
 
     @field_validator("rate_purchase", "rate_scan", "rate_token", "rate_address")

@@ -54,6 +54,7 @@ def create_app(settings: ValidationSettings | None = None) -> FastAPI:
             keyring=keyring,
             jwt_secret=settings.jwt_secret.get_secret_value(),
             device_token_ttl_seconds=settings.device_token_ttl_seconds,
+            scanner_url=settings.scanner_url,
         )
 
     async def on_shutdown() -> None:

@@ -38,6 +38,12 @@ class ValidationSettings(ServiceSettings):
     device_token_ttl_seconds: int = Field(
         default=36 * 3600, gt=0, alias="VALIDATION_SVC_DEVICE_TOKEN_TTL_SECONDS"
     )
+    # The scanner web app's address as door devices reach it: enrolment links point there.
+    scanner_url: str = Field(
+        default="http://localhost:8000/scanner/",
+        pattern=r"^https?://[^#?\s]+/$",
+        alias="VALIDATION_SVC_SCANNER_URL",
+    )
     # The issuer's public keys as a JWKS document ({"keys": [...]}) or a JSON list of JWKs: what
     # `python -m crowdify.tickets.keys jwks` prints. Unset in development/test: derived from the
     # (development) TICKET_SIGNING_KEYS, so `make up` needs no setup. Required anywhere else:

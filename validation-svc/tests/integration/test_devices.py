@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 
 import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
 
 from tests.door import Door
 
@@ -61,3 +64,32 @@ async def test_device_token_scans_only_its_event_until_revoked(
     ).status_code == 401
     missing = await door.client.delete(f"/api/v1/validation/devices/{uuid.uuid4()}", headers=bearer("admin"))
     assert missing.status_code == 404
+
+
+def decode_svg_qr(svg: str) -> list[str]:
+    """Draw the SVG's unit squares (qrcode's path image) as a screen would, and read the QR code."""
+    size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))  # type: ignore[union-attr]
+    scale = 8
+    image = Image.new("L", (size * scale, size * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y in re.findall(r"M(\d+),(\d+)H", svg):
+        left, top = int(x) * scale, int(y) * scale
+        draw.rectangle([left, top, left + scale - 1, top + scale - 1], fill=0)
+    return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+
+
+async def test_registering_a_device_yields_an_enrolment_link_and_its_qr(
+    door: Door, bearer: Callable[..., dict[str, str]]
+) -> None:
+    event = await door.event()
+    response = await door.client.post(
+        "/api/v1/validation/devices",
+        json={"name": "Puerta Norte", "event_id": str(event)},
+        headers=bearer("admin"),
+    )
+    assert response.status_code == 201, response.text
+    device = response.json()
+    # The token rides in the fragment, which browsers never send to a server.
+    assert device["enrolment_url"] == f"http://localhost:8000/scanner/#token={device['token']}"
+    assert device["enrolment_qr_svg"].startswith("<svg")
+    assert decode_svg_qr(device["enrolment_qr_svg"]) == [device["enrolment_url"]]

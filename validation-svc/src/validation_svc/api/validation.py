@@ -24,6 +24,7 @@ from validation_svc.service.devices import (
     register_device,
     revoke_device,
 )
+from validation_svc.service.enrolment import enrolment_link, enrolment_qr_svg
 from validation_svc.service.manifest import UnknownEvent, attendance, build_manifest
 
 router = APIRouter(prefix="/api/v1/validation", tags=["validation"])
@@ -37,6 +38,7 @@ class Validation:
     keyring: KeyRing
     jwt_secret: str
     device_token_ttl_seconds: int
+    scanner_url: str
 
 
 async def _validation(request: Request) -> Validation:
@@ -96,19 +98,25 @@ class DeviceOut(BaseModel):
     event_id: uuid.UUID
     token: str
     expires_at: str
+    enrolment_url: str = Field(
+        description="Opens the scanner web app with the token in the URL fragment (never sent to a server)"
+    )
+    enrolment_qr_svg: str = Field(
+        description="The enrolment link as a QR code (SVG), for the device's camera"
+    )
 
 
 @router.post(
     "/devices",
     status_code=201,
     response_model=DeviceOut,
-    summary="Register a door device: a backend scanner token that can only act on one event",
+    summary="Register a door device: a scanner token for one event, and the enrolment link and QR",
     responses=problem_responses(401, 403, 422),
 )
 async def create_device(
     body: DeviceIn, staff: CurrentAdminOrCoordinator, validation: ValidationDep
 ) -> dict[str, Any]:
-    return await register_device(
+    device = await register_device(
         validation.uow_factory,
         secret=validation.jwt_secret,
         name=body.name,
@@ -116,6 +124,8 @@ async def create_device(
         created_by=staff.user_id,
         ttl_seconds=validation.device_token_ttl_seconds,
     )
+    link = enrolment_link(validation.scanner_url, device["token"])
+    return {**device, "enrolment_url": link, "enrolment_qr_svg": enrolment_qr_svg(link)}
 
 
 @router.delete(
