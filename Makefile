@@ -36,7 +36,7 @@ stop: ## Stop what `make start` started
 test: bootstrap infra ## Run every test: unit, integration, gateway and end-to-end
 	@failed=""; for root in $(TEST_ROOTS); do \
 		echo "== $$root"; $(UV) run --frozen pytest $$root -q || failed="$$failed $$root"; \
-	done; if [ -n "$$failed" ]; then echo "tests failed in:$$failed"; exit 1; fi
+	done; echo "== web"; npm --prefix web test --silent || failed="$$failed web"; if [ -n "$$failed" ]; then echo "tests failed in:$$failed"; exit 1; fi
 	@$(MAKE) --no-print-directory test-e2e
 	@$(MAKE) --no-print-directory chaos
 

@@ -153,6 +153,8 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
     state = tmp_path_factory.mktemp("traefik")
     with contextlib.ExitStack() as stack:
         upstreams = {name: stack.enter_context(serving(echo_app(name))) for name in UPSTREAM_SERVICES}
+        # The web front's static server stands in as one more echo; the verifier's /ready does not list it.
+        web_front = stack.enter_context(serving(echo_app("web")))
         gateway_settings = GatewaySettings(
             JWT_SECRET=JWT_SECRET,
             SUPABASE_URL="http://127.0.0.1:9",  # no Supabase here: backend tokens only
@@ -162,7 +164,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
         dynamic_dir = state / "dynamic"
         dynamic_dir.mkdir()
         (dynamic_dir / "crowdify.yml").write_text(
-            yaml.safe_dump(edge_dynamic_config(upstreams, verifier_url))
+            yaml.safe_dump(edge_dynamic_config({**upstreams, "web": web_front}, verifier_url))
         )
         web_port, ping_port = free_port(), free_port()
         static = state / "traefik.yml"

@@ -39,15 +39,19 @@ def stages() -> list[list[tuple[str, str]]]:
     return found
 
 
-def test_hadolint_finds_nothing() -> None:
+def assert_hadolint_finds_nothing(dockerfile: Path) -> None:
     result = subprocess.run(
-        [str(venv_binary("hadolint")), "--failure-threshold", "info", str(DOCKERFILE)],
+        [str(venv_binary("hadolint")), "--failure-threshold", "info", str(dockerfile)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_finds_nothing() -> None:
+    assert_hadolint_finds_nothing(DOCKERFILE)
 
 
 def test_hadolint_can_fail(tmp_path: Path) -> None:
@@ -164,3 +168,13 @@ def test_the_two_uv_layers_install_from_the_lock_alone_then_the_sources(
     )
     assert check.returncode == 0, check.stderr
     assert (context / "event-svc/alembic.ini").exists()
+
+
+def test_the_web_fronts_dockerfile_passes_hadolint_and_builds_from_the_lock() -> None:
+    web = REPO / "web" / "Dockerfile"
+    assert_hadolint_finds_nothing(web)
+    text = web.read_text()
+    # The lock file alone first (the slow layer), then the sources; npm ci never resolves anew.
+    assert text.index("COPY package.json package-lock.json") < text.index("COPY . .")
+    assert "npm ci" in text and "npm install" not in text
+    assert "node_modules" in (REPO / "web" / ".dockerignore").read_text()

@@ -151,6 +151,8 @@ def test_secrets_are_only_referenced(rendered: list[dict[str, Any]]) -> None:
         for o in rendered
         if o["kind"] in ("Deployment", "Job")
         for c in o["spec"]["template"]["spec"]["containers"]
+        # The web front's static server reads no settings and holds no secret.
+        if not c["image"].startswith("crowdify/web:")
     ]
     assert len(containers) >= 16
     for container in containers:

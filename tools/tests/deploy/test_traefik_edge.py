@@ -203,3 +203,11 @@ def test_unknown_paths_reach_no_service(edge: Edge) -> None:
         f"{edge.url}/api/v1/admin", headers={"Authorization": f"Bearer {token()}"}, timeout=5
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/scanner/", "/scanner/sw.js", "/scanner", "/assets/scanner-AbC123.js"])
+def test_the_web_front_is_served_without_a_token(edge: Edge, path: str) -> None:
+    response = httpx.get(edge.url + path, timeout=5)
+    assert response.status_code == 200, response.text
+    assert response.json()["service"] == "web"
+    assert response.json()["path"] == path

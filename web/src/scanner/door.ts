@@ -266,6 +266,7 @@ export class Door {
   private async syncAll(): Promise<Conflict[]> {
     const conflicts: Conflict[] = [];
     for (;;) {
+      const before = await queueLength(this.db);
       const batch = await nextBatch(this.db);
       try {
         const answer = await this.call<{ results: SyncedScan[] }>(
@@ -279,7 +280,9 @@ export class Door {
         if (isUnavailable(error)) this.online = false;
         throw error;
       }
-      if (batch.length === 0 || (await queueLength(this.db)) === 0) return conflicts;
+      // Done when the queue is empty, or when an answer took nothing off it (try again later).
+      const after = await queueLength(this.db);
+      if (after === 0 || after >= before) return conflicts;
     }
   }
 

@@ -151,7 +151,10 @@ class ScannerPage {
     if (event.key === "Enter") {
       const code = this.wedgeBuffer.trim();
       this.wedgeBuffer = "";
-      if (code.length >= 8) this.decide(code);
+      if (code.length >= 8) {
+        event.preventDefault(); // not a click on whatever button has the focus
+        this.decide(code);
+      }
     } else if (event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
       this.wedgeBuffer = (this.wedgeBuffer + event.key).slice(-300);
     }
