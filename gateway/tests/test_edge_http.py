@@ -138,6 +138,25 @@ async def test_purchase_burst_is_rate_limited(client: httpx.AsyncClient, edge: A
     assert (await client.post("/api/v1/purchases", json={}, headers=other)).status_code == 200
 
 
+def scheme_spelling(mask: int) -> str:
+    """``bearer`` with the letters ``mask`` picks in capitals, then one to three spaces."""
+    scheme = "".join(c.upper() if mask >> i & 1 else c for i, c in enumerate("bearer"))
+    return scheme + " " * (1 + mask % 3)
+
+
+async def test_one_token_gets_one_purchase_bucket_however_the_scheme_is_spelt(
+    client: httpx.AsyncClient,
+) -> None:
+    credential = token()
+    spellings = [scheme_spelling(mask) + credential for mask in range(15)]
+    assert len(set(spellings)) == 15
+    responses = await asyncio.gather(
+        *(client.post("/api/v1/purchases", json={}, headers={"Authorization": s}) for s in spellings)
+    )
+    statuses = [r.status_code for r in responses]
+    assert 200 in statuses and 429 in statuses, statuses
+
+
 async def test_unconfigured_service_is_503_problem(client: httpx.AsyncClient) -> None:
     response = await client.get(
         "/api/v1/notifications", headers={"Authorization": f"Bearer {token('admin')}"}

@@ -8,6 +8,7 @@ deployed). Each test gets its own exchange and queue names.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -100,7 +101,11 @@ async def client(settings: PurchaseSettings) -> AsyncIterator[httpx.AsyncClient]
 
 @pytest.fixture
 def bearer(settings: PurchaseSettings) -> Callable[..., dict[str, str]]:
-    def make(role: str = "user", sub: str = "buyer-1", email: str = "ana@example.com") -> dict[str, str]:
+    """Tokens for this test; without ``sub``, the test's own buyer (orders are limited per buyer)."""
+    buyer = f"buyer-{uuid.uuid4()}"
+
+    def make(role: str = "user", sub: str | None = None, email: str = "ana@example.com") -> dict[str, str]:
+        sub = sub or buyer
         token = issue_backend_token(
             settings.jwt_secret.get_secret_value(), subject=sub, role=role, email=email
         )

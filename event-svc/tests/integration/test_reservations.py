@@ -21,11 +21,14 @@ from event_svc.adapters.tables import holds, ticket_types
 from tests.factories import published_event, type_values
 
 
-def placed(event_id: uuid.UUID, type_id: uuid.UUID, quantity: int = 1, **extra: object) -> OrderPlacedV1:
+def placed(
+    event_id: uuid.UUID, type_id: uuid.UUID, quantity: int = 1, *, buyer: str | None = None
+) -> OrderPlacedV1:
+    """An order; each from a buyer of its own unless ``buyer`` says whose."""
     return OrderPlacedV1(
         order_id=uuid.uuid4(),
         event_id=event_id,
-        user_id="buyer-1",
+        user_id=buyer or f"buyer-{uuid.uuid4()}",
         lines=(OrderLine(ticket_type_id=type_id, quantity=quantity),),
         placed_at=datetime.now(UTC),
     )

@@ -32,6 +32,9 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     public_base_url: str = Field(default="http://localhost:8000", alias="PURCHASE_SVC_PUBLIC_BASE_URL")
     frontend_base_url: str = Field(default="http://localhost:5173", alias="PURCHASE_SVC_FRONTEND_BASE_URL")
 
+    # Orders one buyer (the token's sub, however the header is spelt) may place per minute.
+    orders_per_minute: int = Field(default=10, ge=1, alias="PURCHASE_SVC_ORDERS_PER_MINUTE")
+
     mercadopago_access_token: SecretStr = Field(
         default=SecretStr(DEV_MERCADOPAGO_ACCESS_TOKEN), alias="MERCADOPAGO_ACCESS_TOKEN"
     )

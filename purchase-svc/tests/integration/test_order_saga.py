@@ -300,24 +300,94 @@ async def test_a_retry_after_a_lost_answer_finds_the_same_order(
 
     sale = await on_sale(organiser, capacity=10)
     key = f"lost-{uuid.uuid4()}"
+    buyer = f"buyer-{uuid.uuid4()}"
     first = await client.post(
-        "/api/v1/purchases", json=order_body(sale), headers={**bearer(), "Idempotency-Key": key}
+        "/api/v1/purchases", json=order_body(sale), headers={**bearer(sub=buyer), "Idempotency-Key": key}
     )
     # The stored answer is lost (the process died after the commit, the key expired).
     digest = hashlib.sha256(key.encode()).hexdigest()
-    stored = f"idempotency:purchase-svc:backend:buyer-1:/api/v1/purchases:{digest}"
+    stored = f"idempotency:purchase-svc:backend:{buyer}:/api/v1/purchases:{digest}"
     redis = Redis.from_url(settings.redis_url)
     try:
         assert await redis.delete(stored) == 1
     finally:
         await redis.aclose()
     again = await client.post(
-        "/api/v1/purchases", json=order_body(sale), headers={**bearer(), "Idempotency-Key": key}
+        "/api/v1/purchases", json=order_body(sale), headers={**bearer(sub=buyer), "Idempotency-Key": key}
     )
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     other_buyer = await client.post(
         "/api/v1/purchases",
         json=order_body(sale),
-        headers={**bearer(sub="someone-else"), "Idempotency-Key": key},
+        headers={**bearer(sub=f"someone-else-{uuid.uuid4()}"), "Idempotency-Key": key},
     )
     assert other_buyer.json()["id"] != first.json()["id"]
+
+
+async def test_stacked_unpaid_orders_past_the_buyers_cap_answer_409(platform, client, bearer, organiser):
+    # max_per_order 4, so one buyer may hold 4 unpaid tickets of this event at once.
+    sale = await on_sale(organiser, capacity=40, max_per_order=4)
+    first = await client.post("/api/v1/purchases", json=order_body(sale, quantity=4), headers=bearer())
+    assert first.status_code == 201 and first.json()["status"] == "awaiting_payment"
+
+    second = await client.post("/api/v1/purchases", json=order_body(sale, quantity=1), headers=bearer())
+
+    assert second.status_code == 409, second.text
+    assert second.headers["content-type"].startswith("application/problem+json")
+    assert second.json()["code"] == "hold_limit_exceeded"
+    # Another buyer is not affected; nor is this one once the unpaid order is given up.
+    other = await client.post(
+        "/api/v1/purchases", json=order_body(sale, quantity=4), headers=bearer(sub=f"b-{uuid.uuid4()}")
+    )
+    assert other.json()["status"] == "awaiting_payment"
+    await client.post(f"/api/v1/purchases/{first.json()['id']}/cancel", headers=bearer())
+
+    async def held_again() -> bool:
+        again = await client.post("/api/v1/purchases", json=order_body(sale, quantity=4), headers=bearer())
+        return again.status_code == 201 and again.json()["status"] == "awaiting_payment"
+
+    await wait_until(held_again, message="the cancelled hold no longer counts")
+
+
+async def test_one_order_cannot_carry_more_than_the_events_cap(platform, client, bearer, organiser):
+    sale = await on_sale(organiser, capacity=100, max_per_order=4)
+    vip = await catalog.create_ticket_type(
+        organiser,
+        uuid.UUID(sale["event_id"]),
+        {"name": "VIP", "price": 30000, "capacity": 50, "max_per_order": 4},
+    )
+    body = order_body(sale, quantity=4)
+    body["items"].append({"ticket_type_id": str(vip["id"]), "quantity": 4})
+
+    async def refused() -> httpx.Response | None:
+        response = await client.post("/api/v1/purchases", json=body, params={"wait": 0}, headers=bearer())
+        return response if response.status_code == 422 else None
+
+    response = await wait_until(refused, message="purchase-svc knows the event's second ticket type")
+    assert "at most 4 tickets per order" in response.json()["detail"]
+
+
+async def test_orders_are_limited_per_verified_buyer_however_the_header_is_spelt(
+    platform, client, bearer, organiser, settings
+):
+    sale = await on_sale(organiser, capacity=100, max_per_order=1)
+    token = bearer()["Authorization"].split(" ", 1)[1]
+    spellings = ["Bearer", "bearer", "BEARER", "BeArEr"]
+    answers = []
+    for n in range(settings.orders_per_minute + 1):
+        # Each order is cancelled so the cap on unpaid tickets is not what stops the buyer.
+        answer = await client.post(
+            "/api/v1/purchases",
+            json=order_body(sale, quantity=1),
+            headers={"Authorization": f"{spellings[n % 4]} {token}"},
+        )
+        answers.append(answer.status_code)
+        if answer.status_code < 300:
+            await client.post(f"/api/v1/purchases/{answer.json()['id']}/cancel", headers=bearer())
+
+    assert answers[-1] == 429 and 429 not in answers[:-1], answers
+    # Another buyer still gets through.
+    other = await client.post(
+        "/api/v1/purchases", json=order_body(sale, quantity=1), headers=bearer(sub=f"b-{uuid.uuid4()}")
+    )
+    assert other.status_code == 201

@@ -14,11 +14,13 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 
@@ -45,6 +47,8 @@ events = Table(
     Column("hold_minutes", Integer, nullable=False, server_default="10"),
     Column("capacity", Integer),
     Column("reentry_allowed", Boolean, nullable=False, server_default="false"),
+    # Tickets one buyer may hold unpaid at once; null: the largest max_per_order of its types.
+    Column("max_held_per_buyer", Integer),
     Column("sold", Integer, nullable=False, server_default="0"),
     Column("held", Integer, nullable=False, server_default="0"),
     Column("created_by", String(64), nullable=False),
@@ -53,6 +57,7 @@ events = Table(
     CheckConstraint("status in ('draft', 'published', 'cancelled')", name="status"),
     CheckConstraint("sold >= 0 and held >= 0", name="counters_non_negative"),
     CheckConstraint("capacity is null or sold + held <= capacity", name="within_capacity"),
+    CheckConstraint("max_held_per_buyer is null or max_held_per_buyer > 0", name="max_held_positive"),
 )
 
 ticket_types = Table(
@@ -87,12 +92,15 @@ holds = Table(
     metadata,
     Column("order_id", UUID(as_uuid=True), primary_key=True),
     Column("event_id", UUID(as_uuid=True), ForeignKey(events.c.id), nullable=False, index=True),
+    # The buyer's verified identity (the token's sub): live holds are capped per buyer and event.
+    Column("buyer_id", String(64)),
     Column("status", String(16), nullable=False),
     Column("reason", String(32)),
     Column("hold_expires_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("status in ('held', 'sold', 'expired', 'released', 'rejected')", name="status"),
+    Index("ix_holds_live_by_buyer", "event_id", "buyer_id", postgresql_where=text("status = 'held'")),
 )
 
 hold_lines = Table(

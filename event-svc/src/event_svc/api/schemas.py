@@ -22,6 +22,11 @@ def _known_timezone(value: str) -> str:
 
 TimeZone = Annotated[str, AfterValidator(_known_timezone)]
 
+MAX_HELD_DESCRIPTION = (
+    "tickets one buyer may hold unpaid at once for this event (and so order at once); "
+    "null: the largest max_per_order of its ticket types"
+)
+
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -40,6 +45,7 @@ class EventCreate(_Input):
     hold_minutes: int = Field(default=10, ge=1, le=120)
     capacity: int | None = Field(default=None, ge=0)
     reentry_allowed: bool = False
+    max_held_per_buyer: int | None = Field(default=None, ge=1, le=1000, description=MAX_HELD_DESCRIPTION)
 
 
 class EventUpdate(_Input):
@@ -55,6 +61,7 @@ class EventUpdate(_Input):
     hold_minutes: int | None = Field(default=None, ge=1, le=120)
     capacity: int | None = Field(default=None, ge=0)
     reentry_allowed: bool | None = None
+    max_held_per_buyer: int | None = Field(default=None, ge=1, le=1000, description=MAX_HELD_DESCRIPTION)
 
     def changes(self) -> dict[str, Any]:
         """Fields the client sent. ``null`` clears an optional field; required ones stay set."""
@@ -125,6 +132,7 @@ class EventOut(BaseModel):
     hold_minutes: int
     capacity: int | None
     reentry_allowed: bool
+    max_held_per_buyer: int | None
     created_at: datetime
     updated_at: datetime
     ticket_types: list[TicketTypeOut]

@@ -20,7 +20,12 @@ from event_svc.service import inventory
 def register_order_handlers(consumer: Consumer, outbox: Outbox) -> None:
     async def on_placed(event: OrderPlacedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await inventory.reserve(
-            uow, outbox, order_id=event.order_id, event_id=event.event_id, order_lines=event.lines
+            uow,
+            outbox,
+            order_id=event.order_id,
+            event_id=event.event_id,
+            order_lines=event.lines,
+            buyer_id=event.user_id,
         )
 
     async def on_paid(event: OrderPaidV1, envelope: Envelope, uow: UnitOfWork) -> None:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 
@@ -22,7 +22,7 @@ from crowdify.contracts.catalog import (
     SaleRefusedV1,
     TicketsReservedV1,
 )
-from crowdify.contracts.common import OrderLine, PricedLine
+from crowdify.contracts.common import OrderLine, PricedLine, buyer_hold_cap
 from crowdify.db import UnitOfWork
 from crowdify.messaging.outbox import Outbox
 from event_svc.adapters.tables import applied_refunds, events, hold_lines, holds, ticket_types
@@ -75,6 +75,49 @@ async def _check_orderable(
     return event, types
 
 
+async def _check_buyer_cap(
+    uow: UnitOfWork,
+    event: RowMapping,
+    types: dict[uuid.UUID, RowMapping],
+    buyer_id: str | None,
+    lines: list[Line],
+    now: datetime,
+) -> None:
+    """Refuse an order that would leave one buyer holding more than the event's cap unpaid.
+
+    Concurrent orders of one buyer for one event queue on a transaction-scoped advisory lock
+    taken here, so each counts the holds the others committed (READ COMMITTED: every statement
+    sees what was committed before it started). Other buyers never wait on it.
+    """
+    wanted = sum(line.quantity for line in lines)
+    cap = buyer_hold_cap(event["max_held_per_buyer"], (t["max_per_order"] for t in types.values()))
+    if buyer_id is None:
+        if wanted > cap:
+            raise _Refused("limit_exceeded", f"at most {cap} tickets per order for this event")
+        return
+    await uow.session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"event-svc:buyer-holds:{event['id']}:{buyer_id}"},
+    )
+    already = (
+        await uow.session.execute(
+            select(func.coalesce(func.sum(hold_lines.c.quantity), 0))
+            .select_from(holds.join(hold_lines, hold_lines.c.order_id == holds.c.order_id))
+            .where(
+                holds.c.event_id == event["id"],
+                holds.c.buyer_id == buyer_id,
+                holds.c.status == "held",
+                holds.c.hold_expires_at > now,
+            )
+        )
+    ).scalar_one()
+    if already + wanted > cap:
+        raise _Refused(
+            "limit_exceeded",
+            f"at most {cap} unpaid tickets per buyer for this event; {already} already held",
+        )
+
+
 async def reserve(
     uow: UnitOfWork,
     outbox: Outbox,
@@ -82,8 +125,12 @@ async def reserve(
     order_id: uuid.UUID,
     event_id: uuid.UUID,
     order_lines: Sequence[OrderLine],
+    buyer_id: str | None = None,
 ) -> str:
-    """Hold the order's tickets or reject it; returns the hold's status. Safe to run twice."""
+    """Hold the order's tickets or reject it; returns the hold's status. Safe to run twice.
+
+    ``buyer_id`` (the verified ``sub`` of whoever placed the order) caps what one buyer holds
+    unpaid at once for the event (:func:`_check_buyer_cap`)."""
     existing = (
         await uow.session.execute(select(holds.c.status).where(holds.c.order_id == order_id))
     ).scalar()
@@ -93,6 +140,7 @@ async def reserve(
     now = datetime.now(UTC)
     try:
         event, types = await _check_orderable(uow, event_id, lines, now)
+        await _check_buyer_cap(uow, event, types, buyer_id, lines, now)
         taken = await take(uow, event_id, lines, "held")
         if not taken and await expire_due_holds_of_types(uow, outbox, [ln.ticket_type_id for ln in lines]):
             taken = await take(uow, event_id, lines, "held")
@@ -104,7 +152,9 @@ async def reserve(
 
     expires_at = now + timedelta(minutes=event["hold_minutes"])
     await uow.session.execute(
-        holds.insert().values(order_id=order_id, event_id=event_id, status="held", hold_expires_at=expires_at)
+        holds.insert().values(
+            order_id=order_id, event_id=event_id, buyer_id=buyer_id, status="held", hold_expires_at=expires_at
+        )
     )
     priced = [
         PricedLine(

@@ -32,6 +32,7 @@ def event_snapshot(event: Mapping[Any, Any], types: Sequence[Mapping[Any, Any]])
         hold_minutes=event["hold_minutes"],
         capacity=event["capacity"],
         reentry_allowed=event["reentry_allowed"],
+        max_held_per_buyer=event["max_held_per_buyer"],
         ticket_types=tuple(
             TicketTypeSnapshot(
                 id=t["id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -60,3 +61,17 @@ class EventSnapshot(_Frozen):
     capacity: int | None = None
     reentry_allowed: bool = False
     ticket_types: tuple[TicketTypeSnapshot, ...] = ()
+    # Tickets one buyer may hold unpaid at once for this event; None: see buyer_hold_cap.
+    max_held_per_buyer: int | None = None
+
+
+def buyer_hold_cap(max_held_per_buyer: int | None, max_per_order: Iterable[int]) -> int:
+    """How many tickets one buyer may hold unpaid at once for an event (and so carry in one order).
+
+    The event's own ``max_held_per_buyer`` when set, else the largest ``max_per_order`` of its
+    ticket types: a buyer can always place the largest order the event allows, but cannot stack
+    unpaid orders to take the event off sale.
+    """
+    if max_held_per_buyer is not None:
+        return max_held_per_buyer
+    return max(max_per_order, default=0)

@@ -50,7 +50,10 @@ def order_out(view: OrderView) -> OrderOut:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
-    responses={202: {"model": OrderOut, "description": "Still pending when `wait` ran out; see Location"}},
+    responses={
+        202: {"model": OrderOut, "description": "Still pending when `wait` ran out; see Location"},
+        **problem_responses(429),
+    },
     summary="Place an order; waits up to `wait` seconds for the reservation and payment link",
 )
 async def place_order(

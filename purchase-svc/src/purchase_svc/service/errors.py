@@ -14,5 +14,11 @@ class InvalidOrder(ProblemError):
     status, code = 422, "validation_error"
 
 
+class HoldLimitExceeded(Conflict):
+    """event-svc refused the hold: the buyer already holds the event's cap of unpaid tickets."""
+
+    code = "hold_limit_exceeded"
+
+
 class OrderNotCancellable(Conflict):
     code = "invalid_status_transition"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
 
 from crowdify.auth import Principal
-from crowdify.contracts.common import OrderLine
+from crowdify.contracts.common import OrderLine, buyer_hold_cap
 from crowdify.contracts.purchase import OrderCancelledV1, OrderPlacedV1
 from crowdify.db import UnitOfWork
 from purchase_svc.adapters.orders import get_order, lock_order, order_lines, transition
@@ -19,7 +19,8 @@ from purchase_svc.adapters.tables import attendees, catalog_events, order_items,
 from purchase_svc.api.schemas import OrderIn
 from purchase_svc.domain.order import OrderEvent, OrderStatus, can_be_cancelled_by_buyer
 from purchase_svc.service.context import Purchases
-from purchase_svc.service.errors import InvalidOrder, OrderNotCancellable, OrderNotFound
+from purchase_svc.service.errors import HoldLimitExceeded, InvalidOrder, OrderNotCancellable, OrderNotFound
+from purchase_svc.service.order_rate import check_order_rate
 
 # The actor event_cancellation.py settles a cancelled event's orders as: its refunds and
 # cancellations are announced with cause ``event_cancelled``, so notification-svc sends the buyer
@@ -70,6 +71,9 @@ async def _check_against_catalogue(uow: UnitOfWork, request: OrderIn) -> None:
     if snapshot is None:
         return
     types = {t["id"]: t for t in snapshot.get("ticket_types", [])}
+    cap = buyer_hold_cap(snapshot.get("max_held_per_buyer"), (t["max_per_order"] for t in types.values()))
+    if sum(item.quantity for item in request.items) > cap:
+        raise InvalidOrder(f"at most {cap} tickets per order for this event")
     for item in request.items:
         ticket_type = types.get(str(item.ticket_type_id))
         if ticket_type is None:
@@ -90,6 +94,7 @@ async def place_order(
     async with purchases.uow_factory() as uow:
         if await get_order(uow, order_id) is not None:
             return order_id  # the same Idempotency-Key again: the order already exists
+        await check_order_rate(uow, user.user_id, purchases.settings.orders_per_minute)
         await _check_against_catalogue(uow, request)
         await uow.session.execute(
             orders.insert().values(
@@ -169,6 +174,11 @@ async def place_order_and_wait(
         if view.order["status"] == OrderStatus.PENDING and wait_seconds > 0:
             await updates.wait(wait_seconds)
             view = await get_order_view(purchases, order_id, user)
+    if view.order["status"] == OrderStatus.REJECTED and view.order["reason"] == "limit_exceeded":
+        raise HoldLimitExceeded(
+            "This order would pass the tickets one buyer may hold unpaid for this event: "
+            "pay or cancel your pending orders first"
+        )
     return view
 
 
