@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from crowdify.settings import ServiceSettings
+from crowdify.settings import DEVICE_AUDIENCE, ServiceSettings
 
 DEFAULT_SERVICES = ",".join(
     [
@@ -175,6 +175,12 @@ class GatewaySettings(ServiceSettings):
     @property
     def services(self) -> tuple[Service, ...]:
         return parse_services(self.services_spec)
+
+    @property
+    def accepted_token_audiences(self) -> tuple[str, ...]:
+        """The edge passes door-device tokens on; validation-svc alone accepts them, and every
+        other service refuses them (401 wrong_audience)."""
+        return (DEVICE_AUDIENCE,)
 
     @property
     def verifier_url(self) -> str:

@@ -25,6 +25,10 @@ DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET})
 # such as "secret" (RFC 7518 section 3.2 asks for at least 256 bits).
 MIN_SIGNING_SECRET_BYTES = 32
 
+# The audience of door-device tokens: only a process whose settings list it in
+# accepted_token_audiences (validation-svc, and the edge, which passes them on) accepts them.
+DEVICE_AUDIENCE = "crowdify:door"
+
 Environment = Literal["development", "test", "staging", "production"]
 
 
@@ -74,6 +78,12 @@ class ServiceSettings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def accepted_token_audiences(self) -> tuple[str, ...]:
+        """Audiences of backend tokens this process accepts besides audience-less ones: none
+        here; validation-svc and the edge accept door-device tokens."""
+        return ()
 
     @property
     def is_development(self) -> bool:

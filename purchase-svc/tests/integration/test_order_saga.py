@@ -391,3 +391,24 @@ async def test_orders_are_limited_per_verified_buyer_however_the_header_is_spelt
         "/api/v1/purchases", json=order_body(sale, quantity=1), headers=bearer(sub=f"b-{uuid.uuid4()}")
     )
     assert other.status_code == 201
+
+
+async def test_a_door_device_token_cannot_place_orders(client, organiser, settings):
+    # The finding: a device token (role scanner, 36 h) placed an order on another event, even
+    # after its device was revoked. It is for validation-svc alone, revoked or not.
+    from crowdify.auth import issue_device_token
+
+    sale = await on_sale(organiser)
+    device = issue_device_token(
+        settings.jwt_secret.get_secret_value(),
+        device_id=str(uuid.uuid4()),
+        event_id=str(uuid.uuid4()),
+        ttl_seconds=36 * 3600,
+    )
+    response = await client.post(
+        "/api/v1/purchases", json=order_body(sale), headers={"Authorization": f"Bearer {device}"}
+    )
+    assert response.status_code == 401, response.text
+    assert "wrong_audience" in response.json()["detail"]
+    listing = await client.get("/api/v1/purchases", headers={"Authorization": f"Bearer {device}"})
+    assert listing.status_code == 401

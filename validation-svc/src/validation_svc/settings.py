@@ -8,7 +8,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from crowdify.settings import MissingSecretError, ServiceSettings
+from crowdify.settings import DEVICE_AUDIENCE, MissingSecretError, ServiceSettings
 from crowdify.tickets import KeyRing, TicketSigningSettings
 
 SCHEMA = "validation"
@@ -49,6 +49,11 @@ class ValidationSettings(ServiceSettings):
     # (development) TICKET_SIGNING_KEYS, so `make up` needs no setup. Required anywhere else:
     # this service never holds private keys in production.
     ticket_public_keys: str | None = Field(default=None, alias="VALIDATION_SVC_TICKET_PUBLIC_KEYS")
+
+    @property
+    def accepted_token_audiences(self) -> tuple[str, ...]:
+        """Door-device tokens are for this service alone."""
+        return (DEVICE_AUDIENCE,)
 
     def ticket_keyring(self) -> KeyRing:
         if self.ticket_public_keys:

@@ -8,7 +8,7 @@ Typical wiring in a service's ``main.py``::
     async def list_orders(user: CurrentUser) -> ...: ...
 """
 
-from crowdify.auth.backend_tokens import BACKEND_ISSUER, issue_backend_token
+from crowdify.auth.backend_tokens import BACKEND_ISSUER, issue_backend_token, issue_device_token
 from crowdify.auth.dependencies import (
     CurrentAdmin,
     CurrentAdminOrCoordinator,
@@ -26,9 +26,11 @@ from crowdify.auth.errors import AuthError, AuthReason
 from crowdify.auth.jwks import JwksCache
 from crowdify.auth.principal import ROLES, Principal, Role, TokenKind
 from crowdify.auth.verifier import TokenVerifier
+from crowdify.settings import DEVICE_AUDIENCE
 
 __all__ = [
     "BACKEND_ISSUER",
+    "DEVICE_AUDIENCE",
     "ROLES",
     "AuthError",
     "AuthReason",
@@ -48,5 +50,6 @@ __all__ = [
     "get_current_user",
     "get_optional_user",
     "issue_backend_token",
+    "issue_device_token",
     "require_roles",
 ]

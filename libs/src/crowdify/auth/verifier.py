@@ -9,6 +9,9 @@ Two kinds of token are accepted:
   ``app_metadata.role``, which only the service role can write. ``user_metadata`` is editable by the
   user and is never read.
 * Backend tokens: HS256 with ``JWT_SECRET``, ``iss == "crowdify"``, application role in ``role``.
+  A backend token with an ``aud`` (door devices: ``DEVICE_AUDIENCE``) is accepted only by a
+  verifier whose settings list that audience (``accepted_token_audiences``: validation-svc and the
+  edge); a device token without one (issued before audiences existed) is refused everywhere.
 
 The unverified header and ``iss`` only choose which key and rules apply; the chosen rules are then
 enforced in full by PyJWT. Each key is used with exactly one algorithm, so a token cannot pick an
@@ -99,6 +102,18 @@ class TokenVerifier:
             clock=clock,
         )
         self.verified = verified if verified is not None else VerifiedTokens()
+        self._audiences = tuple(settings.accepted_token_audiences)
+
+    def _backend_audience(self, unverified_claims: Mapping[str, Any]) -> list[str] | None:
+        """The audiences a backend token is decoded against: none for a token without ``aud``
+        (people and service calls), this process's accepted ones for a token with one."""
+        if "aud" not in unverified_claims:
+            if "device_id" in unverified_claims:
+                raise AuthError("wrong_audience", "a device token without an audience")
+            return None
+        if not self._audiences:
+            raise AuthError("wrong_audience", "this service accepts no backend token audience")
+        return list(self._audiences)
 
     async def verify(self, token: str) -> Principal:
         """The caller a token names; a token verified before and still valid is not checked
@@ -125,7 +140,8 @@ class TokenVerifier:
             return self._supabase_principal(claims)
 
         if alg == BACKEND_ALGORITHM and claimed_issuer == BACKEND_ISSUER:
-            claims = self._decode(token, self._backend_secret, alg, issuer=BACKEND_ISSUER, audience=None)
+            audience = self._backend_audience(unverified_claims)
+            claims = self._decode(token, self._backend_secret, alg, issuer=BACKEND_ISSUER, audience=audience)
             return _backend_principal(claims)
 
         if alg == SUPABASE_LEGACY_ALGORITHM and claimed_issuer == self.supabase_issuer:
@@ -143,7 +159,7 @@ class TokenVerifier:
         raise AuthError("alg_not_allowed", f"algorithm {alg!r} is not accepted")
 
     def _decode(
-        self, token: str, key: PyJWK | str, alg: str, *, issuer: str, audience: str | None
+        self, token: str, key: PyJWK | str, alg: str, *, issuer: str, audience: str | list[str] | None
     ) -> dict[str, Any]:
         try:
             return jwt.decode(

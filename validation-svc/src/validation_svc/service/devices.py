@@ -1,9 +1,10 @@
 """Door devices: a backend scanner token scoped to one event, revocable.
 
-The token is an ordinary backend token (role ``scanner``) with two extra claims, ``event_id`` and
-``device_id``. Scoping needs no database (the claim is signed); revocation is checked against
+The token is a backend token (role ``scanner``) with the door-device audience, which only
+validation-svc accepts (``crowdify.auth.issue_device_token``), and two extra claims, ``event_id``
+and ``device_id``. Scoping needs no database (the claim is signed); revocation is checked against
 ``devices`` inside the transaction that decides a scan, so an invalid code still never touches
-the database.
+the database. Every other service refuses the token whatever its state.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crowdify.auth import Principal, issue_backend_token
+from crowdify.auth import Principal, issue_device_token
 from crowdify.db import UnitOfWorkFactory
 from crowdify.errors import Forbidden, ProblemError, Unauthorized
 from validation_svc.adapters.tables import devices
@@ -64,12 +65,8 @@ async def register_device(
                 id=device_id, name=name, event_id=event_id, created_by=created_by, expires_at=expires_at
             )
         )
-    token = issue_backend_token(
-        secret,
-        subject=f"device:{device_id}",
-        role="scanner",
-        ttl_seconds=ttl_seconds,
-        extra={"event_id": str(event_id), "device_id": str(device_id)},
+    token = issue_device_token(
+        secret, device_id=str(device_id), event_id=str(event_id), ttl_seconds=ttl_seconds
     )
     return {
         "id": str(device_id),
