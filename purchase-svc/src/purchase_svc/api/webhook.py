@@ -6,7 +6,8 @@ Two formats arrive (integrations.md 1.5):
   ``x-request-id`` headers. The signature is checked (``adapters/signature.py``); a bad or missing
   one is stored and answered ``401`` and triggers nothing.
 - **Legacy IPN** (format B): ``?topic=payment&id=<id>``. It cannot be verified, so it is only a
-  trigger: the payment is fetched from Mercado Pago's API either way, never read from the request.
+  trigger: the payment is fetched from Mercado Pago's API either way, never read from the request,
+  and only the first IPN for a payment id in a minute triggers (``service/legacy_ipn.py``).
 
 Every notification is stored as received in ``payment_notifications`` with its verdict, and a
 payment notification writes ``purchase.payment.notified.v1`` to the outbox in the same
@@ -31,6 +32,7 @@ from crowdify.contracts.tickets import PaymentNotifiedV1
 from crowdify.errors import problem_response, problem_responses
 from purchase_svc.adapters.signature import verify_signature
 from purchase_svc.adapters.tables import payment_notifications
+from purchase_svc.service.legacy_ipn import first_legacy_ipn_in_window
 from purchase_svc.service.payments import PaymentSync
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,9 @@ async def mercadopago_webhook(request: Request) -> JSONResponse:
 
     trigger = problem is None and (topic or "").lower() in PAYMENT_TOPICS and resource_id is not None
     async with sync.uow_factory() as uow:
+        if trigger and kind == "ipn":
+            assert resource_id is not None
+            trigger = await first_legacy_ipn_in_window(uow, resource_id)
         stored = await uow.session.execute(
             payment_notifications.insert()
             .values(
@@ -146,7 +151,9 @@ async def mercadopago_webhook(request: Request) -> JSONResponse:
                     "_format": kind,
                     "_x_signature": _text(_nul_free(request.headers.get("x-signature") or ""), 512),
                 },
-                body=body,
+                # A refused notification keeps its verdict and headers, never what an unknown
+                # sender put in its body.
+                body=None if problem is not None else body,
             )
             .returning(payment_notifications.c.id)
         )
