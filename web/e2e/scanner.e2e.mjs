@@ -57,9 +57,16 @@ async function figure(page, id) {
   return (await page.textContent(`#${id}`))?.trim();
 }
 
+/** Requests a page makes anywhere but the gateway: the app must fetch nothing from elsewhere. */
+const foreignRequests = [];
+
 async function enrol(context, device, gate) {
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+  page.on("request", (request) => {
+    const url = request.url();
+    if (/^(https?|wss?):/.test(url) && !url.startsWith(`${GATEWAY}/`)) foreignRequests.push(url);
+  });
   await page.goto(local(device.enrolment_url));
   await page.locator('body[data-screen="setup"]').waitFor({ timeout: 30_000 });
   assert.equal(new URL(page.url()).hash, "", "the token leaves the address bar once kept");
@@ -180,12 +187,26 @@ async function main() {
     assert.equal(stats.body.admitted, 3, JSON.stringify(stats.body));
     assert.deepEqual(stats.body.by_gate, { "Puerta Norte": 3 });
 
+    // The north post switches to exits; a code typed by hand records the exit.
+    await north.click("#change-post");
+    await north.check('input[name="direction"][value="out"]');
+    await north.click('#setup-form button[type="submit"]');
+    assert.equal(await figure(north, "scan-post"), "Puerta Norte · Salida");
+    await north.fill("#manual-code", first.qr_payload);
+    await north.click('#manual-form button[type="submit"]');
+    await verdict(north, "exited", { offline: false });
+    await screenshot(north, "online-exited");
+    const afterExit = await api("GET", `/api/v1/validation/events/${eventId}/stats`, { token: admin, expect: 200 });
+    assert.equal(afterExit.body.inside, 2, JSON.stringify(afterExit.body));
+
     // The organiser revokes the south phone: it says so, and can be un-enrolled.
     await api("DELETE", `/api/v1/validation/devices/${sur.id}`, { token: admin, expect: 204 });
     await south.locator('body[data-screen="access-problem"][data-access="revoked"]').waitFor({ timeout: 20_000 });
     await screenshot(south, "device-revoked");
     await south.click("#access-unenrol");
     await south.locator('body[data-screen="welcome"]').waitFor();
+
+    assert.deepEqual(foreignRequests, [], "no CDN or other origin at run time");
 
     // An expired enrolment link: a clear screen, not a blank one.
     const claims = { sub: `device:${crypto.randomUUID()}`, role: "scanner", event_id: eventId, device_id: crypto.randomUUID(), exp: Math.floor(Date.now() / 1000) - 60 };
