@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from pydantic import Field
+
 from crowdify.contracts.base import Contract, register
 from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine
 
@@ -17,7 +19,7 @@ class EventPublishedV1(Contract):
     name = "catalog.event.published"
     version = 1
     producer = "event-svc"
-    consumers = ("purchase-svc", "validation-svc")
+    consumers = ("purchase-svc", "validation-svc", "admin-svc")
     summary = "An event went on sale (draft -> published); carries the whole event with its ticket types."
 
     event: EventSnapshot
@@ -28,7 +30,7 @@ class EventUpdatedV1(Contract):
     name = "catalog.event.updated"
     version = 1
     producer = "event-svc"
-    consumers = ("purchase-svc", "validation-svc")
+    consumers = ("purchase-svc", "validation-svc", "admin-svc")
     summary = "A published event or one of its ticket types changed; carries the new whole event."
 
     event: EventSnapshot
@@ -39,7 +41,7 @@ class EventCancelledV1(Contract):
     name = "catalog.event.cancelled"
     version = 1
     producer = "event-svc"
-    consumers = ("purchase-svc", "validation-svc", "notification-svc")
+    consumers = ("purchase-svc", "validation-svc", "notification-svc", "admin-svc")
     summary = "An event was cancelled: every paid order is to be refunded and every ticket revoked."
 
     event: EventSnapshot
@@ -51,7 +53,7 @@ class TicketsReservedV1(Contract):
     name = "catalog.tickets.reserved"
     version = 1
     producer = "event-svc"
-    consumers = ("purchase-svc",)
+    consumers = ("purchase-svc", "admin-svc")
     summary = "The tickets of an order are held until hold_expires_at, at the prices listed."
 
     order_id: UUID
@@ -70,7 +72,7 @@ class ReservationRejectedV1(Contract):
     name = "catalog.reservation.rejected"
     version = 1
     producer = "event-svc"
-    consumers = ("purchase-svc",)
+    consumers = ("purchase-svc", "admin-svc")
     summary = "The tickets of an order could not be held; nothing is held for it."
 
     order_id: UUID
@@ -84,7 +86,7 @@ class HoldExpiredV1(Contract):
     name = "catalog.hold.expired"
     version = 1
     producer = "event-svc"
-    consumers = ("purchase-svc",)
+    consumers = ("purchase-svc", "admin-svc")
     summary = "An unpaid hold reached hold_expires_at; its tickets are back on sale."
 
     order_id: UUID
@@ -117,3 +119,20 @@ class SaleRefusedV1(Contract):
     order_id: UUID
     event_id: UUID
     reason: RejectionReason
+
+
+@register
+class EventStaffChangedV1(Contract):
+    name = "catalog.event_staff.changed"
+    version = 1
+    producer = "event-svc"
+    consumers = ("admin-svc",)
+    summary = (
+        "Who runs an event changed (its creator plus the coordinators an admin added): the whole "
+        "list, with a revision that grows with every change (consumers keep the highest)."
+    )
+
+    event_id: UUID
+    staff: tuple[str, ...] = Field(description="user ids (JWT `sub`) of the event's staff")
+    revision: int = Field(ge=1, description="grows by one with every change of this event's staff")
+    changed_at: datetime

@@ -21,7 +21,7 @@ class OrderPlacedV1(Contract):
     name = "purchase.order.placed"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc",)
+    consumers = ("event-svc", "admin-svc")
     summary = "A buyer placed an order; event-svc holds its tickets or rejects it."
 
     order_id: UUID
@@ -29,6 +29,8 @@ class OrderPlacedV1(Contract):
     user_id: str
     lines: tuple[OrderLine, ...] = Field(min_length=1)
     placed_at: datetime
+    buyer_email: str | None = Field(default=None, description="where the buyer's emails go")
+    buyer_name: str | None = None
 
 
 @register
@@ -36,7 +38,7 @@ class OrderPaidV1(Contract):
     name = "purchase.order.paid"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc", "notification-svc")
+    consumers = ("event-svc", "notification-svc", "admin-svc")
     summary = "Mercado Pago approved the order's payment; its hold becomes sold."
 
     order_id: UUID
@@ -45,6 +47,7 @@ class OrderPaidV1(Contract):
     paid_at: datetime
     total: int | None = Field(default=None, ge=0, description="amount paid, minor units of currency")
     currency: str | None = Field(default=None, description="ISO 4217 code of total")
+    payment_id: str | None = Field(default=None, description="Mercado Pago's payment id")
 
 
 @register
@@ -52,7 +55,7 @@ class OrderCancelledV1(Contract):
     name = "purchase.order.cancelled"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc", "notification-svc")
+    consumers = ("event-svc", "notification-svc", "admin-svc")
     summary = "An order was cancelled; whatever it held or bought goes back on sale."
 
     order_id: UUID
@@ -77,7 +80,7 @@ class OrderExpiredV1(Contract):
     name = "purchase.order.expired"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc", "notification-svc")
+    consumers = ("event-svc", "notification-svc", "admin-svc")
     summary = "An unpaid order passed its hold window; its hold is released."
 
     order_id: UUID
@@ -98,7 +101,7 @@ class OrderRefundedV1(Contract):
     name = "purchase.order.refunded"
     version = 1
     producer = "purchase-svc"
-    consumers = ("event-svc", "validation-svc", "notification-svc")
+    consumers = ("event-svc", "validation-svc", "notification-svc", "admin-svc")
     summary = "Tickets of a paid order were refunded (all or some); their seats go back on sale."
 
     order_id: UUID
@@ -121,4 +124,7 @@ class OrderRefundedV1(Contract):
             "admin, provider (refunded or charged back at Mercado Pago), late_payment or "
             "event_cancelled (the buyer is told once, by the cancellation email)"
         ),
+    )
+    chargeback: bool = Field(
+        default=False, description="the buyer's card issuer reversed the payment (a chargeback)"
     )

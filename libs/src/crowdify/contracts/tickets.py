@@ -36,6 +36,7 @@ class IssuedTicket(BaseModel):
     holder_name: str
     qr_payload: str = Field(description="the exact string the QR code encodes (ADR 0006)")
     child_nombre: str | None = None
+    child_rut: str | None = Field(default=None, description="the child's RUT, canonical NNNNNNNN-D")
 
 
 @register
@@ -43,7 +44,7 @@ class TicketsIssuedV1(Contract):
     name = "purchase.tickets.issued"
     version = 1
     producer = "purchase-svc"
-    consumers = ("validation-svc", "pdf-svc", "notification-svc")
+    consumers = ("validation-svc", "pdf-svc", "notification-svc", "admin-svc")
     summary = "A paid order's tickets were issued with signed QR payloads; render, register and email them."
 
     order_id: UUID

@@ -192,7 +192,7 @@ class PaymentSync:
             return refused
 
         if payment.status == "approved":
-            return await self._approved(uow, order)
+            return await self._approved(uow, order, payment.id)
         if payment.status in REVERSED:
             return await self._reversed(uow, order, payment)
         return "recorded"
@@ -219,12 +219,12 @@ class PaymentSync:
             )
         )
 
-    async def _approved(self, uow: UnitOfWork, order: RowMapping) -> str:
+    async def _approved(self, uow: UnitOfWork, order: RowMapping, payment_id: str) -> str:
         status = OrderStatus(order["status"])
         if status is OrderStatus.AWAITING_PAYMENT:
             now = datetime.now(UTC)
             await transition(uow, order, OrderEvent.PAYMENT_APPROVED, paid_at=now)
-            await self._publish_paid(uow, order, now)
+            await self._publish_paid(uow, order, now, payment_id)
             issued = await issue_tickets(uow, order, self.signing_key, now=now)
             if issued is not None:
                 await self.outbox.add(uow, issued, correlation_id=str(order["id"]))
@@ -236,11 +236,13 @@ class PaymentSync:
             await uow.session.execute(
                 orders.update().where(orders.c.id == order["id"]).values(late_payment="requested")
             )
-            await self._publish_paid(uow, order, datetime.now(UTC))
+            await self._publish_paid(uow, order, datetime.now(UTC), payment_id)
             return "late_payment_requested"
         return "unchanged"
 
-    async def _publish_paid(self, uow: UnitOfWork, order: RowMapping, paid_at: datetime) -> None:
+    async def _publish_paid(
+        self, uow: UnitOfWork, order: RowMapping, paid_at: datetime, payment_id: str
+    ) -> None:
         lines = await order_lines(uow, order["id"])
         await self.outbox.add(
             uow,
@@ -253,6 +255,7 @@ class PaymentSync:
                 paid_at=paid_at,
                 total=order["total"],
                 currency=order["currency"],
+                payment_id=payment_id,
             ),
             correlation_id=str(order["id"]),
         )
@@ -293,6 +296,7 @@ class PaymentSync:
             amount=max(payment.refunded_amount, 0),
             cause="provider",
             reason=f"reported by Mercado Pago: {payment.status}",
+            chargeback=payment.status == "charged_back",
         )
         return "refunded"
 
@@ -307,6 +311,7 @@ class PaymentSync:
         amount: int,
         cause: str,
         reason: str,
+        chargeback: bool = False,
     ) -> None:
         counts = Counter(t["ticket_type_id"] for t in revoked)
         if not counts:  # nothing was issued (a late payment refused): the order's lines go back
@@ -327,6 +332,7 @@ class PaymentSync:
                 amount=amount,
                 reason=reason,
                 cause=cause,
+                chargeback=chargeback,
                 **await buyer_notice(uow, order),
             ),
             correlation_id=str(order["id"]),

@@ -106,6 +106,7 @@ async def issue_tickets(
                     holder_name=holder,
                     qr_payload=qr_payload,
                     child_nombre=person["child_nombre"] if person is not None else None,
+                    child_rut=person["child_rut"] if person is not None else None,
                 )
             )
     if not rows:
