@@ -32,6 +32,7 @@ COPY purchase-svc/pyproject.toml purchase-svc/pyproject.toml
 COPY validation-svc/pyproject.toml validation-svc/pyproject.toml
 COPY pdf-svc/pyproject.toml pdf-svc/pyproject.toml
 COPY notification-svc/pyproject.toml notification-svc/pyproject.toml
+COPY admin-svc/pyproject.toml admin-svc/pyproject.toml
 COPY tools/pyproject.toml tools/pyproject.toml
 COPY tests-e2e/pyproject.toml tests-e2e/pyproject.toml
 COPY bench/pyproject.toml bench/pyproject.toml

@@ -5,7 +5,7 @@ UV := uv
 ROLE ?= admin
 # Each service's tests run in their own pytest process: every service names its test package
 # `tests`, and one process cannot import two packages of one name.
-TEST_ROOTS := libs tools gateway event-svc purchase-svc validation-svc pdf-svc notification-svc
+TEST_ROOTS := libs tools gateway event-svc purchase-svc validation-svc pdf-svc notification-svc admin-svc
 
 .PHONY: openapi contract-snapshots help bootstrap infra migrate seed up start stop test test-e2e chaos lint format token events-doc bench clean
 
@@ -49,7 +49,7 @@ chaos: bootstrap infra ## Fault tests: a platform of their own, 200 orders throu
 lint: bootstrap ## ruff (lint and format check) and mypy
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
-	@$(UV) run --frozen mypy libs/src event-svc/src purchase-svc/src validation-svc/src pdf-svc/src notification-svc/src gateway/src tools/src bench/src
+	@$(UV) run --frozen mypy libs/src event-svc/src purchase-svc/src validation-svc/src pdf-svc/src notification-svc/src admin-svc/src gateway/src tools/src bench/src
 
 format: bootstrap ## Format the code with ruff
 	@$(UV) run --frozen ruff format .

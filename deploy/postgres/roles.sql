@@ -11,7 +11,7 @@ SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database()) \gexe
 
 -- CREATE ROLE has no IF NOT EXISTS: generate it only for roles that are missing.
 SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', role)
-FROM (VALUES ('event_svc'), ('purchase_svc'), ('validation_svc'), ('notification_svc'), ('pdf_svc')) AS r(role)
+FROM (VALUES ('event_svc'), ('purchase_svc'), ('validation_svc'), ('notification_svc'), ('pdf_svc'), ('admin_svc')) AS r(role)
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.role) \gexec
 
 ALTER ROLE event_svc PASSWORD :'event_svc_password';
@@ -19,10 +19,12 @@ ALTER ROLE purchase_svc PASSWORD :'purchase_svc_password';
 ALTER ROLE validation_svc PASSWORD :'validation_svc_password';
 ALTER ROLE notification_svc PASSWORD :'notification_svc_password';
 ALTER ROLE pdf_svc PASSWORD :'pdf_svc_password';
+ALTER ROLE admin_svc PASSWORD :'admin_svc_password';
 
 SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', current_database(), role),
        format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', schema, role),
        format('ALTER SCHEMA %I OWNER TO %I', schema, role),
        format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', schema)
 FROM (VALUES ('event_svc', 'event'), ('purchase_svc', 'purchase'), ('validation_svc', 'validation'),
-             ('notification_svc', 'notification'), ('pdf_svc', 'pdf')) AS s(role, schema) \gexec
+             ('notification_svc', 'notification'), ('pdf_svc', 'pdf'),
+             ('admin_svc', 'admin')) AS s(role, schema) \gexec

@@ -6,7 +6,7 @@ set -euo pipefail
 
 roles_sql="${CROWDIFY_ROLES_SQL:-/crowdify/roles.sql}"
 args=()
-for role in event_svc purchase_svc validation_svc notification_svc pdf_svc; do
+for role in event_svc purchase_svc validation_svc notification_svc pdf_svc admin_svc; do
   variable="${role^^}_DB_PASSWORD"
   if [ -z "${!variable:-}" ]; then
     echo "${variable} is not set: every service role needs a password" >&2

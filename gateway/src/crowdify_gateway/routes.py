@@ -42,6 +42,8 @@ ROUTES: tuple[Route, ...] = (
     # Notifications (notification-svc).
     Route("= /api/v1/notifications", "notification-svc"),
     Route("/api/v1/notifications/", "notification-svc"),
+    # Administration: users and roles, dashboards, exports (admin-svc).
+    Route("/api/v1/admin/", "admin-svc"),
 )
 
 # Known services in a stable order, for /ready and the defaults.
@@ -51,4 +53,5 @@ KNOWN_SERVICES: tuple[str, ...] = (
     "validation-svc",
     "notification-svc",
     "pdf-svc",
+    "admin-svc",
 )

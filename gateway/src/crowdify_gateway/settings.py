@@ -24,6 +24,7 @@ DEFAULT_SERVICES = ",".join(
         "validation-svc=http://127.0.0.1:8103",
         "notification-svc=http://127.0.0.1:8104",
         "pdf-svc=http://127.0.0.1:9002",
+        "admin-svc=http://127.0.0.1:8105",
     ]
 )
 

@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def service_apps() -> dict[str, FastAPI]:
+    from admin_svc.main import create_app as admin_app
     from event_svc.main import create_app as event_app
     from notification_svc.main import create_app as notification_app
     from pdf_svc.main import create_app as pdf_app
@@ -28,6 +29,7 @@ def service_apps() -> dict[str, FastAPI]:
         "validation-svc": validation_app(),
         "notification-svc": notification_app(),
         "pdf-svc": pdf_app(),
+        "admin-svc": admin_app(),
     }
 
 

@@ -5,6 +5,7 @@ Supabase Auth surface (shapes follow GoTrue):
   POST /auth/v1/token?grant_type=password     {"email", "password"} -> session
   POST /auth/v1/token?grant_type=refresh_token {"refresh_token"} -> session (refresh token rotates)
   GET  /auth/v1/user                          the bearer's user object
+  /auth/v1/admin/users, /auth/v1/invite        the admin API a service-role key calls (admin_api.py)
 The ``apikey`` header real Supabase asks for is accepted but not checked.
 
 Test knobs (never exposed by real Supabase):
@@ -25,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from supabase_emulator.admin_api import install_admin_api
 from supabase_emulator.keys import KeyRing
 from supabase_emulator.settings import EmulatorSettings
 from supabase_emulator.tokens import Session, SigningAlgorithm, TokenService
@@ -140,6 +142,8 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
                 403, "user_not_found", "User from sub claim in JWT does not exist", "user_not_found"
             )
         return user.to_json()
+
+    install_admin_api(app, settings, users)
 
     @app.post("/__emulator/keys/rotate")
     async def rotate_key() -> dict[str, Any]:

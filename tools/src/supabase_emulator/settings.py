@@ -27,6 +27,10 @@ class EmulatorSettings(BaseSettings):
     state_dir: Path = Field(default=Path(".run/supabase-emulator"), alias="SUPABASE_EMULATOR_STATE_DIR")
     key_file: Path | None = Field(default=None, alias="SUPABASE_EMULATOR_KEY_FILE")
     access_token_ttl_seconds: int = Field(default=3600, alias="SUPABASE_EMULATOR_JWT_EXP")
+    # Invitation emails go to this SMTP server (the development sink), from this address.
+    smtp_host: str = Field(default="127.0.0.1", alias="SMTP_HOST")
+    smtp_port: int = Field(default=1025, alias="SMTP_PORT")
+    mail_from: str = Field(default="no-reply@crowdify.test", alias="SUPABASE_EMULATOR_MAIL_FROM")
 
     @property
     def issuer(self) -> str:

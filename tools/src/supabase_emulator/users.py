@@ -42,6 +42,9 @@ class User:
     user_metadata: dict[str, Any] = field(default_factory=dict)
     created_at: datetime = field(default_factory=_now)
     last_sign_in_at: datetime | None = None
+    # Invited users have no confirmed email until they accept the invitation.
+    invited_at: datetime | None = None
+    updated_at: datetime | None = None
 
     def password_matches(self, candidate: str) -> bool:
         return hmac.compare_digest(self.password.encode(), candidate.encode())
@@ -53,23 +56,41 @@ class User:
         return metadata
 
     def to_json(self) -> dict[str, Any]:
-        """The ``user`` object of a Supabase session and of ``GET /auth/v1/user``."""
-        return {
+        """The ``user`` object of a Supabase session, ``GET /auth/v1/user`` and the admin API."""
+        confirmed = None if self.invited_at is not None else _iso(self.created_at)
+        user: dict[str, Any] = {
             "id": self.id,
             "aud": "authenticated",
             "role": "authenticated",
             "email": self.email,
-            "email_confirmed_at": _iso(self.created_at),
+            "email_confirmed_at": confirmed,
             "phone": "",
-            "confirmed_at": _iso(self.created_at),
+            "confirmed_at": confirmed,
             "last_sign_in_at": _iso(self.last_sign_in_at),
             "app_metadata": self.app_metadata(),
             "user_metadata": dict(self.user_metadata),
             "identities": [],
             "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.last_sign_in_at or self.created_at),
+            "updated_at": _iso(self.updated_at or self.last_sign_in_at or self.created_at),
             "is_anonymous": False,
         }
+        if self.invited_at is not None:
+            user["invited_at"] = _iso(self.invited_at)
+            user["confirmation_sent_at"] = _iso(self.invited_at)
+        return user
+
+    def matches(self, search: str) -> bool:
+        """GoTrue's ``filter``: part of the email or of ``user_metadata.full_name``, any case."""
+        needle = search.lower()
+        name = str(self.user_metadata.get("full_name") or "")
+        return needle in self.email.lower() or needle in name.lower()
+
+    def update_app_metadata(self, changes: dict[str, Any]) -> None:
+        """GoTrue merges ``app_metadata`` key by key; a null value removes the key."""
+        if "role" in changes:
+            role = changes["role"]
+            self.app_role = role if isinstance(role, str) else None
+        self.updated_at = _now()
 
 
 class EmailTaken(ValueError):

@@ -29,7 +29,14 @@ from crowdify_gateway.testing import free_port, serving
 
 REPO = Path(__file__).resolve().parents[3]
 JWT_SECRET = "deploy-test-backend-secret-0123456789"
-UPSTREAM_SERVICES = ("event-svc", "purchase-svc", "validation-svc", "notification-svc", "pdf-svc")
+UPSTREAM_SERVICES = (
+    "event-svc",
+    "purchase-svc",
+    "validation-svc",
+    "notification-svc",
+    "pdf-svc",
+    "admin-svc",
+)
 
 
 def venv_binary(name: str) -> Path:

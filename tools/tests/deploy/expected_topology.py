@@ -32,6 +32,7 @@ SERVICES: tuple[tuple[str, str], ...] = (
     ("validation-svc", "validation_svc"),
     ("notification-svc", "notification_svc"),
     ("pdf-svc", "pdf_svc"),
+    ("admin-svc", "admin_svc"),
 )
 
 

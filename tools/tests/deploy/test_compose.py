@@ -19,6 +19,7 @@ SERVICES = {
     "validation-svc": "validation_svc",
     "notification-svc": "notification_svc",
     "pdf-svc": "pdf_svc",
+    "admin-svc": "admin_svc",
 }
 INFRASTRUCTURE = {"postgres", "rabbitmq", "redis", "minio", "minio-init", "mailhog", "traefik"}
 ONE_SHOT = {"minio-init", "seed", *(f"migrate-{svc.removesuffix('-svc')}" for svc in SERVICES)}

@@ -23,6 +23,7 @@ SERVICES = {
     "validation-svc": "validation_svc",
     "notification-svc": "notification_svc",
     "pdf-svc": "pdf_svc",
+    "admin-svc": "admin_svc",
 }
 SECRET_NAMES = {
     "JWT_SECRET",
@@ -34,6 +35,7 @@ SECRET_NAMES = {
     "MINIO_ACCESS_KEY",
     "MINIO_SECRET_KEY",
     "EMAIL_API_KEY",
+    "SUPABASE_SERVICE_ROLE_KEY",
 }
 
 

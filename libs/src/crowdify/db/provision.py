@@ -30,6 +30,7 @@ SERVICE_SCHEMAS: tuple[ServiceSchema, ...] = (
     ServiceSchema("validation-svc", "validation_svc", "validation"),
     ServiceSchema("notification-svc", "notification_svc", "notification"),
     ServiceSchema("pdf-svc", "pdf_svc", "pdf"),
+    ServiceSchema("admin-svc", "admin_svc", "admin"),
 )
 
 

@@ -1,0 +1,312 @@
+"""The reporting read model: what each message changes in it.
+
+Every message writes only the facts it carries, and each write is safe to repeat and to run in any
+order relative to the others: an order's row keeps the first value seen for each column
+(``COALESCE``), event snapshots and staff lists apply only when newer than what is stored, a refund
+or ticket is a row under its own id. So the same messages, delivered twice or shuffled, always
+leave the same read model, and replaying the journal rebuilds it exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin_svc.adapters.tables import (
+    admissions,
+    event_staff,
+    events,
+    order_lines,
+    orders,
+    refunds,
+    ticket_types,
+    tickets,
+)
+from crowdify.contracts import catalog, purchase, validation
+from crowdify.contracts import tickets as ticket_contracts
+from crowdify.contracts.base import Contract
+from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine
+
+Projector = Callable[[AsyncSession, Any, datetime], Awaitable[None]]
+
+
+async def _order(session: AsyncSession, order_id: UUID, event_id: UUID, **values: Any) -> None:
+    """Fill in an order's columns, keeping any already set (first value wins: facts never change)."""
+    statement = insert(orders).values(order_id=order_id, event_id=event_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[orders.c.order_id],
+            set_={name: func.coalesce(orders.c[name], statement.excluded[name]) for name in values},
+        )
+    )
+
+
+async def _lines(session: AsyncSession, order_id: UUID, lines: tuple[OrderLine | PricedLine, ...]) -> None:
+    for line in lines:
+        values: dict[str, Any] = {"quantity": line.quantity, "unit_price": None, "ticket_type_name": None}
+        if isinstance(line, PricedLine):
+            values.update(unit_price=line.unit_price, ticket_type_name=line.ticket_type_name)
+        statement = insert(order_lines).values(
+            order_id=order_id, ticket_type_id=line.ticket_type_id, **values
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[order_lines.c.order_id, order_lines.c.ticket_type_id],
+                set_={
+                    "unit_price": func.coalesce(order_lines.c.unit_price, statement.excluded.unit_price),
+                    "ticket_type_name": func.coalesce(
+                        order_lines.c.ticket_type_name, statement.excluded.ticket_type_name
+                    ),
+                },
+            )
+        )
+
+
+async def _snapshot(session: AsyncSession, event: EventSnapshot, as_of: datetime) -> None:
+    values = {
+        "name": event.name,
+        "venue": event.venue,
+        "city": event.city,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "status": event.status,
+        "sales_start": event.sales_start,
+        "sales_end": event.sales_end,
+        "capacity": event.capacity,
+        "as_of": as_of,
+    }
+    statement = insert(events).values(event_id=event.id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[events.c.event_id],
+            set_={name: statement.excluded[name] for name in values},
+            where=events.c.as_of <= statement.excluded.as_of,
+        )
+    )
+    for ticket_type in event.ticket_types:
+        type_values = {
+            "event_id": event.id,
+            "name": ticket_type.name,
+            "price": ticket_type.price,
+            "currency": ticket_type.currency,
+            "capacity": ticket_type.capacity,
+            "as_of": as_of,
+        }
+        type_statement = insert(ticket_types).values(ticket_type_id=ticket_type.id, **type_values)
+        await session.execute(
+            type_statement.on_conflict_do_update(
+                index_elements=[ticket_types.c.ticket_type_id],
+                set_={name: type_statement.excluded[name] for name in type_values},
+                where=ticket_types.c.as_of <= type_statement.excluded.as_of,
+            )
+        )
+
+
+async def event_snapshot(
+    session: AsyncSession,
+    message: catalog.EventPublishedV1 | catalog.EventUpdatedV1 | catalog.EventCancelledV1,
+    occurred_at: datetime,
+) -> None:
+    await _snapshot(session, message.event, occurred_at)
+
+
+async def order_placed(session: AsyncSession, message: purchase.OrderPlacedV1, at: datetime) -> None:
+    await _order(
+        session,
+        message.order_id,
+        message.event_id,
+        user_id=message.user_id,
+        placed_at=message.placed_at,
+        buyer_email=message.buyer_email,
+        buyer_name=message.buyer_name,
+    )
+    await _lines(session, message.order_id, message.lines)
+
+
+async def tickets_reserved(session: AsyncSession, message: catalog.TicketsReservedV1, at: datetime) -> None:
+    await _order(
+        session,
+        message.order_id,
+        message.event_id,
+        held_at=at,
+        hold_expires_at=message.hold_expires_at,
+        total=message.total,
+        currency=message.currency,
+    )
+    await _lines(session, message.order_id, message.lines)
+
+
+async def reservation_rejected(
+    session: AsyncSession, message: catalog.ReservationRejectedV1, at: datetime
+) -> None:
+    await _order(session, message.order_id, message.event_id, rejected_at=at, rejection_reason=message.reason)
+
+
+async def hold_expired(session: AsyncSession, message: catalog.HoldExpiredV1, at: datetime) -> None:
+    await _order(session, message.order_id, message.event_id, expired_at=message.expired_at)
+
+
+async def order_expired(session: AsyncSession, message: purchase.OrderExpiredV1, at: datetime) -> None:
+    await _order(
+        session,
+        message.order_id,
+        message.event_id,
+        expired_at=message.expired_at or at,
+        buyer_email=message.buyer_email,
+        buyer_name=message.buyer_name,
+    )
+
+
+async def order_paid(session: AsyncSession, message: purchase.OrderPaidV1, at: datetime) -> None:
+    await _order(
+        session,
+        message.order_id,
+        message.event_id,
+        paid_at=message.paid_at,
+        paid_total=message.total,
+        currency=message.currency,
+        payment_id=message.payment_id,
+    )
+    await _lines(session, message.order_id, message.lines)
+
+
+async def order_cancelled(session: AsyncSession, message: purchase.OrderCancelledV1, at: datetime) -> None:
+    await _order(
+        session,
+        message.order_id,
+        message.event_id,
+        cancelled_at=at,
+        buyer_email=message.buyer_email,
+        buyer_name=message.buyer_name,
+    )
+
+
+async def order_refunded(session: AsyncSession, message: purchase.OrderRefundedV1, at: datetime) -> None:
+    await _order(
+        session,
+        message.order_id,
+        message.event_id,
+        buyer_email=message.buyer_email,
+        buyer_name=message.buyer_name,
+    )
+    await session.execute(
+        insert(refunds)
+        .values(
+            refund_id=message.refund_id,
+            order_id=message.order_id,
+            event_id=message.event_id,
+            amount=message.amount,
+            currency=message.currency,
+            cause="chargeback" if message.chargeback else message.cause,
+            full_refund=message.full,
+            lines={str(line.ticket_type_id): line.quantity for line in message.lines},
+            ticket_ids=list(message.ticket_ids),
+            refunded_at=at,
+        )
+        .on_conflict_do_nothing(index_elements=[refunds.c.refund_id])
+    )
+    if message.ticket_ids:
+        await session.execute(
+            update(tickets)
+            .where(tickets.c.ticket_id.in_(message.ticket_ids), tickets.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+async def tickets_issued(
+    session: AsyncSession, message: ticket_contracts.TicketsIssuedV1, at: datetime
+) -> None:
+    await _order(
+        session,
+        message.order_id,
+        message.event_id,
+        user_id=message.user_id,
+        buyer_email=message.buyer_email,
+        buyer_name=message.buyer_name,
+        issued_at=message.issued_at,
+    )
+    # A refund that revoked some of these tickets may have come first: it is applied here.
+    refunded = (
+        await session.execute(
+            refunds.select().where(refunds.c.order_id == message.order_id).order_by(refunds.c.refunded_at)
+        )
+    ).mappings()
+    revoked: dict[UUID, datetime] = {}
+    for refund in refunded:
+        for ticket_id in refund["ticket_ids"]:
+            revoked.setdefault(ticket_id, refund["refunded_at"])
+    await session.execute(
+        insert(tickets)
+        .values(
+            [
+                {
+                    "ticket_id": ticket.id,
+                    "order_id": message.order_id,
+                    "event_id": message.event_id,
+                    "ticket_type_id": ticket.ticket_type_id,
+                    "ticket_type_name": ticket.ticket_type,
+                    "holder_name": ticket.holder_name,
+                    "child_nombre": ticket.child_nombre,
+                    "child_rut": ticket.child_rut,
+                    "issued_at": message.issued_at,
+                    "revoked_at": revoked.get(ticket.id),
+                }
+                for ticket in message.tickets
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=[tickets.c.ticket_id])
+    )
+
+
+async def staff_changed(session: AsyncSession, message: catalog.EventStaffChangedV1, at: datetime) -> None:
+    statement = insert(event_staff).values(
+        event_id=message.event_id, user_ids=sorted(set(message.staff)), revision=message.revision
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[event_staff.c.event_id],
+            set_={"user_ids": statement.excluded.user_ids, "revision": statement.excluded.revision},
+            where=event_staff.c.revision < statement.excluded.revision,
+        )
+    )
+
+
+async def ticket_admitted(session: AsyncSession, message: validation.TicketAdmittedV1, at: datetime) -> None:
+    """The earliest admission of a ticket is the one that counts (two devices may report one)."""
+    statement = insert(admissions).values(
+        ticket_id=message.ticket_id,
+        event_id=message.event_id,
+        gate=message.gate,
+        admitted_at=message.admitted_at,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[admissions.c.ticket_id],
+            set_={"gate": statement.excluded.gate, "admitted_at": statement.excluded.admitted_at},
+            where=admissions.c.admitted_at > statement.excluded.admitted_at,
+        )
+    )
+
+
+PROJECTORS: Mapping[type[Contract], Projector] = {
+    catalog.EventPublishedV1: event_snapshot,
+    catalog.EventUpdatedV1: event_snapshot,
+    catalog.EventCancelledV1: event_snapshot,
+    catalog.TicketsReservedV1: tickets_reserved,
+    catalog.ReservationRejectedV1: reservation_rejected,
+    catalog.HoldExpiredV1: hold_expired,
+    purchase.OrderPlacedV1: order_placed,
+    purchase.OrderPaidV1: order_paid,
+    purchase.OrderExpiredV1: order_expired,
+    purchase.OrderCancelledV1: order_cancelled,
+    purchase.OrderRefundedV1: order_refunded,
+    ticket_contracts.TicketsIssuedV1: tickets_issued,
+    catalog.EventStaffChangedV1: staff_changed,
+    validation.TicketAdmittedV1: ticket_admitted,
+}

@@ -1,0 +1,230 @@
+"""An on-sale as the other services' messages describe it, for the tests to publish, with the
+figures the dashboard must show for it worked out independently of admin-svc's code.
+
+Orders end in every way the saga allows: paid (some partly or wholly refunded, one charged back),
+left to expire, refused because the event sold out, or cancelled before paying. Paid tickets are
+let in at two gates.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from crowdify.contracts import catalog, purchase, validation
+from crowdify.contracts.base import Contract
+from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine, TicketTypeSnapshot
+from crowdify.contracts.tickets import IssuedTicket, TicketsIssuedV1
+from crowdify.messaging.envelope import Envelope
+
+GENERAL, VIP = "General", "VIP"
+PRICES = {GENERAL: 15000, VIP: 45000}
+GATES = ("Norte", "Sur")
+
+
+@dataclass
+class Expected:
+    sold: Counter[str] = field(default_factory=Counter)
+    refunded: Counter[str] = field(default_factory=Counter)
+    funnel: Counter[str] = field(default_factory=Counter)
+    refunds_by_cause: Counter[str] = field(default_factory=Counter)
+    refund_amounts: Counter[str] = field(default_factory=Counter)
+    admitted_by_gate: Counter[str] = field(default_factory=Counter)
+    statuses: dict[str, str] = field(default_factory=dict)
+    tickets_issued: int = 0
+    tickets_revoked: int = 0
+
+
+@dataclass
+class OnSale:
+    event_id: uuid.UUID
+    staff: tuple[str, ...]
+    type_ids: dict[str, uuid.UUID]
+    messages: list[Contract] = field(default_factory=list)
+    expected: Expected = field(default_factory=Expected)
+
+    def envelopes(self) -> list[Envelope]:
+        return [Envelope.wrap(m, correlation_id=str(uuid.uuid4())) for m in self.messages]
+
+
+def snapshot(event_id: uuid.UUID, type_ids: dict[str, uuid.UUID], name: str) -> EventSnapshot:
+    starts = datetime.now(UTC) + timedelta(days=3)
+    return EventSnapshot(
+        id=event_id,
+        name=name,
+        venue="Teatro Caupolicán",
+        city="Santiago",
+        starts_at=starts,
+        status="published",
+        sales_start=datetime.now(UTC) - timedelta(days=1),
+        sales_end=starts,
+        hold_minutes=15,
+        ticket_types=tuple(
+            TicketTypeSnapshot(
+                id=type_id, name=kind, price=PRICES[kind], currency="CLP", capacity=500, max_per_order=4
+            )
+            for kind, type_id in type_ids.items()
+        ),
+    )
+
+
+def on_sale(
+    orders: int, *, staff: tuple[str, ...] = (), seed: int = 12, name: str = "Festival de Prueba"
+) -> OnSale:
+    rng = random.Random(seed)
+    event_id = uuid.uuid4()
+    type_ids = {GENERAL: uuid.uuid4(), VIP: uuid.uuid4()}
+    sale = OnSale(event_id=event_id, staff=staff, type_ids=type_ids)
+    sale.messages.append(catalog.EventPublishedV1(event=snapshot(event_id, type_ids, name)))
+    if staff:
+        sale.messages.append(
+            catalog.EventStaffChangedV1(
+                event_id=event_id, staff=staff, revision=1, changed_at=datetime.now(UTC)
+            )
+        )
+    for n in range(orders):
+        outcome = rng.choices(
+            ["paid", "partly_refunded", "refunded", "charged_back", "expired", "sold_out", "cancelled"],
+            weights=[60, 6, 5, 2, 12, 10, 5],
+        )[0]
+        if n == 0:
+            outcome = "charged_back"  # at least one of each rare kind
+        elif n == 1:
+            outcome = "partly_refunded"
+        _order(sale, rng, n, outcome)
+    return sale
+
+
+def _order(sale: OnSale, rng: random.Random, n: int, outcome: str) -> None:
+    expected, messages = sale.expected, sale.messages
+    order_id, event_id, now = uuid.uuid4(), sale.event_id, datetime.now(UTC)
+    quantities = {kind: rng.randint(1, 2) for kind in rng.sample([GENERAL, VIP], rng.randint(1, 2))}
+    lines = tuple(OrderLine(ticket_type_id=sale.type_ids[k], quantity=q) for k, q in quantities.items())
+    total = sum(PRICES[k] * q for k, q in quantities.items())
+    buyer = {"buyer_email": f"comprador{n}@example.cl", "buyer_name": f"Comprador {n}"}
+    expected.funnel["placed"] += 1
+    messages.append(
+        purchase.OrderPlacedV1(
+            order_id=order_id, event_id=event_id, user_id=f"u{n}", lines=lines, placed_at=now, **buyer
+        )
+    )
+    if outcome == "sold_out":
+        expected.funnel["rejected_sold_out"] += 1
+        expected.funnel["rejected"] += 1
+        expected.statuses[str(order_id)] = "rejected"
+        messages.append(
+            catalog.ReservationRejectedV1(order_id=order_id, event_id=event_id, reason="sold_out")
+        )
+        return
+    expected.funnel["held"] += 1
+    messages.append(
+        catalog.TicketsReservedV1(
+            order_id=order_id,
+            event_id=event_id,
+            hold_expires_at=now + timedelta(minutes=15),
+            lines=tuple(
+                PricedLine(
+                    ticket_type_id=sale.type_ids[k], ticket_type_name=k, quantity=q, unit_price=PRICES[k]
+                )
+                for k, q in quantities.items()
+            ),
+            total=total,
+            currency="CLP",
+            event_name="Festival de Prueba",
+            event_starts_at=now + timedelta(days=3),
+        )
+    )
+    if outcome == "expired":
+        expected.funnel["expired"] += 1
+        expected.statuses[str(order_id)] = "expired"
+        messages.append(
+            catalog.HoldExpiredV1(order_id=order_id, event_id=event_id, expired_at=now, lines=lines)
+        )
+        messages.append(
+            purchase.OrderExpiredV1(
+                order_id=order_id, event_id=event_id, lines=lines, expired_at=now, **buyer
+            )
+        )
+        return
+    if outcome == "cancelled":
+        expected.funnel["cancelled"] += 1
+        expected.statuses[str(order_id)] = "cancelled"
+        messages.append(
+            purchase.OrderCancelledV1(
+                order_id=order_id, event_id=event_id, lines=lines, cause="buyer", **buyer
+            )
+        )
+        return
+    expected.funnel["paid"] += 1
+    expected.sold.update(quantities)
+    messages.append(
+        purchase.OrderPaidV1(
+            order_id=order_id, event_id=event_id, lines=lines, paid_at=now, total=total, currency="CLP",
+            payment_id=str(1_000_000 + n),
+        )
+    )  # fmt: skip
+    issued = [
+        IssuedTicket(
+            id=uuid.uuid4(),
+            ticket_type_id=sale.type_ids[kind],
+            ticket_type=kind,
+            holder_name=f"Asistente {n}-{i}",
+            qr_payload="x",
+            child_nombre="Sofía" if kind == GENERAL and i == 0 else None,
+            child_rut="12345678-5" if kind == GENERAL and i == 0 else None,
+        )
+        for kind, quantity in quantities.items()
+        for i in range(quantity)
+    ]
+    expected.tickets_issued += len(issued)
+    messages.append(
+        TicketsIssuedV1(order_id=order_id, event_id=event_id, tickets=tuple(issued), issued_at=now, **buyer)
+    )
+    expected.statuses[str(order_id)] = "paid"
+    revoked: list[IssuedTicket] = []
+    if outcome in ("refunded", "charged_back"):
+        revoked = issued
+    elif outcome == "partly_refunded":
+        revoked = issued[:1]
+    if revoked:
+        full = len(revoked) == len(issued)
+        amount = sum(PRICES[t.ticket_type or ""] for t in revoked)
+        cause = "chargeback" if outcome == "charged_back" else "admin"
+        expected.refunded.update(t.ticket_type or "" for t in revoked)
+        expected.refunds_by_cause[cause] += 1
+        expected.refund_amounts[cause] += amount
+        expected.tickets_revoked += len(revoked)
+        if full:
+            expected.statuses[str(order_id)] = "refunded"
+        messages.append(
+            purchase.OrderRefundedV1(
+                order_id=order_id,
+                event_id=event_id,
+                refund_id=str(uuid.uuid4()),
+                lines=tuple(
+                    OrderLine(ticket_type_id=sale.type_ids[k], quantity=q)
+                    for k, q in Counter(t.ticket_type or "" for t in revoked).items()
+                ),
+                ticket_ids=tuple(t.id for t in revoked),
+                full=full,
+                amount=amount,
+                currency="CLP",
+                cause="provider" if outcome == "charged_back" else "admin",
+                chargeback=outcome == "charged_back",
+                **buyer,
+            )
+        )
+    for ticket in issued:
+        if ticket in revoked or rng.random() < 0.4:
+            continue
+        gate = rng.choice(GATES)
+        expected.admitted_by_gate[gate] += 1
+        messages.append(
+            validation.TicketAdmittedV1(
+                ticket_id=ticket.id, event_id=event_id, ticket_type_id=ticket.ticket_type_id, gate=gate,
+                admitted_at=now + timedelta(minutes=rng.randint(0, 90)),
+            )
+        )  # fmt: skip
