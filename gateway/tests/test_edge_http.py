@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from crowdify.auth import issue_backend_token
 from crowdify.settings import DEV_JWT_SECRET
-from crowdify_gateway.testing import serving
+from crowdify_gateway.testing import free_port, running_nginx, serving
 
 PROBLEM_JSON = "application/problem+json"
 ALLOWED_ORIGIN = "https://app.crowdify.test"
@@ -276,3 +276,23 @@ async def test_redirects_never_carry_the_clients_host(client: httpx.AsyncClient,
     location = response.headers["location"]
     assert "attacker.example" not in location
     assert location.startswith("/api/v1/")
+
+
+async def test_the_mercado_pago_webhook_is_rate_limited_per_address(
+    gateway_settings: Any, nginx_prefix: Any, edge: Any
+) -> None:
+    settings = gateway_settings(
+        GATEWAY_LISTEN=f"127.0.0.1:{free_port()}",
+        GATEWAY_VERIFIER_PORT=edge.settings.verifier_port,
+        GATEWAY_SERVICES=edge.settings.services_spec,
+        GATEWAY_RATE_WEBHOOK="1r/s",
+        GATEWAY_BURST_WEBHOOK=2,
+    )
+    with running_nginx(settings, nginx_prefix()) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            answers = await asyncio.gather(
+                *(http.post("/api/v1/purchases/webhook?topic=payment&id=1") for _ in range(10))
+            )
+    statuses = [a.status_code for a in answers]
+    assert 200 in statuses and 429 in statuses, statuses
+    assert_problem(next(a for a in answers if a.status_code == 429), 429, "rate_limited")

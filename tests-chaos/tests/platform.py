@@ -225,6 +225,8 @@ class ChaosPlatform:
             GATEWAY_BURST_PURCHASE="5000",
             GATEWAY_RATE_ADDRESS="5000r/s",
             GATEWAY_BURST_ADDRESS="5000",
+            GATEWAY_RATE_WEBHOOK="5000r/s",
+            GATEWAY_BURST_WEBHOOK="5000",
             GATEWAY_RATE_SCAN="5000r/s",
             GATEWAY_BURST_SCAN="5000",
         )

@@ -263,6 +263,8 @@ def _limit_lines(route: Route, settings: GatewaySettings) -> list[str]:
             f"limit_req zone=crowdify_scan burst={settings.burst_scan} nodelay;",
             f"limit_req zone=crowdify_address burst={settings.burst_address} nodelay;",
         ]
+    if route.limit == "webhook":
+        return [f"limit_req zone=crowdify_webhook burst={settings.burst_webhook} nodelay;"]
     if route.limit == "token":
         return [
             f"limit_req zone=crowdify_token burst={settings.burst_token} nodelay;",
@@ -481,6 +483,7 @@ def render(settings: GatewaySettings, prefix: Path) -> str:
         "cors_origins": _indent(_cors_origins(settings), 8),
         "rate_purchase": settings.rate_purchase,
         "rate_scan": settings.rate_scan,
+        "rate_webhook": settings.rate_webhook,
         "rate_token": settings.rate_token,
         "rate_address": settings.rate_address,
         "verifier_address": f"{settings.verifier_host}:{settings.verifier_port}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-LimitZone = Literal["purchase", "scan", "token"]
+LimitZone = Literal["purchase", "scan", "token", "webhook"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/events/", "event-svc"),
     # Orders and tickets (purchase-svc); the documents of both live in pdf-svc.
     Route("= /api/v1/purchases", "purchase-svc", limit="purchase"),
-    Route("= /api/v1/purchases/webhook", "purchase-svc"),
+    Route("= /api/v1/purchases/webhook", "purchase-svc", limit="webhook"),
     Route("/api/v1/purchases/", "purchase-svc"),
     Route("~ ^/api/v1/purchases/[^/]+/pdf$", "pdf-svc"),
     Route("= /api/v1/tickets", "purchase-svc"),

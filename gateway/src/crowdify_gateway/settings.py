@@ -129,6 +129,8 @@ class GatewaySettings(ServiceSettings):
     burst_purchase: int = Field(default=5, ge=0, alias="GATEWAY_BURST_PURCHASE")
     rate_scan: str = Field(default="20r/s", alias="GATEWAY_RATE_SCAN")
     burst_scan: int = Field(default=40, ge=0, alias="GATEWAY_BURST_SCAN")
+    rate_webhook: str = Field(default="50r/s", alias="GATEWAY_RATE_WEBHOOK")
+    burst_webhook: int = Field(default=100, ge=0, alias="GATEWAY_BURST_WEBHOOK")
     rate_token: str = Field(default="1r/s", alias="GATEWAY_RATE_TOKEN")
     burst_token: int = Field(default=5, ge=0, alias="GATEWAY_BURST_TOKEN")
     # Per client address over the same endpoints (many buyers may share one NAT address).
@@ -146,7 +148,7 @@ class GatewaySettings(ServiceSettings):
 
     ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10, alias="GATEWAY_READY_TIMEOUT_SECONDS")
 
-    @field_validator("rate_purchase", "rate_scan", "rate_token", "rate_address")
+    @field_validator("rate_purchase", "rate_scan", "rate_webhook", "rate_token", "rate_address")
     @classmethod
     def _rate(cls, value: str) -> str:
         if not _RATE.match(value):
