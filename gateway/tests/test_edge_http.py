@@ -117,6 +117,23 @@ async def test_no_cors_headers_for_other_origins(client: httpx.AsyncClient, orig
         assert not any(h.lower().startswith("access-control-") for h in answer.headers)
 
 
+async def test_door_devices_behind_one_address_are_limited_per_device_only(client: httpx.AsyncClient) -> None:
+    # A venue's phones share one public address: 12 devices sending 10 scans each at once is
+    # above the per-address allowance, yet no device is over its own.
+    devices = [{"Authorization": f"Bearer {token('scanner')}"} for _ in range(12)]
+    scans = await asyncio.gather(
+        *(client.post("/api/v1/validation/scan", json={}, headers=d) for d in devices for _ in range(10))
+    )
+    assert {r.status_code for r in scans} == {200}
+    # One runaway device is still stopped by its own limit.
+    runaway = await asyncio.gather(
+        *(client.post("/api/v1/validation/scan", json={}, headers=devices[0]) for _ in range(60))
+    )
+    limited = [r for r in runaway if r.status_code == 429]
+    assert limited
+    assert_problem(limited[0], 429, "rate_limited")
+
+
 async def test_purchase_burst_is_rate_limited(client: httpx.AsyncClient, edge: Any) -> None:
     bearer = {"Authorization": f"Bearer {token()}"}
     responses = await asyncio.gather(

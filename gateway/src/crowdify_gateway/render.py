@@ -259,10 +259,9 @@ def _limit_lines(route: Route, settings: GatewaySettings) -> list[str]:
             f"limit_req zone=crowdify_purchase_address burst={settings.burst_address} nodelay;",
         ]
     if route.limit == "scan":
-        return [
-            f"limit_req zone=crowdify_scan burst={settings.burst_scan} nodelay;",
-            f"limit_req zone=crowdify_address burst={settings.burst_address} nodelay;",
-        ]
+        # Per device token only: a venue's door devices share one public address behind its
+        # NAT, so a per-address limit would throttle the whole door (docs/security.md).
+        return [f"limit_req zone=crowdify_scan burst={settings.burst_scan} nodelay;"]
     if route.limit == "webhook":
         return [f"limit_req zone=crowdify_webhook burst={settings.burst_webhook} nodelay;"]
     if route.limit == "token":

@@ -124,7 +124,8 @@ class GatewaySettings(ServiceSettings):
     # connections the service already closed.
     upstream_keepalive_timeout: int = Field(default=60, ge=1, alias="GATEWAY_UPSTREAM_KEEPALIVE_TIMEOUT")
 
-    # limit_req: per client (token, else address) and per address, on the expensive endpoints.
+    # limit_req: per client (token, else address) and per address, on the expensive endpoints;
+    # the door's scan and sync per device token only (a venue's devices share one address).
     rate_purchase: str = Field(default="2r/s", alias="GATEWAY_RATE_PURCHASE")
     burst_purchase: int = Field(default=5, ge=0, alias="GATEWAY_BURST_PURCHASE")
     rate_scan: str = Field(default="20r/s", alias="GATEWAY_RATE_SCAN")
