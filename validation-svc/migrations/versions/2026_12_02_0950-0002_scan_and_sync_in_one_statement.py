@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-12-02 09:50:00+00:00
 
 ``door_scan`` decides one online scan and ``door_sync`` a chunk of offline scans, each in one
-round trip (docs/adr/0013-door-scan-in-one-statement.md). A ``scan_id`` is now unique per caller
+round trip (docs/adr/0014-door-scan-in-one-statement.md). A ``scan_id`` is now unique per caller
 (the token's subject: a door device or a person), so one device can no longer read another's
 stored answer by sending its ``scan_id``; a repeat that names another event, ticket or direction
 is refused by the functions with SQLSTATE ``CD409``, a revoked device with ``CD401``.

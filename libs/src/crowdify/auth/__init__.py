@@ -10,11 +10,13 @@ Typical wiring in a service's ``main.py``::
 
 from crowdify.auth.backend_tokens import BACKEND_ISSUER, issue_backend_token, issue_device_token
 from crowdify.auth.dependencies import (
+    DOOR_ROLES,
     CurrentAdmin,
     CurrentAdminOrCoordinator,
     CurrentScanner,
     CurrentUser,
     OptionalUser,
+    authorize,
     get_current_admin,
     get_current_admin_or_coordinator,
     get_current_scanner,
@@ -31,6 +33,7 @@ from crowdify.settings import DEVICE_AUDIENCE
 __all__ = [
     "BACKEND_ISSUER",
     "DEVICE_AUDIENCE",
+    "DOOR_ROLES",
     "ROLES",
     "AuthError",
     "AuthReason",
@@ -44,6 +47,7 @@ __all__ = [
     "Role",
     "TokenKind",
     "TokenVerifier",
+    "authorize",
     "get_current_admin",
     "get_current_admin_or_coordinator",
     "get_current_scanner",

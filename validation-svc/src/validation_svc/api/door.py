@@ -2,9 +2,10 @@
 
 Bodies are decoded and checked by msgspec in one pass and answers are the JSON text the
 database function wrote, sent as they are: no pydantic model, no ORM and no re-encoding between
-the socket and the one statement that decides (docs/adr/0013-door-scan-in-one-statement.md).
-The token is verified by the shared verifier (cached per process while it is valid); the door
-device's revocation is checked inside the deciding statement.
+the socket and the one statement that decides (docs/adr/0014-door-scan-in-one-statement.md).
+The token is verified by the shared verifier (cached per process while it is valid), called
+directly rather than through FastAPI's dependency chain; the door device's revocation is checked
+inside the deciding statement.
 
 Wiring: ``app.include_router(door.router)``; uses ``app.state.door``.
 """
@@ -23,7 +24,7 @@ import msgspec
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from crowdify.auth import CurrentScanner, Principal
+from crowdify.auth import DOOR_ROLES, Principal, authorize
 from crowdify.errors import ProblemError, Unauthorized, problem_responses
 from validation_svc.adapters.door_statements import DeviceRevoked, ScanIdReused
 from validation_svc.service.devices import check_event_scope, device_of
@@ -124,7 +125,11 @@ def _request_body(struct: type[msgspec.Struct]) -> dict[str, Any]:
     """The OpenAPI request body of a route that decodes ``struct`` itself."""
     schema = msgspec.json.schema(struct)
     body = _inline(schema, schema.pop("$defs", {}))
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        # The token is checked by crowdify.auth.authorize, as by the role dependencies elsewhere.
+        "security": [{"HTTPBearer": []}],
+    }
 
 
 async def _decode(request: Request, struct: type[Body]) -> Body:
@@ -185,7 +190,8 @@ def _json(content: bytes) -> Response:
     responses=problem_responses(401, 403, 409, 422),
     openapi_extra=_request_body(ScanIn),
 )
-async def scan(request: Request, scanner: CurrentScanner) -> Response:
+async def scan(request: Request) -> Response:
+    scanner = await authorize(request, DOOR_ROLES)
     body = await _decode(request, ScanIn)
     check_event_scope(scanner, body.event_id)
     with _door_errors(scanner, body.event_id):
@@ -211,7 +217,8 @@ async def scan(request: Request, scanner: CurrentScanner) -> Response:
     responses=problem_responses(401, 403, 409, 422),
     openapi_extra=_request_body(SyncIn),
 )
-async def sync(request: Request, scanner: CurrentScanner) -> Response:
+async def sync(request: Request) -> Response:
+    scanner = await authorize(request, DOOR_ROLES)
     body = await _decode(request, SyncIn)
     check_event_scope(scanner, body.event_id)
     batch = [
