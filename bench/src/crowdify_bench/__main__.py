@@ -28,7 +28,7 @@ import uvloop
 
 from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
 from crowdify_bench.documents import email_latency, pdf_pages
-from crowdify_bench.door import door_rush, scan_rush
+from crowdify_bench.door import door_rush, profiled_step
 from crowdify_bench.edge import run_edge
 from crowdify_bench.incidents import Incidents
 from crowdify_bench.inventory import inventory_step
@@ -194,14 +194,17 @@ async def run(args: argparse.Namespace) -> int:
     if "door" in only:
         door = await step(
             "door_rush",
-            f"door rush at {', '.join(f'{s:,}' for s in sizes.door_sizes)} tickets",
+            f"door rush: {', '.join(f'{r:,.0f}' for r in sizes.door_rates)} scans/s offered, "
+            f"events of {', '.join(f'{s:,}' for s in sizes.door_sizes)} tickets",
             lambda: door_rush(
                 platform,
-                sizes=sizes.door_sizes,
-                max_scans=sizes.door_max_scans,
-                scanners=sizes.door_scanners,
+                curve_rates=sizes.door_rates,
+                step_seconds=sizes.door_step_seconds,
+                rounds=sizes.door_rounds,
                 devices=sizes.door_devices,
-                max_seconds=sizes.door_max_seconds,
+                flat_sizes=sizes.door_sizes,
+                warm_up_seconds=sizes.door_warm_up_seconds,
+                extra_scans=round(sizes.door_profile_rate * sizes.door_profile_seconds) + 10,
             ),
         )
         if door is not None:
@@ -209,12 +212,12 @@ async def run(args: argparse.Namespace) -> int:
             if not args.no_profiles:
                 results.setdefault("profiles", {})["door_rush"] = await step(
                     "door_profile",
-                    "door rush again, profiled",
+                    f"door rush again at {sizes.door_profile_rate:,.0f} scans/s, profiled",
                     lambda: _profiled(
                         profiles / "door",
                         ["validation-api", "gateway-auth"],
-                        lambda: scan_rush(
-                            platform, last, sizes.door_profile_scans, sizes.door_scanners, max_seconds=20
+                        lambda: profiled_step(
+                            platform, last, sizes.door_profile_rate, sizes.door_profile_seconds
                         ),
                     ),
                 )

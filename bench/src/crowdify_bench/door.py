@@ -1,262 +1,224 @@
-"""The door rush: many scanners at once through the gateway, on events of growing size.
+"""The door rush: scans offered at a fixed rate through the gateway (open loop), as a venue's door.
 
-For each size an event is created through the gateway and its tickets are seeded the way
-validation-svc learns them in production, as ``purchase.tickets.issued.v1`` messages with signed
-codes, but published straight into validation-svc's queue (the default exchange) in batches of
-``batch`` tickets: the PDF and email services must not render and mail a hundred thousand
-made-up tickets. Door devices are registered through the gateway (each its own scanner token, as
-real ones), and every scanner token is used once with an unreadable code before the clock starts,
-which warms the edge's verdict cache and the connections without touching the database.
+Every scan is sent at its scheduled instant whether or not earlier ones have been answered (an
+open loop, as people arrive), and its latency is counted from that instant: when the platform
+falls behind, the queue shows in the latency instead of slowing the load down. Each step offers
+one rate for a few seconds to fresh tickets, a share of them (``duplicates``) scanned twice at
+the same instant from two devices, exactly one of which may be admitted. All devices of a rush
+present one client address, as the phones of a venue behind its NAT: no answer may be a 429.
 
-Then ``scanners`` clients scan distinct tickets picked at random, using the devices round robin
-(``devices`` of them, so no device passes the gateway's per-device rate limit: the limit is
-there to stop a runaway device, and this measures the service behind it). A share of the tickets
-(``duplicates``) is scanned twice at the same instant from two devices and gates: exactly one of
-the two may be admitted. Double admissions are counted from the answers and checked against the
-attendance stats.
+- ``curve``: the rates of ``curve_rates`` on the largest event, ``rounds`` times (rates
+  interleaved, so drift on a shared machine spreads over all of them); per rate the median of
+  the rounds: completed scans/s, p50, p99 and CPU per scan.
+- ``flatness``: the same rate on events of every size in ``flat_sizes``; a scan's cost is the
+  platform's CPU per scan, which should not grow with the event (the registry is one table, so
+  its total size is reported too).
+
+Before the clock starts every device scans one real ticket (the statements are prepared on the
+pool connections and the edge's verdict cache is warm); the curve starts after an unmeasured
+step at 500 scans/s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import random
+import statistics
 import time
-import uuid
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 import aiohttp
 
-from crowdify.contracts.tickets import IssuedTicket, TicketsIssuedV1
-from crowdify.messaging.envelope import Envelope
-from crowdify.messaging.wire import envelope_message
-from crowdify.testing import wait_until
-from crowdify.tickets import TicketClaims, TicketSigningSettings, sign_ticket
-from crowdify_bench.load import Addresses, Answer, Tally, bearer, call
+from crowdify_bench.door_seed import DoorEvent, prepare, registry_rows
+from crowdify_bench.load import Answer, Tally, bearer, call
 from crowdify_bench.platform import Platform
 from crowdify_bench.procs import CpuMeter
 from crowdify_bench.stats import latency_summary, rate
 
-
-@dataclass
-class DoorEvent:
-    event_id: str
-    codes: list[str]
-    tokens: list[str]
-    seed_seconds: float
-    unscanned: list[int] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        return len(self.codes)
+# The one public address of the venue (RFC 2544's benchmark range; only ever a header).
+VENUE_ADDRESS = "198.18.0.1"
+SCAN = "/api/v1/validation/scan"
 
 
-async def seed_tickets(
-    platform: Platform, event_id: str, type_id: str, size: int, batch: int = 1000, window: int = 8
-) -> list[str]:
-    """Sign ``size`` ticket codes and publish them to validation-svc's registry queue."""
-    key = TicketSigningSettings().ticket_signing_key
-    event, kind, now = uuid.UUID(event_id), uuid.UUID(type_id), datetime.now(UTC)
-    codes: list[str] = []
-    envelopes: list[Envelope] = []
-    for start in range(0, size, batch):
-        issued = []
-        for n in range(start, min(start + batch, size)):
-            ticket_id = uuid.uuid4()
-            code = sign_ticket(TicketClaims(ticket_id, event, kind, now), key)
-            codes.append(code)
-            issued.append(
-                IssuedTicket(
-                    id=ticket_id,
-                    ticket_type_id=kind,
-                    ticket_type="General",
-                    holder_name=f"Asistente {n}",
-                    qr_payload=code,
-                )
-            )
-        message = TicketsIssuedV1(
-            order_id=uuid.uuid4(),
-            event_id=event,
-            buyer_email=f"door.{platform.run_id}@bench.example.com",
-            buyer_name="Bench",
-            tickets=tuple(issued),
-            issued_at=now,
-        )
-        envelopes.append(Envelope.wrap(message, correlation_id=f"bench-{platform.run_id}"))
-    connection = await aio_pika.connect_robust(platform.settings.amqp_url)
-    try:
-        # A missing queue (its worker never started) must fail the seeding, not drop it silently.
-        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        gate = asyncio.Semaphore(window)
-
-        async def publish(envelope: Envelope) -> None:
-            async with gate:
-                await channel.default_exchange.publish(
-                    envelope_message(envelope),
-                    routing_key=platform.settings.registry_queue,
-                    mandatory=True,
-                    timeout=60,
-                )
-
-        await asyncio.gather(*(publish(e) for e in envelopes))
-    finally:
-        await connection.close()
-    return codes
+def _body(door: DoorEvent, code: str, gate: int) -> dict[str, Any]:
+    return {"qr_payload": code, "event_id": door.event_id, "gate": f"puerta-{gate % 16}", "direction": "in"}
 
 
-async def prepare(platform: Platform, size: int, devices: int, batch: int = 1000) -> DoorEvent:
-    async with platform.http(16) as http:
-        event_id, type_id = await platform.create_event(http, f"door {size}", size)
-        began = time.perf_counter()
-        codes = await seed_tickets(platform, event_id, type_id, size, batch)
-
-        async def registered() -> bool:
-            return int((await platform.attendance(http, event_id))["issued"]) >= size
-
-        await wait_until(
-            registered, within=600, interval=0.5, message=f"validation-svc registered {size} tickets"
-        )
-        seeded = time.perf_counter() - began
-        tokens = await platform.register_devices(http, event_id, devices)
-    door = DoorEvent(event_id, codes, tokens, seeded, unscanned=list(range(size)))
-    random.Random(size).shuffle(door.unscanned)
-    return door
-
-
-async def _warm_up(http: aiohttp.ClientSession, door: DoorEvent, addresses: Addresses) -> None:
-    body = {"qr_payload": "bench-warm-up", "event_id": door.event_id, "direction": "in"}
-
-    async def one(token: str) -> None:
-        answer = await call(
-            http, "POST", "/api/v1/validation/scan", json=body, headers=bearer(token, addresses.next())
-        )
-        if answer.status != 200 or answer.body.get("result") != "invalid":
-            raise RuntimeError(f"warm-up scan answered {answer.status}: {str(answer.body)[:200]}")
-
-    gate = asyncio.Semaphore(32)
-
-    async def gated(token: str) -> None:
-        async with gate:
-            await one(token)
-
-    await asyncio.gather(*(gated(t) for t in door.tokens))
-
-
-async def scan_rush(
-    platform: Platform,
-    door: DoorEvent,
-    count: int,
-    scanners: int = 64,
-    duplicates: float = 0.02,
-    max_seconds: float = 45,
+async def open_loop(
+    http: aiohttp.ClientSession, door: DoorEvent, offered: float, seconds: float, duplicates: float = 0.02
 ) -> dict[str, Any]:
-    """Scan up to ``count`` not yet scanned tickets of ``door`` with ``scanners`` clients at once,
-    for at most ``max_seconds``."""
-    chosen = door.unscanned[:count]
-    twice = set(chosen[: round(len(chosen) * duplicates)])
-    taken: list[int] = []
-    addresses = Addresses(count=4096)
-    device_turn = itertools.count()
-    answers: list[tuple[int, Answer]] = []
+    """Offer ``offered`` scans/s for ``seconds`` to fresh tickets of ``door``."""
+    count = max(1, round(offered * seconds))
+    pairs = round(count * duplicates / 2)
+    codes = door.take(count - pairs)
+    # The first ``pairs`` codes are sent twice at one instant, the rest once.
+    sends = [code for code in codes[:pairs] for _ in (0, 1)] + codes[pairs:]
+    answers: list[tuple[str, Answer]] = []
 
-    async with platform.http(connections=scanners * 2 + 8, timeout=30) as http:
-        await _warm_up(http, door, addresses)
+    async def one(n: int, due: float) -> None:
+        headers = bearer(door.tokens[n % len(door.tokens)], VENUE_ADDRESS)
+        answer = await call(http, "POST", SCAN, json=_body(door, sends[n], n), headers=headers)
+        answer.started = due  # latency from the scheduled instant, not from when it was sent
+        answers.append((sends[n], answer))
 
-        async def scan_once(index: int) -> None:
-            turn = next(device_turn)
-            body = {
-                "qr_payload": door.codes[index],
-                "event_id": door.event_id,
-                "gate": f"puerta-{turn % 16}",
-                "direction": "in",
-            }
-            headers = bearer(door.tokens[turn % len(door.tokens)], addresses.next())
-            answers.append(
-                (index, await call(http, "POST", "/api/v1/validation/scan", json=body, headers=headers))
-            )
-
-        async def scanner() -> None:
-            while len(taken) < len(chosen) and time.perf_counter() < deadline:
-                index = chosen[len(taken)]
-                taken.append(index)
-                if index in twice:  # the same ticket at two gates at the same instant
-                    await asyncio.gather(scan_once(index), scan_once(index))
-                else:
-                    await scan_once(index)
-
-        meter = CpuMeter()
-        meter.start()
-        deadline = time.perf_counter() + max_seconds
-        await asyncio.gather(*(scanner() for _ in range(scanners)))
-        cpu = meter.stop()
-        attendance = await platform.attendance(http, door.event_id)
-    door.unscanned = door.unscanned[len(taken) :]
+    meter = CpuMeter()
+    meter.start()
+    began = time.perf_counter() + 0.01
+    tasks: list[asyncio.Task[None]] = []
+    for n in range(count):
+        due = began + (n // 2 * 2 if n < 2 * pairs else n) / offered
+        wait = due - time.perf_counter()
+        if wait > 0.001:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(one(n, due)))
+    await asyncio.gather(*tasks)
+    cores = meter.stop()
+    ended = max(a.ended for _, a in answers)
 
     results = Tally()
-    admissions: Counter[int] = Counter()
-    for index, answer in answers:
+    admissions: Counter[str] = Counter()
+    for code, answer in answers:
         result = answer.body.get("result") if answer.status == 200 and isinstance(answer.body, dict) else None
         results.add(result or (f"http_{answer.status}" if answer.status else f"error_{answer.error}"))
         if result == "admitted":
-            admissions[index] += 1
-    began = min(a.started for _, a in answers)
-    ended = max(a.ended for _, a in answers)
+            admissions[code] += 1
     return {
-        "tickets": door.size,
-        "tickets_scanned": len(taken),
-        "stopped_by_time": len(taken) < len(chosen),
+        "offered_per_s": offered,
         "scans": len(answers),
-        "scanners": scanners,
-        "devices": len(door.tokens),
         "seconds": round(ended - began, 2),
-        "scans_per_s": rate(len(answers), ended - began),
+        "completed_per_s": rate(len(answers), ended - began),
         "latency": latency_summary([a.seconds for _, a in answers]),
         "results": results.counts,
+        "rate_limited": results.get("http_429"),
         "double_admissions": sum(1 for n in admissions.values() if n > 1),
-        "scanned_but_not_admitted": sum(1 for index in set(taken) if admissions[index] == 0),
-        "attendance_admitted": attendance["admitted"],
-        "seed_seconds": round(door.seed_seconds, 1),
-        "cpu_cores": cpu,
+        "scanned_but_not_admitted": sum(1 for code in set(codes) if admissions[code] == 0),
+        "cpu_cores": cores,
+        "load_generator_cores": cores.get("load generator", 0.0),
         "cpu_ms_per_scan": meter.ms_per(len(answers)),
+    }
+
+
+async def warm_up(http: aiohttp.ClientSession, door: DoorEvent) -> None:
+    """Every device scans one real ticket: the database is touched on every pool connection and
+    the edge has a verdict for every token before the clock starts."""
+    gate = asyncio.Semaphore(32)
+
+    async def first(n: int, token: str, code: str) -> None:
+        async with gate:
+            answer = await call(
+                http, "POST", SCAN, json=_body(door, code, n), headers=bearer(token, VENUE_ADDRESS)
+            )
+        if answer.status != 200 or answer.body.get("result") != "admitted":
+            raise RuntimeError(f"warm-up scan answered {answer.status}: {str(answer.body)[:200]}")
+
+    codes = door.take(len(door.tokens))
+    await asyncio.gather(*(first(n, t, c) for n, (t, c) in enumerate(zip(door.tokens, codes, strict=True))))
+
+
+def _median(steps: list[dict[str, Any]], *path: str) -> float | None:
+    values = []
+    for step in steps:
+        value: Any = step
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int | float):
+            values.append(float(value))
+    return round(statistics.median(values), 2) if values else None
+
+
+def summarize(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of the rounds of one offered rate."""
+    return {
+        "rounds": len(steps),
+        "completed_per_s": _median(steps, "completed_per_s"),
+        "p50_ms": _median(steps, "latency", "p50_ms"),
+        "p99_ms": _median(steps, "latency", "p99_ms"),
+        "cpu_ms_per_scan": _median(steps, "cpu_ms_per_scan", "platform"),
+        "validation_api_ms_per_scan": _median(steps, "cpu_ms_per_scan", "validation-api"),
+        "load_generator_cores": _median(steps, "load_generator_cores"),
+        "others_cores": _median(steps, "cpu_cores", "others"),
+        "rate_limited": sum(int(s["rate_limited"]) for s in steps),
+        "double_admissions": sum(int(s["double_admissions"]) for s in steps),
     }
 
 
 async def door_rush(
     platform: Platform,
     *,
-    sizes: tuple[int, ...] = (1000, 20000, 100000),
-    max_scans: int = 20000,
-    scanners: int = 64,
+    curve_rates: tuple[float, ...] = (250, 500, 1000, 1500, 2000, 3000),
+    step_seconds: float = 6,
+    rounds: int = 3,
     devices: int = 256,
+    flat_sizes: tuple[int, ...] = (1000, 100000, 1000000),
+    flat_rate: float = 450,
+    flat_scans: int = 900,
+    flat_devices: int = 16,
+    warm_up_seconds: float = 3,
     duplicates: float = 0.02,
-    max_seconds: float = 45,
+    connections: int = 256,
+    extra_scans: int = 0,
 ) -> tuple[dict[str, Any], DoorEvent]:
-    """Figures per size, and the largest event (with its tickets not yet scanned) for a
-    profiled pass."""
-    by_size: dict[str, Any] = {}
-    door: DoorEvent | None = None
-    for size in sizes:
-        door = await prepare(platform, size, devices)
-        scans = min(size, max_scans)
-        by_size[str(size)] = await scan_rush(platform, door, scans, scanners, duplicates, max_seconds)
-    assert door is not None
-    smallest, largest = by_size[str(sizes[0])], by_size[str(sizes[-1])]
+    """The curve and the flatness figures, and the largest event (with codes left) for a
+    profiled step."""
+    largest = max(flat_sizes)
+    curve_scans = round(sum(curve_rates) * step_seconds * rounds + warm_up_seconds * 500) + 10 + extra_scans
+    flatness: dict[str, Any] = {}
+    doors: dict[int, list[DoorEvent]] = {}
+    async with platform.http(connections=connections, timeout=30) as http:
+        for size in flat_sizes:
+            # Each round scans fresh tickets; events too small for every round get one each.
+            at_size = devices if size == largest else flat_devices
+            count = rounds if size < (flat_scans + at_size) * rounds else 1
+            wanted = flat_scans * rounds // count + at_size + (curve_scans if size == largest else 0)
+            doors[size] = [await prepare(platform, size, at_size, sample=wanted) for _ in range(count)]
+            for door in doors[size]:
+                await warm_up(http, door)
+            steps = []
+            for n in range(rounds):
+                door = doors[size][n % count]
+                steps.append(await open_loop(http, door, flat_rate, flat_scans / flat_rate, duplicates))
+            flatness[str(size)] = {
+                "events": count,
+                "registry_rows": await registry_rows(platform),
+                "seed_seconds": round(doors[size][0].seed_seconds, 1),
+                "median": summarize(steps),
+                "steps": steps,
+            }
+
+        door = doors[largest][0]
+        if warm_up_seconds > 0:
+            await open_loop(http, door, 500, warm_up_seconds, duplicates)  # unmeasured
+        by_rate: dict[str, list[dict[str, Any]]] = {str(r): [] for r in curve_rates}
+        for _ in range(rounds):
+            for offered in curve_rates:
+                by_rate[str(offered)].append(await open_loop(http, door, offered, step_seconds, duplicates))
+                await asyncio.sleep(1)  # let the queue of a saturated step drain
+        attendance = await platform.attendance(http, door.event_id)
+
+    curve = {offered: {"median": summarize(steps), "steps": steps} for offered, steps in by_rate.items()}
+    smallest = flatness[str(min(flat_sizes))]["median"]["cpu_ms_per_scan"]
+    biggest = flatness[str(largest)]["median"]["cpu_ms_per_scan"]
+    all_steps = [s for c in curve.values() for s in c["steps"]] + [
+        s for f in flatness.values() for s in f["steps"]
+    ]
     return {
-        "by_size": by_size,
-        "double_admissions": sum(f["double_admissions"] for f in by_size.values()),
-        # A scan's cost is the platform's CPU per scan (the rate also moves with whatever else the
-        # machine is doing); >0 means it grew with the event.
-        "cost_growth_smallest_to_largest": round(
-            largest["cpu_ms_per_scan"]["platform"] / smallest["cpu_ms_per_scan"]["platform"] - 1, 3
-        ),
-        "time_per_scan_growth_smallest_to_largest": round(
-            smallest["scans_per_s"] / largest["scans_per_s"] - 1, 3
-        ),
-        "p50_growth_smallest_to_largest": round(
-            largest["latency"]["p50_ms"] / smallest["latency"]["p50_ms"] - 1, 3
+        "devices": devices,
+        "one_client_address": VENUE_ADDRESS,
+        "curve": curve,
+        "flatness": flatness,
+        "double_admissions": sum(int(s["double_admissions"]) for s in all_steps),
+        "rate_limited": sum(int(s["rate_limited"]) for s in all_steps),
+        "scanned_but_not_admitted": sum(int(s["scanned_but_not_admitted"]) for s in all_steps),
+        "attendance_admitted_largest": attendance["admitted"],
+        "cost_growth_smallest_to_largest": (
+            round(biggest / smallest - 1, 3) if smallest and biggest is not None else None
         ),
     }, door
+
+
+async def profiled_step(
+    platform: Platform, door: DoorEvent, offered: float, seconds: float, connections: int = 256
+) -> dict[str, Any]:
+    """One more step on ``door`` (for a profiler running meanwhile)."""
+    async with platform.http(connections=connections, timeout=30) as http:
+        return await open_loop(http, door, offered, seconds)

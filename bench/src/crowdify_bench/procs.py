@@ -5,18 +5,24 @@ under test, nginx, PostgreSQL, the broker, the load generator itself, or somethi
 machine. Processes are named by their command line (the Procfile's commands); PostgreSQL
 backends and nginx workers are summed. The platform's own processes are those descending from the
 process manager ``make start`` ran (``.run/platform.pid``): copies of the services that other
-test suites start (on other ports) count as ``others``, with every other process on the machine.
+test suites start (on other ports), and PostgreSQL backends serving other databases, count as
+``others``, with every other process on the machine.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from crowdify_bench.settings import BenchSettings
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PLATFORM_PID_FILE = Path(__file__).resolve().parents[3] / ".run" / "platform.pid"
+PLATFORM_DATABASE = urlsplit(BenchSettings().validation_database_url).path.lstrip("/")
 SHARED = frozenset({"postgres", "rabbitmq", "redis", "s3", "mail-sink", "py-spy"})
 # What a unit of work's cost leaves out: the load generator and the profiler are not the platform.
 NOT_PLATFORM = frozenset({"load generator", "py-spy", "others"})
@@ -84,10 +90,22 @@ def _descends(pid: int, root: int, parents: dict[int, int]) -> bool:
     return False
 
 
+# PostgreSQL backends name their user and database ("postgres: 15/main: event_svc crowdify_test_...");
+# one serving another database (another engineer's test suite) is not the platform's.
+_BACKEND = re.compile(r"^postgres: [^:]+: \S+ (?P<database>\S+) ")
+
+
+def _other_database(cmdline: str) -> bool:
+    match = _BACKEND.match(cmdline)
+    return match is not None and match.group("database") != PLATFORM_DATABASE
+
+
 def classify(pid: int, root: int | None = None, parents: dict[int, int] | None = None) -> str:
     if pid == os.getpid():
         return "load generator"
     cmdline = _cmdline(pid)
+    if _other_database(cmdline):
+        return "others"
     for needle, name in PATTERNS:
         if needle in cmdline:
             if name in SHARED or root is None or parents is None or _descends(pid, root, parents):
@@ -97,9 +115,16 @@ def classify(pid: int, root: int | None = None, parents: dict[int, int] | None =
 
 
 def processes() -> dict[int, str]:
-    """Every process on the machine, by pid, named (``others`` for the rest)."""
+    """Every process on the machine, by pid, named (``others`` for the rest). A process whose
+    command line names nothing takes its parent's name: uvicorn's worker processes
+    (``--workers``) are started by multiprocessing with a command line of its own."""
     root, parents = _platform_root(), _parents()
-    return {pid: classify(pid, root, parents) for pid in parents}
+    named = {pid: classify(pid, root, parents) for pid in parents}
+    for pid, name in named.items():
+        parent = named.get(parents.get(pid, 0), "others")
+        if name == "others" and parent not in SHARED | NOT_PLATFORM | {"honcho (log relay)"}:
+            named[pid] = parent
+    return named
 
 
 def cpu_seconds(pid: int) -> float:

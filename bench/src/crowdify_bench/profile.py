@@ -68,7 +68,8 @@ class Profiler:
                 self.summaries[name] = {"error": "process not found"}
                 continue
             out = self.directory / f"{name}.folded"
-            command = [binary, "record", "--pid", str(pid), "--rate", str(self.rate)]
+            # --subprocesses: a server with several worker processes is sampled in all of them.
+            command = [binary, "record", "--pid", str(pid), "--subprocesses", "--rate", str(self.rate)]
             command += ["--format", "raw", "--nonblocking", "--output", str(out)]
             process = await asyncio.create_subprocess_exec(
                 *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL

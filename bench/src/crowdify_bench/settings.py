@@ -29,3 +29,8 @@ class BenchSettings(BaseSettings):
     # The consumer queues the seeding paths publish straight into (see door.py and inventory.py).
     orders_queue: str = Field(default="event-svc.orders", alias="EVENT_SVC_ORDERS_QUEUE")
     registry_queue: str = Field(default="validation-svc.events", alias="VALIDATION_SVC_EVENTS_QUEUE")
+    # The door rush seeds its tickets straight into validation-svc's registry (door_seed.py).
+    validation_database_url: str = Field(
+        default="postgresql+asyncpg://validation_svc@127.0.0.1:5432/crowdify",
+        alias="VALIDATION_SVC_DATABASE_URL",
+    )

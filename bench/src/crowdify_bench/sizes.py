@@ -1,8 +1,9 @@
 """How big each scenario is: the full run of ``make bench`` and a quick one for trying things out.
 
-The full sizes are the issue's (1,000 tickets and 200 buyers; 20,000 tickets and 64 scanners,
-then 1,000 and 100,000); the rest is chosen so the whole run stays well under 15 minutes on two
-cores. The quick sizes finish in about two minutes and exercise every path.
+The full sizes are the issues' (1,000 tickets and 200 buyers; a door of 256 devices behind one
+address, offered up to 3,000 scans/s, on events of 1,000 to 1,000,000 tickets); the rest is
+chosen so the whole run stays well under 15 minutes on two cores. The quick sizes finish in
+about two minutes and exercise every path.
 """
 
 from __future__ import annotations
@@ -27,12 +28,17 @@ class Sizes:
         default_factory=lambda: {"tickets": 400, "buyers": 200, "orders": 600}
     )
     inventory: dict[str, int] = field(default_factory=lambda: {"tickets": 2000, "orders": 3000})
-    door_sizes: tuple[int, ...] = (1000, 20000, 100000)
-    door_max_scans: int = 20000
-    door_scanners: int = 64
+    # The door rush (door.py): offered rates of the latency curve, seconds per step, rounds (the
+    # median is reported), event sizes of the flatness check, devices behind one address.
+    door_rates: tuple[float, ...] = (250, 500, 1000, 1500, 2000, 3000)
+    door_step_seconds: float = 6
+    door_rounds: int = 3
+    door_sizes: tuple[int, ...] = (1000, 100000, 1000000)
     door_devices: int = 256
-    door_max_seconds: float = 45
-    door_profile_scans: int = 5000
+    door_warm_up_seconds: float = 3
+    # A profiled step after the curve, at this rate for this long.
+    door_profile_rate: float = 1500
+    door_profile_seconds: float = 6
     email_orders: int = 20
 
 
@@ -44,9 +50,13 @@ QUICK = Sizes(
     onsale_fewer_buyers={"tickets": 50, "buyers": 16, "orders": 80},
     onsale_profile={"tickets": 50, "buyers": 50, "orders": 100},
     inventory={"tickets": 200, "orders": 300},
-    door_sizes=(200, 1000, 5000),
-    door_max_scans=1000,
+    door_rates=(100, 300),
+    door_step_seconds=2,
+    door_rounds=1,
+    door_sizes=(1000, 20000),
     door_devices=32,
-    door_profile_scans=500,
+    door_warm_up_seconds=1,
+    door_profile_rate=300,
+    door_profile_seconds=2,
     email_orders=3,
 )

@@ -1,0 +1,80 @@
+"""Door events for the rush: created through the gateway, their tickets seeded in the database.
+
+A million tickets cannot go through the registry's messages in a benchmark's time (each is a
+row the consumer inserts in its own transaction; 100,000 took 66 s). So the event is created
+and published through the gateway as an organiser would (validation-svc learns it from
+``catalog.event.published.v1``), and its tickets are written by one ``INSERT ... SELECT`` over
+``generate_series`` as validation-svc's own role: the rows are those the registry consumer would
+write. Only the tickets the rush will scan get signed codes (a random sample), and door devices
+are registered through the gateway, each with its own scanner token.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+
+from crowdify.tickets import TicketClaims, TicketSigningSettings, sign_ticket
+from crowdify_bench.platform import Platform
+
+SEED = """
+INSERT INTO validation.tickets
+    (id, event_id, order_id, ticket_type_id, ticket_type, holder_name, serial, status, issued_at)
+SELECT gen_random_uuid(), $1, gen_random_uuid(), $2, 'General', 'Asistente ' || n, 0, 'valid', now()
+FROM generate_series(1, $3) AS n
+"""
+SAMPLE = "SELECT id FROM validation.tickets WHERE event_id = $1 ORDER BY random() LIMIT $2"
+
+
+@dataclass
+class DoorEvent:
+    event_id: str
+    size: int
+    tokens: list[str]
+    seed_seconds: float
+    # Signed codes of tickets nobody has scanned yet, in random order.
+    codes: list[str] = field(default_factory=list)
+
+    def take(self, count: int) -> list[str]:
+        if count > len(self.codes):
+            raise RuntimeError(f"only {len(self.codes)} unscanned codes left, {count} wanted")
+        taken, self.codes = self.codes[:count], self.codes[count:]
+        return taken
+
+
+def _dsn(platform: Platform) -> str:
+    return platform.settings.validation_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def registry_rows(platform: Platform) -> int:
+    """How many tickets validation-svc's registry holds, all events together (one table)."""
+    conn = await asyncpg.connect(_dsn(platform))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM validation.tickets"))
+    finally:
+        await conn.close()
+
+
+async def prepare(platform: Platform, size: int, devices: int, sample: int | None = None) -> DoorEvent:
+    """An event of ``size`` tickets, ``devices`` door devices, and signed codes for ``sample``
+    of its tickets (all of them by default)."""
+    async with platform.http(16) as http:
+        event_id, type_id = await platform.create_event(http, f"door {size}", size)
+        began = time.perf_counter()
+        conn = await asyncpg.connect(_dsn(platform))
+        try:
+            await conn.execute(SEED, uuid.UUID(event_id), uuid.UUID(type_id), size)
+            await conn.execute("ANALYZE validation.tickets")
+            seeded = time.perf_counter() - began
+            rows = await conn.fetch(SAMPLE, uuid.UUID(event_id), min(size, sample or size))
+        finally:
+            await conn.close()
+        tokens = await platform.register_devices(http, event_id, devices)
+    key = TicketSigningSettings().ticket_signing_key
+    event, kind, now = uuid.UUID(event_id), uuid.UUID(type_id), datetime.now(UTC)
+    codes = [sign_ticket(TicketClaims(row[0], event, kind, now), key) for row in rows]
+    return DoorEvent(event_id, size, tokens, seeded, codes)
