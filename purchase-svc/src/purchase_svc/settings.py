@@ -32,6 +32,10 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     public_base_url: str = Field(default="http://localhost:8000", alias="PURCHASE_SVC_PUBLIC_BASE_URL")
     frontend_base_url: str = Field(default="http://localhost:5173", alias="PURCHASE_SVC_FRONTEND_BASE_URL")
 
+    # Refused Mercado Pago notifications (stored without their bodies) are deleted after this.
+    refused_notification_retention_days: int = Field(
+        default=30, ge=1, alias="PURCHASE_SVC_REFUSED_NOTIFICATION_RETENTION_DAYS"
+    )
     # Orders one buyer (the token's sub, however the header is spelt) may place per minute.
     orders_per_minute: int = Field(default=10, ge=1, alias="PURCHASE_SVC_ORDERS_PER_MINUTE")
 

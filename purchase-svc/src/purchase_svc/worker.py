@@ -15,6 +15,7 @@ from purchase_svc.consumers.catalog import register_catalog_handlers
 from purchase_svc.consumers.payments import register_payment_handlers
 from purchase_svc.main import mercadopago_client
 from purchase_svc.service.context import Purchases
+from purchase_svc.service.notification_retention import purge_refused_notifications_forever
 from purchase_svc.service.payments import PaymentSync
 from purchase_svc.settings import PurchaseSettings, get_settings
 
@@ -33,6 +34,7 @@ class Worker(ServiceWorker):
         )
         register_catalog_handlers(self.consumer, self.purchases, self.payment_sync)
         register_payment_handlers(self.consumer, self.payment_sync)
+        self.refused_notification_retention = timedelta(days=settings.refused_notification_retention_days)
 
     def background_tasks(self) -> dict[str, Coroutine[Any, Any, None]]:
         # A safety net for notifications Mercado Pago never delivered: orders still waiting are
@@ -40,7 +42,12 @@ class Worker(ServiceWorker):
         reconcile = self.payment_sync.reconcile_forever(
             every=timedelta(minutes=5), older_than=timedelta(minutes=10)
         )
-        return {"payment-reconciliation": reconcile}
+        retention = purge_refused_notifications_forever(
+            self.uow_factory,
+            every=timedelta(hours=1),
+            older_than=self.refused_notification_retention,
+        )
+        return {"payment-reconciliation": reconcile, "refused-notification-retention": retention}
 
 
 async def main() -> None:

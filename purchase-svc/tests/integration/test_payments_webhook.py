@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from crowdify.messaging import OutboxRelay, Publisher
 from crowdify.testing import wait_until
 from purchase_svc.adapters.signature import sign
 from purchase_svc.adapters.tables import messaging, payment_notifications
+from purchase_svc.service.notification_retention import purge_refused_notifications
 from tests.integration.payments_fixtures import (
     PREVIOUS_SECRET,
     WEBHOOK_SECRET,
@@ -145,6 +147,52 @@ async def test_a_flood_of_forged_legacy_ipns_costs_one_provider_fetch(payments_e
     assert {a.status_code for a in answers} == {200}
     assert len(await _notifications(env, payment_id)) == 20  # every one stored
     assert await _triggers(env, payment_id) == 1  # one fetch from Mercado Pago
+
+
+async def test_a_notification_for_a_payment_mercado_pago_does_not_know_is_final(
+    payments_env: PaymentsEnv,
+) -> None:
+    # Mercado Pago answers 404: retrying cannot help, so the message is settled at once
+    # (before, it was fetched again on every retry and then parked).
+    env = payments_env
+    payment_id = str(uuid.uuid4().int)[:12]
+    async with httpx.AsyncClient(base_url=env.app_url) as http:
+        answer = await http.post(f"/api/v1/purchases/webhook?topic=payment&id={payment_id}")
+    assert answer.status_code == 200
+
+    async def processed() -> bool:
+        return all(n["processed_at"] is not None for n in await _notifications(env, payment_id))
+
+    await wait_until(processed, message="the notification is settled without retries")
+
+
+async def test_refused_notifications_are_deleted_after_their_retention(payments_env: PaymentsEnv) -> None:
+    env = payments_env
+    payment_id = str(uuid.uuid4().int)[:12]
+    async with httpx.AsyncClient(base_url=env.app_url) as http:
+        forged = await http.post(
+            f"/api/v1/purchases/webhook?data.id={payment_id}&type=payment",
+            json=_body(payment_id),
+            headers=_signed(payment_id, secret="not-the-secret"),
+        )
+        signed = await http.post(
+            f"/api/v1/purchases/webhook?data.id={payment_id}&type=payment",
+            json=_body(payment_id),
+            headers=_signed(payment_id),
+        )
+    assert (forged.status_code, signed.status_code) == (401, 200)
+    retention = timedelta(days=30)
+    await purge_refused_notifications(env.sync.uow_factory, retention)
+    assert len(await _notifications(env, payment_id)) == 2  # nothing is old enough yet
+    async with env.sync.uow_factory() as uow:
+        await uow.session.execute(
+            update(payment_notifications)
+            .where(payment_notifications.c.resource_id == payment_id)
+            .values(received_at=func.now() - timedelta(days=31))
+        )
+    assert await purge_refused_notifications(env.sync.uow_factory, retention) >= 1
+    kept = await _notifications(env, payment_id)
+    assert [(n["signature_valid"], "_refused" in n["query"]) for n in kept] == [(True, False)]
 
 
 async def test_malformed_notifications_are_problems_never_500(payments_env: PaymentsEnv) -> None:

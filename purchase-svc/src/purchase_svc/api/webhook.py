@@ -148,6 +148,7 @@ async def mercadopago_webhook(request: Request) -> JSONResponse:
                 signature_valid=signature_valid,
                 query={
                     **query,
+                    **({"_refused": problem.status_code} if problem is not None else {}),
                     "_format": kind,
                     "_x_signature": _text(_nul_free(request.headers.get("x-signature") or ""), 512),
                 },

@@ -8,8 +8,10 @@ Wiring (worker.py)::
 It handles ``purchase.payment.notified.v1`` (written by the webhook: fetch the payment and apply
 it) and event-svc's answers to a late payment, ``catalog.sale.confirmed.v1`` and
 ``catalog.sale.refused.v1`` (for an ordinary paid order the confirmation changes nothing).
-Each handler runs in the consumer's transaction after the inbox recorded the message, and a
-Mercado Pago error raises, so the message is retried with the consumer's growing delays.
+Each handler runs in the consumer's transaction after the inbox recorded the message. A Mercado
+Pago outage (5xx, 429, timeouts) raises, so the message is retried with the consumer's growing
+delays; a 4xx (no such payment: a forged or mistyped notification) is final, recorded and never
+retried or parked, so a forged trigger costs one provider call.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from crowdify.contracts.tickets import PaymentNotifiedV1
 from crowdify.db import UnitOfWork
 from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
+from purchase_svc.adapters.mercadopago import PaymentProviderRejected
 from purchase_svc.adapters.tables import payment_notifications
 from purchase_svc.service.payments import PaymentSync
 
@@ -31,7 +34,10 @@ log = logging.getLogger(__name__)
 
 def register_payment_handlers(consumer: Consumer, sync: PaymentSync) -> None:
     async def on_notified(event: PaymentNotifiedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        outcome = await sync.sync(uow, event.payment_id)
+        try:
+            outcome = await sync.sync(uow, event.payment_id)
+        except PaymentProviderRejected as rejected:
+            outcome = f"refused by Mercado Pago ({rejected.status}); not retried"
         if event.notification_id is not None:
             await uow.session.execute(
                 update(payment_notifications)
