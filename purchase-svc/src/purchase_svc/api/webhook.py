@@ -27,6 +27,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import func
 
 from crowdify.contracts.tickets import PaymentNotifiedV1
 from crowdify.errors import problem_response, problem_responses
@@ -136,9 +137,11 @@ async def mercadopago_webhook(request: Request) -> JSONResponse:
 
     trigger = problem is None and (topic or "").lower() in PAYMENT_TOPICS and resource_id is not None
     async with sync.uow_factory() as uow:
+        coalesced = False
         if trigger and kind == "ipn":
             assert resource_id is not None
-            trigger = await first_legacy_ipn_in_window(uow, resource_id)
+            coalesced = not await first_legacy_ipn_in_window(uow, resource_id)
+            trigger = not coalesced
         stored = await uow.session.execute(
             payment_notifications.insert()
             .values(
@@ -155,6 +158,8 @@ async def mercadopago_webhook(request: Request) -> JSONResponse:
                 # A refused notification keeps its verdict and headers, never what an unknown
                 # sender put in its body.
                 body=None if problem is not None else body,
+                # Coalesced into the window's first IPN: nothing is left to do for it.
+                processed_at=func.now() if coalesced else None,
             )
             .returning(payment_notifications.c.id)
         )

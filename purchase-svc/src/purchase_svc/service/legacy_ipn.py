@@ -3,7 +3,9 @@
 Each trigger costs a call to Mercado Pago's API, so a flood of forged IPNs for one payment id
 would be a flood of provider calls. Only the first unsigned IPN for a payment id in
 :data:`LEGACY_IPN_WINDOW` triggers a fetch; later ones are stored and answered 200 (Mercado
-Pago's own retries look the same) but trigger nothing. Signed webhooks always trigger.
+Pago's own retries look the same) and settled at once, triggering nothing. Signed webhooks
+always trigger; an integration on legacy IPN alone may so learn of a change that follows another
+within the minute only from the worker's reconciliation of orders still awaiting payment.
 """
 
 from __future__ import annotations
