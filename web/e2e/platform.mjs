@@ -61,15 +61,16 @@ export async function publishEvent(admin) {
   return { eventId: event.body.id, eventName: name, typeId: type.body.id };
 }
 
-/** Order and pay `quantity` tickets; returns them with their signed codes. */
-export async function buyTickets(buyer, eventId, typeId, quantity) {
+/** Order and pay one ticket per attendee; returns them with their signed codes. */
+export async function buyTickets(buyer, eventId, typeId, attendees) {
+  const quantity = attendees.length;
   const placed = await api("POST", "/api/v1/purchases?wait=10", {
     token: buyer,
     headers: { "Idempotency-Key": crypto.randomUUID() },
     body: {
       event_id: eventId,
       buyer: { name: "Ana Pérez", email: `ana.${crypto.randomUUID().slice(0, 8)}@example.com` },
-      items: [{ ticket_type_id: typeId, quantity }],
+      items: [{ ticket_type_id: typeId, quantity, attendees }],
     },
     expect: 201,
   });

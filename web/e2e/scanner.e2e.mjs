@@ -81,14 +81,23 @@ async function main() {
   const admin = await login("admin@crowdify.test");
   const buyer = await login("buyer@crowdify.test");
   const { eventId, eventName, typeId } = await publishEvent(admin);
-  const [first, second, third] = await buyTickets(buyer, eventId, typeId, 3);
+  const child = { nombre: "Tomás Pérez", rut: "12.345.678-5", fecha_nacimiento: "2016-04-02" };
+  const tickets = await buyTickets(buyer, eventId, typeId, [
+    { name: "Ana Pérez" },
+    { name: "Ana Pérez" },
+    { name: "Ana Pérez" },
+    { name: "Tomás Pérez", child },
+  ]);
+  const childTicket = tickets.find((ticket) => ticket.holder_name === "Tomás Pérez");
+  const [first, second, third] = tickets.filter((ticket) => ticket !== childTicket);
+  assert.ok(childTicket && third, JSON.stringify(tickets));
   const norte = await registerDevice(admin, eventId, "Puerta Norte");
   const sur = await registerDevice(admin, eventId, "Puerta Sur");
   // The paid tickets reach validation-svc over the bus; the door's manifest lists them.
   await waitUntil(
     async () => {
       const manifest = await api("GET", `/api/v1/validation/events/${eventId}/manifest`, { token: norte.token });
-      return manifest.body?.tickets?.length === 3;
+      return manifest.body?.tickets?.length === 4;
     },
     { message: "the tickets reach the door's manifest" },
   );
@@ -118,7 +127,7 @@ async function main() {
     const north = await enrol(northContext, norte, "Puerta Norte");
     assert.equal(await figure(north, "scan-event"), eventName);
     assert.equal(await figure(north, "scan-post"), "Puerta Norte · Entrada");
-    await waitUntil(async () => (await figure(north, "manifest-age"))?.startsWith("3 entradas"), { message: "the manifest is downloaded" });
+    await waitUntil(async () => (await figure(north, "manifest-age"))?.startsWith("4 entradas"), { message: "the manifest is downloaded" });
     await screenshot(north, "enrolled", { fullPage: true });
 
     // Online, from the camera: admitted, then (the same code after the repeat window) already used.
@@ -159,7 +168,7 @@ async function main() {
 
     // Two doors offline admit the same ticket: north first, then south.
     const south = await enrol(southContext, sur, "Puerta Sur");
-    await waitUntil(async () => (await figure(south, "manifest-age"))?.startsWith("3 entradas"), { message: "south has the manifest" });
+    await waitUntil(async () => (await figure(south, "manifest-age"))?.startsWith("4 entradas"), { message: "south has the manifest" });
     await southContext.setOffline(true);
     await scanWithCamera(north, third.qr_payload);
     await verdict(north, "admitted", { offline: true });
@@ -182,10 +191,19 @@ async function main() {
     assert.equal(await figure(south, "waiting"), "0");
     await screenshot(south, "sync-conflict", { fullPage: true });
 
-    // Attendance counts each ticket once: three people in, all through the north door.
+    // A child's ticket, online: the child's name is on the verdict.
+    await scanWithCamera(north, childTicket.qr_payload);
+    const childAdmitted = await verdict(north, "admitted", { offline: false });
+    assert.equal(await childAdmitted.locator("#verdict-holder").textContent(), "Tomás Pérez");
+    assert.equal(await childAdmitted.locator("#verdict-child").textContent(), "Menor: Tomás Pérez");
+    await screenshot(north, "online-admitted-child");
+    await stopCamera(north);
+    await verdictGone(north);
+
+    // Attendance counts each ticket once: four people in, all through the north door.
     const stats = await api("GET", `/api/v1/validation/events/${eventId}/stats`, { token: admin, expect: 200 });
-    assert.equal(stats.body.admitted, 3, JSON.stringify(stats.body));
-    assert.deepEqual(stats.body.by_gate, { "Puerta Norte": 3 });
+    assert.equal(stats.body.admitted, 4, JSON.stringify(stats.body));
+    assert.deepEqual(stats.body.by_gate, { "Puerta Norte": 4 });
 
     // The north post switches to exits; a code typed by hand records the exit.
     await north.click("#change-post");
@@ -197,7 +215,7 @@ async function main() {
     await verdict(north, "exited", { offline: false });
     await screenshot(north, "online-exited");
     const afterExit = await api("GET", `/api/v1/validation/events/${eventId}/stats`, { token: admin, expect: 200 });
-    assert.equal(afterExit.body.inside, 2, JSON.stringify(afterExit.body));
+    assert.equal(afterExit.body.inside, 3, JSON.stringify(afterExit.body));
 
     // The organiser revokes the south phone: it says so, and can be un-enrolled.
     await api("DELETE", `/api/v1/validation/devices/${sur.id}`, { token: admin, expect: 204 });

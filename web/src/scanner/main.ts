@@ -43,6 +43,12 @@ const ACCESS_TEXT: Record<AccessProblem, { title: string; detail: string }> = {
   },
 };
 
+function enrolmentFailure(error: unknown): string {
+  return error instanceof EnrolmentError
+    ? error.message
+    : "No se pudo terminar el enrolamiento: revisa la conexión; la lista de entradas se descargará al volver la red.";
+}
+
 class ScannerPage {
   private door: Door | null = null;
   private readonly camera: Camera;
@@ -66,8 +72,10 @@ class ScannerPage {
         this.door = await Door.enrol(this.db, token);
       } catch (error) {
         this.door = await Door.open(this.db);
-        if (!(await this.handleAccess(error))) this.showWelcomeError(error);
-        if (!this.door) return;
+        if (await this.handleAccess(error)) return;
+        if (!this.door) return this.showWelcomeError(error);
+        // Still enrolled as before (or kept without its ticket list): say why above any screen.
+        this.notice(enrolmentFailure(error));
       }
     } else {
       this.door = await Door.open(this.db);
@@ -91,8 +99,13 @@ class ScannerPage {
     show("welcome");
     const box = element("welcome-error");
     box.hidden = false;
-    box.textContent =
-      error instanceof EnrolmentError ? error.message : "No se pudo enrolar este teléfono: revisa la conexión y vuelve a abrir el enlace.";
+    box.textContent = enrolmentFailure(error);
+  }
+
+  private notice(text: string): void {
+    const box = element("notice");
+    box.textContent = text;
+    box.hidden = false;
   }
 
   /** Shows the access screen for an AccessDenied; false for any other error. */
