@@ -276,3 +276,11 @@ async def test_concurrent_requests_with_one_key_create_one_event(client, setting
     assert all(a.status_code in (201, 409) for a in answers)
     listing = await client.get("/api/v1/events", params={"search": name, "status": "draft"}, headers=admin)
     assert listing.json()["total"] == 1
+
+
+async def test_a_stray_slash_never_redirects_to_the_clients_host(client):
+    # Starlette would answer 307 to http://<Host>/api/v1/events, whatever Host the client sent.
+    response = await client.get("/api/v1/events/", headers={"Host": "attacker.example"})
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -119,7 +119,12 @@ def create_service_app(
             await verifier.aclose()
             await resources.close()
 
-    app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan)
+    # No trailing-slash redirects: Starlette builds them from the request's Host header, which any
+    # client sets, and an edge that forwards it (Traefik, an ingress) would hand it back in a
+    # Location. A path with a stray slash is a 404 problem like any unknown path.
+    app = FastAPI(
+        title=title, version="1.0.0", description=description, lifespan=lifespan, redirect_slashes=False
+    )
     install_problem_handlers(app)
     app.add_middleware(
         CORSMiddleware,
