@@ -86,6 +86,12 @@ class ServiceSettings(BaseSettings):
         return ()
 
     @property
+    def accepts_plain_backend_tokens(self) -> bool:
+        """Backend tokens without an audience (``make token``, tests) stand in for people's
+        Supabase sessions: accepted in development and test only."""
+        return self.is_development
+
+    @property
     def is_development(self) -> bool:
         return self.environment in ("development", "test")
 

@@ -113,3 +113,26 @@ async def test_a_device_token_without_an_audience_is_refused_everywhere(
             await each.verify(legacy)
         assert refused.value.reason == "wrong_audience"
     await door.aclose()
+
+
+async def test_outside_development_people_need_supabase_sessions_and_devices_their_audience(
+    emulator_url: str, settings: ServiceSettings
+) -> None:
+    secret = settings.jwt_secret.get_secret_value()
+    production = DoorSettings(
+        _env_file=None,
+        CROWDIFY_ENV="production",
+        JWT_SECRET=secret,
+        SUPABASE_URL=emulator_url,
+        SUPABASE_LEGACY_HS256="false",
+    )
+    door = TokenVerifier(production)
+    try:
+        person = issue_backend_token(secret, subject="someone", role="admin")
+        with pytest.raises(AuthError) as refused:
+            await door.verify(person)
+        assert refused.value.reason == "wrong_audience"
+        token, device_id, _ = device_token(settings)
+        assert (await door.verify(token)).user_id == f"device:{device_id}"
+    finally:
+        await door.aclose()

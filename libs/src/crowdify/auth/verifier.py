@@ -12,6 +12,10 @@ Two kinds of token are accepted:
   A backend token with an ``aud`` (door devices: ``DEVICE_AUDIENCE``) is accepted only by a
   verifier whose settings list that audience (``accepted_token_audiences``: validation-svc and the
   edge); a device token without one (issued before audiences existed) is refused everywhere.
+  A backend token without an audience (``make token``, tests) stands for a person, where people
+  use Supabase sessions: it is accepted only in development and test, so in production a route
+  for people takes Supabase tokens and a route for devices takes device tokens (or staff's
+  Supabase sessions, where the route's roles allow them).
 
 The unverified header and ``iss`` only choose which key and rules apply; the chosen rules are then
 enforced in full by PyJWT. Each key is used with exactly one algorithm, so a token cannot pick an
@@ -103,6 +107,7 @@ class TokenVerifier:
         )
         self.verified = verified if verified is not None else VerifiedTokens()
         self._audiences = tuple(settings.accepted_token_audiences)
+        self._plain_backend_tokens = settings.accepts_plain_backend_tokens
 
     def _backend_audience(self, unverified_claims: Mapping[str, Any]) -> list[str] | None:
         """The audiences a backend token is decoded against: none for a token without ``aud``
@@ -110,6 +115,8 @@ class TokenVerifier:
         if "aud" not in unverified_claims:
             if "device_id" in unverified_claims:
                 raise AuthError("wrong_audience", "a device token without an audience")
+            if not self._plain_backend_tokens:
+                raise AuthError("wrong_audience", "backend tokens without an audience are for development")
             return None
         if not self._audiences:
             raise AuthError("wrong_audience", "this service accepts no backend token audience")
