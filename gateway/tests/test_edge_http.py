@@ -134,6 +134,18 @@ async def test_door_devices_behind_one_address_are_limited_per_device_only(clien
     assert_problem(limited[0], 429, "rate_limited")
 
 
+async def test_an_offline_upload_may_be_larger_than_other_bodies(
+    client: httpx.AsyncClient, edge: Any
+) -> None:
+    # The test edge allows 16 KB bodies; a device's offline backlog of thousands of scans is MBs.
+    device = {"Authorization": f"Bearer {token('scanner')}", "Content-Type": "application/json"}
+    backlog = b'{"scans": "' + b"x" * 200_000 + b'"}'
+    upload = await client.post("/api/v1/validation/sync", content=backlog, headers=device)
+    assert upload.status_code == 200, upload.text
+    too_big = await client.post("/api/v1/validation/scan", content=backlog, headers=device)
+    assert_problem(too_big, 413, "payload_too_large")
+
+
 async def test_purchase_burst_is_rate_limited(client: httpx.AsyncClient, edge: Any) -> None:
     bearer = {"Authorization": f"Bearer {token()}"}
     responses = await asyncio.gather(

@@ -10,7 +10,7 @@ import pytest
 
 from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
 from crowdify_bench.documents import email_latency, pdf_pages
-from crowdify_bench.door import door_rush, profiled_step
+from crowdify_bench.door import door_rush, offline_sync, profiled_step
 from crowdify_bench.door_seed import prepare
 from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
 from crowdify_bench.inventory import inventory_step
@@ -98,6 +98,12 @@ async def test_door_rush_admits_each_ticket_exactly_once_even_when_scanned_twice
     largest = figures["flatness"]["200"]["steps"] + [s for c in figures["curve"].values() for s in c["steps"]]
     assert figures["attendance_admitted_largest"] == 3 + sum(s["results"]["admitted"] for s in largest)
     assert figures["cost_growth_smallest_to_largest"] is not None
+
+
+async def test_offline_sync_decides_a_backlog_and_a_resend_changes_nothing(platform):
+    figures = await offline_sync(platform, size=100, scans=60)
+    assert figures["results"] == {"admitted": 60}
+    assert figures["resent_same_answers"] is True
 
 
 async def test_a_profiled_door_step_leaves_a_profile_of_validation_svc(platform, tmp_path):

@@ -28,7 +28,7 @@ import uvloop
 
 from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
 from crowdify_bench.documents import email_latency, pdf_pages
-from crowdify_bench.door import door_rush, profiled_step
+from crowdify_bench.door import door_rush, offline_sync, profiled_step
 from crowdify_bench.edge import run_edge
 from crowdify_bench.incidents import Incidents
 from crowdify_bench.inventory import inventory_step
@@ -39,7 +39,7 @@ from crowdify_bench.report import add_ratios, check_targets, table
 from crowdify_bench.settings import BenchSettings
 from crowdify_bench.sizes import FULL, QUICK, Sizes
 
-SCENARIOS = ("baselines", "edge", "onsale", "inventory", "door", "documents")
+SCENARIOS = ("baselines", "edge", "onsale", "inventory", "door", "sync", "documents")
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -221,6 +221,12 @@ async def run(args: argparse.Namespace) -> int:
                         ),
                     ),
                 )
+    if "sync" in only:
+        results["offline_sync"] = await step(
+            "offline_sync",
+            f"offline sync: one device uploads {sizes.sync_scans:,} scans in one request",
+            lambda: offline_sync(platform, scans=sizes.sync_scans),
+        )
     if "documents" in only:
         results["documents"] = {
             "pdf": await step("pdf", "documents: PDF pages", lambda: pdf_pages(quick=args.quick)),

@@ -22,9 +22,11 @@ step at 500 scans/s.
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -222,3 +224,47 @@ async def profiled_step(
     """One more step on ``door`` (for a profiler running meanwhile)."""
     async with platform.http(connections=connections, timeout=30) as http:
         return await open_loop(http, door, offered, seconds)
+
+
+async def offline_sync(platform: Platform, *, size: int = 20000, scans: int = 5000) -> dict[str, Any]:
+    """One device uploads ``scans`` scans it made offline in one request (validation-svc decides
+    them in chunks, one statement each), then sends the same upload again (stored answers)."""
+    door = await prepare(platform, size, devices=1, sample=scans)
+    made = datetime.now(UTC) - timedelta(minutes=30)
+    body = {
+        "device_id": "bench-phone",
+        "event_id": door.event_id,
+        "scans": [
+            {
+                "scan_id": f"offline-{n}",
+                "qr_payload": code,
+                "gate": "norte",
+                "scanned_at": (made + timedelta(milliseconds=100 * n)).isoformat(),
+                "local_result": "admitted",
+            }
+            for n, code in enumerate(door.take(scans))
+        ],
+    }
+    headers = bearer(door.tokens[0], VENUE_ADDRESS)
+    async with platform.http(2, timeout=300) as http:
+        meter = CpuMeter()
+        meter.start()
+        first = await call(http, "POST", "/api/v1/validation/sync", json=body, headers=headers)
+        cores = meter.stop()
+        again = await call(http, "POST", "/api/v1/validation/sync", json=body, headers=headers)
+    if first.status != 200:
+        raise RuntimeError(f"the upload answered {first.status}: {str(first.body)[:300]}")
+    results = Tally()
+    for answer in first.body["results"]:
+        results.add(str(answer["result"]))
+    return {
+        "scans": scans,
+        "request_bytes": len(json.dumps(body)),
+        "seconds": round(first.seconds, 2),
+        "scans_per_s": rate(scans, first.seconds),
+        "results": results.counts,
+        "cpu_cores": cores,
+        "cpu_ms_per_scan": meter.ms_per(scans),
+        "resent_seconds": round(again.seconds, 2),
+        "resent_same_answers": again.status == 200 and again.body == first.body,
+    }

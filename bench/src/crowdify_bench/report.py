@@ -274,6 +274,12 @@ def table(results: dict[str, Any]) -> str:
         ("door", "double admissions", _get(results, "door_rush", "double_admissions")),
         ("door", "429 answers (all devices behind one address)", _get(results, "door_rush", "rate_limited")),
         (
+            "offline sync",
+            "scans decided/s in one upload; platform CPU ms per scan",
+            f"{_fmt(_get(results, 'offline_sync', 'scans_per_s'))}; "
+            f"{_fmt(_get(results, 'offline_sync', 'cpu_ms_per_scan', 'platform'))}",
+        ),
+        (
             "door",
             "scan cost growth smallest -> largest",
             _get(results, "door_rush", "cost_growth_smallest_to_largest"),

@@ -39,6 +39,8 @@ class Sizes:
     # A profiled step after the curve, at this rate for this long.
     door_profile_rate: float = 1500
     door_profile_seconds: float = 6
+    # One device's offline backlog uploaded in one request.
+    sync_scans: int = 5000
     email_orders: int = 20
 
 
@@ -58,5 +60,6 @@ QUICK = Sizes(
     door_warm_up_seconds=1,
     door_profile_rate=300,
     door_profile_seconds=2,
+    sync_scans=500,
     email_orders=3,
 )

@@ -299,6 +299,8 @@ def _api_locations(settings: GatewaySettings) -> list[str]:
         else:
             body += _auth_lines(settings)
             body += _limit_lines(route, settings)
+            if route.max_body:
+                body.append(f"client_max_body_size {route.max_body};")
             body.append(f"proxy_pass http://{service.upstream};")
         lines += ["    " + line for line in body]
         lines += ["}", ""]

@@ -19,6 +19,8 @@ class Route:
     match: str
     service: str
     limit: LimitZone | None = None
+    # A larger body than GATEWAY_CLIENT_MAX_BODY_SIZE, for the one route that needs it.
+    max_body: str | None = None
 
 
 ROUTES: tuple[Route, ...] = (
@@ -37,7 +39,9 @@ ROUTES: tuple[Route, ...] = (
     # devices mints scanner tokens, so it is limited like a login.
     Route("/api/v1/validation/", "validation-svc"),
     Route("= /api/v1/validation/scan", "validation-svc", limit="scan"),
-    Route("= /api/v1/validation/sync", "validation-svc", limit="scan"),
+    # A device's offline backlog: up to 5,000 scans (validation-svc's limit), a few hundred bytes
+    # each.
+    Route("= /api/v1/validation/sync", "validation-svc", limit="scan", max_body="4m"),
     Route("= /api/v1/validation/devices", "validation-svc", limit="token"),
     # Notifications (notification-svc).
     Route("= /api/v1/notifications", "notification-svc"),
