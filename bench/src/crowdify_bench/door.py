@@ -9,7 +9,8 @@ present one client address, as the phones of a venue behind its NAT: no answer m
 
 - ``curve``: the rates of ``curve_rates`` on the largest event, ``rounds`` times (rates
   interleaved, so drift on a shared machine spreads over all of them); per rate the median of
-  the rounds: completed scans/s, p50, p99 and CPU per scan.
+  the rounds: completed scans/s, p50, p99 and CPU per scan. A round stops at the first rate it
+  cannot keep up with (saturation): higher rates would only grow the queue.
 - ``flatness``: the same rate on events of every size in ``flat_sizes``; a scan's cost is the
   platform's CPU per scan, which should not grow with the event (the registry is one table, so
   its total size is reported too).
@@ -39,6 +40,8 @@ from crowdify_bench.stats import latency_summary, rate
 
 # The one public address of the venue (RFC 2544's benchmark range; only ever a header).
 VENUE_ADDRESS = "198.18.0.1"
+# A step that completes less than this share of what it offered has saturated the platform.
+SATURATED = 0.8
 SCAN = "/api/v1/validation/scan"
 
 
@@ -193,11 +196,18 @@ async def door_rush(
         by_rate: dict[str, list[dict[str, Any]]] = {str(r): [] for r in curve_rates}
         for _ in range(rounds):
             for offered in curve_rates:
-                by_rate[str(offered)].append(await open_loop(http, door, offered, step_seconds, duplicates))
+                step = await open_loop(http, door, offered, step_seconds, duplicates)
+                by_rate[str(offered)].append(step)
                 await asyncio.sleep(1)  # let the queue of a saturated step drain
+                if (step["completed_per_s"] or 0) < SATURATED * offered:
+                    # Saturated: a higher rate would only queue longer (the rest of the round's
+                    # rates are left out; the curve shows how many rounds reached each rate).
+                    break
         attendance = await platform.attendance(http, door.event_id)
 
-    curve = {offered: {"median": summarize(steps), "steps": steps} for offered, steps in by_rate.items()}
+    curve = {
+        offered: {"median": summarize(steps), "steps": steps} for offered, steps in by_rate.items() if steps
+    }
     smallest = flatness[str(min(flat_sizes))]["median"]["cpu_ms_per_scan"]
     biggest = flatness[str(largest)]["median"]["cpu_ms_per_scan"]
     all_steps = [s for c in curve.values() for s in c["steps"]] + [
