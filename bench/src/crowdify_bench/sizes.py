@@ -30,7 +30,7 @@ class Sizes:
     inventory: dict[str, int] = field(default_factory=lambda: {"tickets": 2000, "orders": 3000})
     # The door rush (door.py): offered rates of the latency curve, seconds per step, rounds (the
     # median is reported), event sizes of the flatness check, devices behind one address.
-    door_rates: tuple[float, ...] = (250, 500, 1000, 1500, 2000, 3000)
+    door_rates: tuple[float, ...] = (100, 250, 500, 1000, 1500, 2000, 3000)
     door_step_seconds: float = 6
     door_rounds: int = 3
     door_sizes: tuple[int, ...] = (1000, 100000, 1000000)
