@@ -47,6 +47,7 @@ def settings(database_name: str, rabbit: RabbitNamespace) -> ValidationSettings:
         events_queue=rabbit.queue("validation-events"),
         db_pool_size=10,
         worker_metrics_port=0,
+        admissions_poll_seconds=0.2,
     )
 
 
@@ -98,4 +99,4 @@ def door(
     client: httpx.AsyncClient,
     bearer: Callable[..., dict[str, str]],
 ) -> Door:
-    return Door(publish, client, bearer("scanner"))
+    return Door(publish, client, bearer("scanner"), bearer("coordinator"))

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crowdify.contracts.base import Contract
-from crowdify.contracts.catalog import EventPublishedV1
+from crowdify.contracts.catalog import EventPublishedV1, EventStaffChangedV1
 from crowdify.contracts.common import EventSnapshot, TicketTypeSnapshot
 from crowdify.contracts.tickets import IssuedTicket, TicketsIssuedV1
 from crowdify.testing.polling import wait_until
@@ -47,16 +47,33 @@ class Door:
         publish: Callable[[Contract], Awaitable[None]],
         client: httpx.AsyncClient,
         headers: dict[str, str],
+        organiser: dict[str, str],
     ) -> None:
         self.publish = publish
         self.client = client
         self.headers = headers
+        # A coordinator on the staff of every event this door makes (user "door-1").
+        self.organiser = organiser
         self.key = TicketSigningSettings().ticket_signing_key
 
-    async def event(self, *, reentry_allowed: bool = False) -> uuid.UUID:
+    async def event(
+        self, *, reentry_allowed: bool = False, staff: tuple[str, ...] = ("door-1",)
+    ) -> uuid.UUID:
         event_id = uuid.uuid4()
         await self.publish(EventPublishedV1(event=event_snapshot(event_id, reentry_allowed=reentry_allowed)))
+        await self.publish(
+            EventStaffChangedV1(event_id=event_id, staff=staff, revision=1, changed_at=datetime.now(UTC))
+        )
+        if "door-1" in staff:
+            await self.wait_staffed(event_id)
         return event_id
+
+    async def wait_staffed(self, event_id: uuid.UUID) -> None:
+        async def known() -> bool:
+            url = f"/api/v1/validation/events/{event_id}/stats"
+            return (await self.client.get(url, headers=self.organiser)).status_code == 200
+
+        await wait_until(known, message=f"the staff of event {event_id} known")
 
     def code(self, ticket_id: uuid.UUID, event_id: uuid.UUID, type_id: uuid.UUID, serial: int = 0) -> str:
         return sign_ticket(TicketClaims(ticket_id, event_id, type_id, datetime.now(UTC), serial), self.key)

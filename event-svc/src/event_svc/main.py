@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from crowdify.observability import configure_logging
 from crowdify.runtime import ServiceResources, create_service_app
 from event_svc.adapters.tables import messaging
-from event_svc.api import events, ticket_types
+from event_svc.api import events, staff, ticket_types
 from event_svc.service.catalog import Catalog
 from event_svc.settings import EventSettings, get_settings
 
@@ -28,7 +28,7 @@ def create_app(settings: EventSettings | None = None) -> FastAPI:
         resources=resources,
         title="Crowdify event-svc",
         description=DESCRIPTION,
-        routers=[events.router, ticket_types.router],
+        routers=[events.router, ticket_types.router, staff.router],
         on_startup=on_startup,
         idempotent_prefixes=["/api/v1/events"],
     )

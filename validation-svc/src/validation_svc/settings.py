@@ -28,6 +28,10 @@ class ValidationSettings(ServiceSettings):
     worker_metrics_host: str = Field(default="127.0.0.1", alias="VALIDATION_SVC_WORKER_METRICS_HOST")
     # 0 turns the worker's /metrics endpoint off.
     worker_metrics_port: int = Field(default=9103, alias="VALIDATION_SVC_WORKER_METRICS_PORT")
+    # The worker announces first admissions (validation.ticket.admitted.v1) this often, this many
+    # tickets per transaction at most.
+    admissions_poll_seconds: float = Field(default=2.0, gt=0, alias="VALIDATION_SVC_ADMISSIONS_POLL_SECONDS")
+    admissions_batch: int = Field(default=500, gt=0, alias="VALIDATION_SVC_ADMISSIONS_BATCH")
     # Connections of the door's own pool (scan and sync statements) in each API process; the
     # rest of the API uses DB_POOL_SIZE. Mind max_connections across every process.
     door_pool_size: int = Field(default=8, ge=1, le=64, alias="VALIDATION_SVC_DOOR_POOL_SIZE")

@@ -4,10 +4,13 @@ Run it with ``python -m validation_svc.worker``; several may run at once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from crowdify.runtime import ServiceWorker, run_worker
 from validation_svc.adapters.tables import messaging
 from validation_svc.consumers.registry import register_registry_handlers
+from validation_svc.service.admissions import AdmissionAnnouncer
 from validation_svc.settings import ValidationSettings, get_settings
 
 
@@ -17,6 +20,15 @@ class Worker(ServiceWorker):
             settings, messaging, queue=settings.events_queue, prefetch=settings.consumer_prefetch
         )
         register_registry_handlers(self.consumer, settings.ticket_keyring())
+        self.admissions = AdmissionAnnouncer(
+            self.uow_factory,
+            self.outbox,
+            poll_seconds=settings.admissions_poll_seconds,
+            batch=settings.admissions_batch,
+        )
+
+    def background_tasks(self) -> dict[str, Coroutine[Any, Any, None]]:
+        return {"admission-announcer": self.admissions.run_forever()}
 
 
 async def main() -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from admin_svc.settings import SCHEMA
+from crowdify.event_staff import event_staff_table
 from crowdify.messaging.tables import messaging_tables
 
 metadata = MetaData(
@@ -104,14 +105,7 @@ ticket_types = Table(
 Index("ix_ticket_types_event", ticket_types.c.event_id)
 
 # The staff of each event as event-svc last announced it (highest revision wins).
-event_staff = Table(
-    "event_staff",
-    metadata,
-    Column("event_id", Uuid(), primary_key=True),
-    Column("user_ids", ARRAY(String(64)), nullable=False),
-    Column("revision", BigInteger(), nullable=False),
-)
-Index("ix_event_staff_user_ids", event_staff.c.user_ids, postgresql_using="gin")
+event_staff = event_staff_table(metadata)
 
 # One row per order; each message fills in its own columns, so any arrival order ends the same.
 orders = Table(

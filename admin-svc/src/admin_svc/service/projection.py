@@ -32,6 +32,7 @@ from crowdify.contracts import catalog, purchase, validation
 from crowdify.contracts import tickets as ticket_contracts
 from crowdify.contracts.base import Contract
 from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine
+from crowdify.event_staff import record_event_staff
 
 Projector = Callable[[AsyncSession, Any, datetime], Awaitable[None]]
 
@@ -265,16 +266,7 @@ async def tickets_issued(
 
 
 async def staff_changed(session: AsyncSession, message: catalog.EventStaffChangedV1, at: datetime) -> None:
-    statement = insert(event_staff).values(
-        event_id=message.event_id, user_ids=sorted(set(message.staff)), revision=message.revision
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[event_staff.c.event_id],
-            set_={"user_ids": statement.excluded.user_ids, "revision": statement.excluded.revision},
-            where=event_staff.c.revision < statement.excluded.revision,
-        )
-    )
+    await record_event_staff(session, event_staff, message)
 
 
 async def ticket_admitted(session: AsyncSession, message: validation.TicketAdmittedV1, at: datetime) -> None:

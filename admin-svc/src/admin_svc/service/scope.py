@@ -9,23 +9,23 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import any_, exists, literal, or_, select
+from sqlalchemy import exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_svc.adapters.tables import event_staff, events
 from crowdify.auth.principal import Principal
-from crowdify.errors import NotFound
+from crowdify.event_staff import EventNotInScope, is_event_in_scope
 
 
 async def require_event_in_scope(session: AsyncSession, principal: Principal, event_id: UUID) -> None:
+    """Admins: any event admin-svc has heard of; coordinators: the events they are staff of."""
+    if not principal.is_admin:
+        if not await is_event_in_scope(session, event_staff, principal, event_id):
+            raise EventNotInScope()
+        return
     known = or_(
         exists().where(events.c.event_id == event_id),
         exists().where(event_staff.c.event_id == event_id),
     )
-    condition = known
-    if not principal.is_admin:
-        condition = exists().where(
-            event_staff.c.event_id == event_id, any_(event_staff.c.user_ids) == principal.user_id
-        )
-    if not (await session.execute(select(literal(True)).where(condition))).scalar():
-        raise NotFound("No such event", code="event_not_found")
+    if not (await session.execute(select(literal(True)).where(known))).scalar():
+        raise EventNotInScope()

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 
 from crowdify.db import schema_metadata
+from crowdify.event_staff import event_staff_table
 from crowdify.messaging.tables import messaging_tables
 from event_svc.settings import SCHEMA
 
@@ -126,3 +127,7 @@ applied_refunds = Table(
 )
 
 messaging = messaging_tables(metadata)
+
+# Each event's staff (its creator plus the coordinators an admin added): event-svc owns it and
+# announces every change as catalog.event_staff.changed.v1, whose revision is this row's.
+event_staff = event_staff_table(metadata)

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 
 from crowdify.auth import CurrentAdmin, CurrentAdminOrCoordinator, OptionalUser
 from crowdify.errors import problem_responses
-from event_svc.api.dependencies import CatalogDep
+from event_svc.api.dependencies import CatalogDep, EventStaffMember
 from event_svc.api.schemas import (
     EventCancel,
     EventCreate,
@@ -22,6 +22,7 @@ from event_svc.api.schemas import (
 )
 from event_svc.api.shaping import event_out, event_stats
 from event_svc.service import catalog as use_cases
+from event_svc.service import staff
 from event_svc.service.errors import EventNotFound
 
 router = APIRouter(
@@ -55,7 +56,11 @@ async def list_events(
     else:
         statuses = PUBLIC_STATUSES if status_filter in (None, "published") else ()
     flt = use_cases.EventFilter(
-        statuses=statuses, search=search, starts_from=starts_from, starts_to=starts_to
+        statuses=statuses,
+        search=search,
+        starts_from=starts_from,
+        starts_to=starts_to,
+        visible=staff.visible_to(user),
     )
     views, total = await use_cases.list_events(catalog, flt, page=page, page_size=page_size)
     return EventPage(items=[event_out(v) for v in views], page=page, page_size=page_size, total=total)
@@ -65,20 +70,22 @@ async def list_events(
 async def get_event(event_id: UUID, catalog: CatalogDep, user: OptionalUser) -> EventOut:
     view = await use_cases.get_event(catalog, event_id)
     is_staff = user is not None and user.role in STAFF_ROLES
-    if view.event["status"] == "draft" and not is_staff:
+    if view.event["status"] == "draft" and not (
+        is_staff and user is not None and await staff.runs_event(catalog, user, event_id)
+    ):
         raise EventNotFound()  # a draft is not announced yet: do not confirm it exists
     return event_out(view)
 
 
 @router.patch("/{event_id}", response_model=EventOut, summary="Change some fields of an event")
 async def update_event(
-    event_id: UUID, body: EventUpdate, catalog: CatalogDep, user: CurrentAdminOrCoordinator
+    event_id: UUID, body: EventUpdate, catalog: CatalogDep, user: EventStaffMember
 ) -> EventOut:
     return event_out(await use_cases.update_event(catalog, event_id, body.changes()))
 
 
 @router.post("/{event_id}/publish", response_model=EventOut, summary="Put a draft event on sale")
-async def publish_event(event_id: UUID, catalog: CatalogDep, user: CurrentAdminOrCoordinator) -> EventOut:
+async def publish_event(event_id: UUID, catalog: CatalogDep, user: EventStaffMember) -> EventOut:
     return event_out(await use_cases.publish_event(catalog, event_id))
 
 
@@ -90,5 +97,5 @@ async def cancel_event(
 
 
 @router.get("/{event_id}/stats", response_model=EventStats, summary="Capacity, sold and held per ticket type")
-async def get_stats(event_id: UUID, catalog: CatalogDep, user: CurrentAdminOrCoordinator) -> EventStats:
+async def get_stats(event_id: UUID, catalog: CatalogDep, user: EventStaffMember) -> EventStats:
     return event_stats(await use_cases.event_stats(catalog, event_id))

@@ -6,9 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from crowdify.auth import CurrentAdminOrCoordinator
 from crowdify.errors import problem_responses
-from event_svc.api.dependencies import CatalogDep
+from event_svc.api.dependencies import CatalogDep, EventStaffMember
 from event_svc.api.schemas import TicketTypeCreate, TicketTypeOut, TicketTypeUpdate
 from event_svc.api.shaping import ticket_type_out
 from event_svc.service import catalog as use_cases
@@ -24,7 +23,7 @@ router = APIRouter(
     "", status_code=status.HTTP_201_CREATED, response_model=TicketTypeOut, summary="Add a ticket type"
 )
 async def create_ticket_type(
-    event_id: UUID, body: TicketTypeCreate, catalog: CatalogDep, user: CurrentAdminOrCoordinator
+    event_id: UUID, body: TicketTypeCreate, catalog: CatalogDep, user: EventStaffMember
 ) -> TicketTypeOut:
     row = await use_cases.create_ticket_type(catalog, event_id, body.model_dump())
     return ticket_type_out(row)
@@ -36,7 +35,7 @@ async def update_ticket_type(
     ticket_type_id: UUID,
     body: TicketTypeUpdate,
     catalog: CatalogDep,
-    user: CurrentAdminOrCoordinator,
+    user: EventStaffMember,
 ) -> TicketTypeOut:
     row = await use_cases.update_ticket_type(catalog, event_id, ticket_type_id, body.changes())
     return ticket_type_out(row)

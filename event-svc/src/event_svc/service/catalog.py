@@ -28,6 +28,7 @@ from event_svc.service.errors import (
     TicketTypeNotFound,
 )
 from event_svc.service.snapshots import event_snapshot
+from event_svc.service.staff import start_staff
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class EventFilter:
     search: str | None = None
     starts_from: datetime | None = None
     starts_to: datetime | None = None
+    # Beyond the statuses: which events the caller may see (a coordinator: published ones and
+    # their own); None for everyone's.
+    visible: ColumnElement[bool] | None = None
 
 
 def _check_schedule(values: Mapping[str, Any]) -> None:
@@ -94,6 +98,7 @@ async def create_event(catalog: Catalog, values: Mapping[str, Any], created_by: 
     event_id = uuid.uuid4()
     async with catalog.uow_factory() as uow:
         await uow.session.execute(events.insert().values(id=event_id, created_by=created_by, **values))
+        await start_staff(catalog, uow, event_id, created_by)
         return await _view(uow, event_id)
 
 
@@ -115,6 +120,8 @@ async def list_events(
         conditions.append(events.c.starts_at >= flt.starts_from)
     if flt.starts_to:
         conditions.append(events.c.starts_at <= flt.starts_to)
+    if flt.visible is not None:
+        conditions.append(flt.visible)
     async with catalog.uow_factory() as uow:
         total = (await uow.session.execute(select(func.count()).where(*conditions))).scalar_one()
         rows = (

@@ -126,7 +126,7 @@ class EventStaffChangedV1(Contract):
     name = "catalog.event_staff.changed"
     version = 1
     producer = "event-svc"
-    consumers = ("admin-svc",)
+    consumers = ("purchase-svc", "validation-svc", "admin-svc")
     summary = (
         "Who runs an event changed (its creator plus the coordinators an admin added): the whole "
         "list, with a revision that grows with every change (consumers keep the highest)."

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from crowdify.db import schema_metadata
+from crowdify.event_staff import event_staff_table
 from crowdify.messaging.tables import messaging_tables
 from purchase_svc.domain.order import OrderStatus
 from purchase_svc.settings import SCHEMA
@@ -163,3 +164,7 @@ refunds = Table(
 )
 
 messaging = messaging_tables(metadata)
+
+# Each event's staff as event-svc announces it (catalog.event_staff.changed.v1): whose sales
+# figures a coordinator may read.
+event_staff = event_staff_table(metadata)

@@ -15,7 +15,7 @@ from purchase_svc.domain.order import OrderStatus
 from purchase_svc.service import orders as use_cases
 from purchase_svc.service.orders import OrderView
 from purchase_svc.service.refunds import refund_order
-from purchase_svc.service.stats import sales_stats
+from purchase_svc.service.stats import check_stats_scope, sales_stats
 
 router = APIRouter(
     prefix="/api/v1/purchases", tags=["purchases"], responses=problem_responses(401, 403, 404, 409, 422)
@@ -95,6 +95,7 @@ async def list_orders(
 async def get_stats(
     purchases: PurchasesDep, user: CurrentAdminOrCoordinator, event_id: UUID | None = None
 ) -> SalesStatsOut:
+    await check_stats_scope(purchases, user, event_id)
     stats = await sales_stats(purchases, event_id)
     return SalesStatsOut(
         event_id=stats.event_id,

@@ -5,14 +5,17 @@ from __future__ import annotations
 from crowdify.contracts.catalog import (
     EventCancelledV1,
     EventPublishedV1,
+    EventStaffChangedV1,
     EventUpdatedV1,
     HoldExpiredV1,
     ReservationRejectedV1,
     TicketsReservedV1,
 )
 from crowdify.db import UnitOfWork
+from crowdify.event_staff import record_event_staff
 from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
+from purchase_svc.adapters.tables import event_staff
 from purchase_svc.service import saga
 from purchase_svc.service.catalog_replica import remember_event
 from purchase_svc.service.context import Purchases
@@ -39,9 +42,13 @@ def register_catalog_handlers(consumer: Consumer, purchases: Purchases, sync: Pa
         await remember_event(uow, event.event, envelope.occurred_at)
         await settle_orders_of_cancelled_event(purchases, sync, event.event.id)
 
+    async def on_staff_changed(event: EventStaffChangedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await record_event_staff(uow.session, event_staff, event)
+
     consumer.on(TicketsReservedV1, on_reserved)
     consumer.on(ReservationRejectedV1, on_rejected)
     consumer.on(HoldExpiredV1, on_hold_expired)
     consumer.on(EventPublishedV1, on_event_changed)
     consumer.on(EventUpdatedV1, on_event_changed)
     consumer.on(EventCancelledV1, on_event_cancelled)
+    consumer.on(EventStaffChangedV1, on_staff_changed)

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from purchase_svc.adapters.tables import orders, refunds
+from crowdify.auth import Principal
+from crowdify.errors import ProblemError
+from crowdify.event_staff import require_event_in_scope
+from purchase_svc.adapters.tables import event_staff, orders, refunds
 from purchase_svc.service.context import Purchases
 
 # Statuses whose money was taken at some point: gross counts them whatever happened later.
@@ -25,6 +28,17 @@ class SalesStats:
     @property
     def net(self) -> int:
         return self.gross - self.refunded
+
+
+async def check_stats_scope(purchases: Purchases, user: Principal, event_id: uuid.UUID | None) -> None:
+    """Admins read any event's figures or the whole platform's; a coordinator only those of an
+    event they run (404 for any other)."""
+    if user.is_admin:
+        return
+    if event_id is None:
+        raise ProblemError("Say which event: ?event_id=", status=422, code="event_id_required")
+    async with purchases.uow_factory() as uow:
+        await require_event_in_scope(uow.session, event_staff, user, event_id)
 
 
 async def sales_stats(purchases: Purchases, event_id: uuid.UUID | None) -> SalesStats:

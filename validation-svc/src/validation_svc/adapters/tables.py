@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from crowdify.db import schema_metadata
+from crowdify.event_staff import event_staff_table
 from crowdify.messaging.tables import messaging_tables
 from validation_svc.settings import SCHEMA
 
@@ -65,8 +66,18 @@ tickets = Table(
     Column("revoked_reason", String(40)),
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("changed_xid", BigInteger, nullable=False, server_default=CURRENT_XID),
+    # The first entry last announced (validation.ticket.admitted.v1); differs from first_entry_at
+    # until the worker's announcer has told the other services about it.
+    Column("announced_entry_at", DateTime(timezone=True)),
     CheckConstraint("status IN ('valid', 'revoked')", name="status"),
     Index("ix_tickets_event_changed", "event_id", "changed_xid"),
+    Index(
+        "ix_tickets_admission_unannounced",
+        "first_entry_at",
+        postgresql_where=text(
+            "first_entry_at IS NOT NULL AND announced_entry_at IS DISTINCT FROM first_entry_at"
+        ),
+    ),
 )
 
 # Revocations that arrived before the tickets they revoke (messages can be reordered by retries):
@@ -115,3 +126,7 @@ devices = Table(
 )
 
 messaging = messaging_tables(metadata)
+
+# Each event's staff as event-svc announces it (catalog.event_staff.changed.v1): which events a
+# coordinator may read the figures of and register devices for.
+event_staff = event_staff_table(metadata)

@@ -13,10 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from crowdify.auth import Principal
 from crowdify.auth.dependencies import CurrentAdminOrCoordinator, CurrentScanner
 from crowdify.db import UnitOfWorkFactory
 from crowdify.errors import ProblemError, problem_responses
+from crowdify.event_staff import event_staff_member, require_event_in_scope
 from crowdify.tickets import KeyRing
+from validation_svc.adapters.tables import event_staff
 from validation_svc.service.devices import (
     check_event_scope,
     device_of,
@@ -51,6 +54,21 @@ async def _validation(request: Request) -> Validation:
 ValidationDep = Annotated[Validation, Depends(_validation)]
 
 
+def _unknown_event() -> ProblemError:
+    return ProblemError("No such event", status=404, code="event_not_found")
+
+
+# Admins, and coordinators on the event's staff (the 404 of an unknown event for others' events).
+EventStaffMember = Annotated[
+    Principal,
+    Depends(
+        event_staff_member(
+            event_staff, lambda request: request.app.state.validation.uow_factory, _unknown_event
+        )
+    ),
+]
+
+
 @router.get(
     "/events/{event_id}/manifest",
     summary="The offline bundle: public keys, tickets, revocations and a cursor (?since= for changes)",
@@ -63,6 +81,9 @@ async def manifest(
     since: Annotated[int | None, Query(ge=0, description="the cursor of an earlier manifest")] = None,
 ) -> dict[str, Any]:
     check_event_scope(scanner, event_id)
+    if scanner.role == "coordinator":
+        async with validation.uow_factory() as uow:
+            await require_event_in_scope(uow.session, event_staff, scanner, event_id, _unknown_event)
     device = device_of(scanner)
     if device is not None:
         async with validation.uow_factory() as uow:
@@ -76,11 +97,11 @@ async def manifest(
 @router.get(
     "/events/{event_id}/stats",
     summary="Attendance: issued, admitted, inside, by gate, by ticket type and over time",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def stats(
     event_id: uuid.UUID,
-    staff: CurrentAdminOrCoordinator,
+    staff: EventStaffMember,
     validation: ValidationDep,
     bucket_minutes: Annotated[int, Query(ge=1, le=60, description="width of over_time buckets")] = 5,
 ) -> dict[str, Any]:
@@ -111,11 +132,13 @@ class DeviceOut(BaseModel):
     status_code=201,
     response_model=DeviceOut,
     summary="Register a door device: a scanner token for one event, and the enrolment link and QR",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def create_device(
     body: DeviceIn, staff: CurrentAdminOrCoordinator, validation: ValidationDep
 ) -> dict[str, Any]:
+    async with validation.uow_factory() as uow:
+        await require_event_in_scope(uow.session, event_staff, staff, body.event_id, _unknown_event)
     device = await register_device(
         validation.uow_factory,
         secret=validation.jwt_secret,
@@ -137,4 +160,4 @@ async def create_device(
 async def delete_device(
     device_id: uuid.UUID, staff: CurrentAdminOrCoordinator, validation: ValidationDep
 ) -> None:
-    await revoke_device(validation.uow_factory, device_id)
+    await revoke_device(validation.uow_factory, device_id, staff)

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crowdify.auth import Principal, issue_device_token
 from crowdify.db import UnitOfWorkFactory
 from crowdify.errors import Forbidden, ProblemError, Unauthorized
-from validation_svc.adapters.tables import devices
+from crowdify.event_staff import in_scope
+from validation_svc.adapters.tables import devices, event_staff
 
 
 def device_of(principal: Principal) -> uuid.UUID | None:
@@ -77,11 +78,12 @@ async def register_device(
     }
 
 
-async def revoke_device(uow_factory: UnitOfWorkFactory, device_id: uuid.UUID) -> None:
+async def revoke_device(uow_factory: UnitOfWorkFactory, device_id: uuid.UUID, by: Principal) -> None:
+    """Revoke a device of an event ``by`` runs (admins: any); any other is "no such device"."""
     async with uow_factory() as uow:
         result = await uow.session.execute(
             update(devices)
-            .where(devices.c.id == device_id)
+            .where(devices.c.id == device_id, in_scope(event_staff, by, devices.c.event_id))
             .values(revoked_at=datetime.now(UTC))
             .returning(devices.c.id)
         )

@@ -1,0 +1,31 @@
+"""event_staff: each event's staff as event-svc announces it (organiser scope)
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02 11:00:00+00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from crowdify.event_staff import create_event_staff_table, drop_event_staff_table
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _schema() -> str:
+    schema = op.get_context().version_table_schema
+    assert schema, "purchase-svc migrations run through crowdify.db.alembic_env"
+    return schema
+
+
+def upgrade() -> None:
+    create_event_staff_table(op, _schema())
+
+
+def downgrade() -> None:
+    drop_event_staff_table(op, _schema())
