@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 
 from crowdify.auth import CurrentAdmin, CurrentAdminOrCoordinator, OptionalUser
 from crowdify.errors import problem_responses
+from crowdify.inputs import Page, PageSize, Text
 from event_svc.api.dependencies import CatalogDep, EventStaffMember
 from event_svc.api.schemas import (
     EventCancel,
@@ -44,11 +45,11 @@ async def list_events(
     catalog: CatalogDep,
     user: OptionalUser,
     status_filter: Annotated[EventStatus | None, Query(alias="status")] = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: Annotated[Text | None, Query(max_length=100)] = None,
     starts_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     starts_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> EventPage:
     is_staff = user is not None and user.role in STAFF_ROLES
     if is_staff:

@@ -9,9 +9,12 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from crowdify.inputs import NonNegativeInt32, Text
+
 EventStatus = Literal["draft", "published", "cancelled"]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TypeName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Currency = Annotated[Text, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 def _known_timezone(value: str) -> str:
@@ -20,7 +23,7 @@ def _known_timezone(value: str) -> str:
     return value
 
 
-TimeZone = Annotated[str, AfterValidator(_known_timezone)]
+TimeZone = Annotated[Text, AfterValidator(_known_timezone)]
 
 MAX_HELD_DESCRIPTION = (
     "tickets one buyer may hold unpaid at once for this event (and so order at once); "
@@ -34,32 +37,32 @@ class _Input(BaseModel):
 
 class EventCreate(_Input):
     name: Name
-    description: str | None = Field(default=None, max_length=5000)
-    venue: str | None = Field(default=None, max_length=200)
-    city: str | None = Field(default=None, max_length=120)
+    description: Text | None = Field(default=None, max_length=5000)
+    venue: Text | None = Field(default=None, max_length=200)
+    city: Text | None = Field(default=None, max_length=120)
     starts_at: AwareDatetime
     ends_at: AwareDatetime | None = None
     timezone: TimeZone = "America/Santiago"
     sales_start: AwareDatetime | None = None
     sales_end: AwareDatetime | None = None
     hold_minutes: int = Field(default=10, ge=1, le=120)
-    capacity: int | None = Field(default=None, ge=0)
+    capacity: NonNegativeInt32 | None = None
     reentry_allowed: bool = False
     max_held_per_buyer: int | None = Field(default=None, ge=1, le=1000, description=MAX_HELD_DESCRIPTION)
 
 
 class EventUpdate(_Input):
     name: Name | None = None
-    description: str | None = Field(default=None, max_length=5000)
-    venue: str | None = Field(default=None, max_length=200)
-    city: str | None = Field(default=None, max_length=120)
+    description: Text | None = Field(default=None, max_length=5000)
+    venue: Text | None = Field(default=None, max_length=200)
+    city: Text | None = Field(default=None, max_length=120)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     timezone: TimeZone | None = None
     sales_start: AwareDatetime | None = None
     sales_end: AwareDatetime | None = None
     hold_minutes: int | None = Field(default=None, ge=1, le=120)
-    capacity: int | None = Field(default=None, ge=0)
+    capacity: NonNegativeInt32 | None = None
     reentry_allowed: bool | None = None
     max_held_per_buyer: int | None = Field(default=None, ge=1, le=1000, description=MAX_HELD_DESCRIPTION)
 
@@ -71,15 +74,15 @@ class EventUpdate(_Input):
 
 
 class EventCancel(_Input):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Text | None = Field(default=None, max_length=500)
 
 
 class TicketTypeCreate(_Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    description: str | None = Field(default=None, max_length=2000)
-    price: int = Field(ge=0, description="minor units of currency (CLP has none: 15000 is $15.000)")
+    name: TypeName
+    description: Text | None = Field(default=None, max_length=2000)
+    price: NonNegativeInt32 = Field(description="minor units of currency (CLP has none: 15000 is $15.000)")
     currency: Currency = "CLP"
-    capacity: int = Field(ge=0)
+    capacity: NonNegativeInt32
     max_per_order: int = Field(default=10, ge=1, le=100)
     sales_start: AwareDatetime | None = None
     sales_end: AwareDatetime | None = None
@@ -87,10 +90,10 @@ class TicketTypeCreate(_Input):
 
 
 class TicketTypeUpdate(_Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
-    description: str | None = Field(default=None, max_length=2000)
-    price: int | None = Field(default=None, ge=0)
-    capacity: int | None = Field(default=None, ge=0)
+    name: TypeName | None = None
+    description: Text | None = Field(default=None, max_length=2000)
+    price: NonNegativeInt32 | None = None
+    capacity: NonNegativeInt32 | None = None
     max_per_order: int | None = Field(default=None, ge=1, le=100)
     sales_start: AwareDatetime | None = None
     sales_end: AwareDatetime | None = None

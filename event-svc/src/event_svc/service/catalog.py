@@ -25,6 +25,7 @@ from event_svc.service.errors import (
     EventNotFound,
     InvalidSchedule,
     InvalidTransition,
+    MixedCurrencies,
     TicketTypeNotFound,
 )
 from event_svc.service.snapshots import event_snapshot
@@ -213,6 +214,15 @@ async def create_ticket_type(catalog: Catalog, event_id: uuid.UUID, values: Mapp
         current = await _load_event(uow, event_id, lock=True)
         if current["status"] == "cancelled":
             raise EventNotEditable("A cancelled event cannot get new ticket types")
+        # The event's row is locked above, so two new types cannot both pass this check.
+        currencies = (
+            await uow.session.execute(
+                select(ticket_types.c.currency).where(ticket_types.c.event_id == event_id).distinct()
+            )
+        ).scalars()
+        other = next((c for c in currencies if c != values["currency"]), None)
+        if other is not None:
+            raise MixedCurrencies(f"this event sells in {other}; every ticket type must use it")
         await uow.session.execute(ticket_types.insert().values(id=type_id, event_id=event_id, **values))
         await _announce_change(catalog, uow, event_id)
         return await _load_type(uow, event_id, type_id)

@@ -29,3 +29,9 @@ class EventNotEditable(Conflict):
 
 class InvalidSchedule(ProblemError):
     status, code = 422, "validation_error"
+
+
+class MixedCurrencies(ProblemError):
+    """An event sells in one currency, so that no order can add up amounts in two."""
+
+    status, code = 422, "mixed_currencies"

@@ -24,6 +24,7 @@ from crowdify.contracts.catalog import (
 )
 from crowdify.contracts.common import OrderLine, PricedLine, buyer_hold_cap
 from crowdify.db import UnitOfWork
+from crowdify.inputs import INT32_MAX
 from crowdify.messaging.outbox import Outbox
 from event_svc.adapters.tables import applied_refunds, events, hold_lines, holds, ticket_types
 from event_svc.service.counters import Line, give_back, hold_lines_of, lock_hold, merge, set_status, take
@@ -72,6 +73,12 @@ async def _check_orderable(
             raise _Refused("sales_closed", f"sales of {t['name']} are closed")
         if line.quantity > t["max_per_order"]:
             raise _Refused("limit_exceeded", f"at most {t['max_per_order']} of {t['name']} per order")
+    # Events created before one currency per event was enforced may still mix them: an order's
+    # total is one amount in one currency, and it must fit the integer columns that store it.
+    if len({types[line.ticket_type_id]["currency"] for line in lines}) > 1:
+        raise _Refused("event_unavailable", "one order cannot mix currencies")
+    if sum(types[line.ticket_type_id]["price"] * line.quantity for line in lines) > INT32_MAX:
+        raise _Refused("limit_exceeded", "the order's total is larger than one payment can be")
     return event, types
 
 
