@@ -17,6 +17,8 @@ from typing import Annotated, Final
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from crowdify.inputs import Text
+
 __all__ = ["Rut", "format_rut", "is_valid_rut", "normalize_rut", "rut_check_digit"]
 
 FORMAT_MESSAGE: Final = "El RUT no tiene un formato válido (ejemplo: 12.345.678-5)"
@@ -94,7 +96,7 @@ def _validate_rut(value: str) -> str:
 
 
 Rut = Annotated[
-    str,
+    Text,
     Field(
         description="RUT chileno; se acepta con o sin puntos, guion, espacios y k minúscula; "
         "se guarda en forma canónica (12345678-5)",

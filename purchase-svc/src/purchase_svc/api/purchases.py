@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from crowdify.auth import CurrentAdminOrCoordinator, CurrentUser
 from crowdify.errors import problem_responses
+from crowdify.inputs import Page, PageSize, Text
 from purchase_svc.api.dependencies import PurchasesDep
 from purchase_svc.api.schemas import OrderIn, OrderItemOut, OrderOut, OrderPage, SalesStatsOut, TicketOut
 from purchase_svc.domain.order import OrderStatus
@@ -62,7 +63,7 @@ async def place_order(
     user: CurrentUser,
     response: Response,
     wait: Annotated[float, Query(ge=0, le=10)] = 5,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+    idempotency_key: Annotated[Text | None, Header(max_length=255)] = None,
 ) -> OrderOut:
     view = await use_cases.place_order_and_wait(purchases, body, user, wait, idempotency_key)
     if view.order["status"] == OrderStatus.PENDING:
@@ -77,9 +78,9 @@ async def list_orders(
     user: CurrentUser,
     event_id: UUID | None = None,
     status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
-    user_id: Annotated[str | None, Query(max_length=64)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    user_id: Annotated[Text | None, Query(max_length=64)] = None,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> OrderPage:
     owner = user_id if user.role == "admin" else user.user_id
     flt = use_cases.OrderFilter(

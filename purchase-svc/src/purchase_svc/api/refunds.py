@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from crowdify.auth.dependencies import CurrentAdmin
 from crowdify.errors import problem_responses
+from crowdify.inputs import Text
 from purchase_svc.service.payments import PaymentSync
 from purchase_svc.service.refunds import RefundResult, refund_order
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/v1/purchases", tags=["refunds"])
 
 class RefundIn(BaseModel):
     ticket_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=100)
-    reason: str = Field(min_length=1, max_length=160)
+    reason: Text = Field(min_length=1, max_length=160)
 
 
 class RefundOut(BaseModel):

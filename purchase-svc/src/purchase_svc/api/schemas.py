@@ -6,19 +6,10 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from crowdify.inputs import PersonName, Text
 from crowdify.rut import Rut
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 def _in_the_past(value: date) -> date:
@@ -32,18 +23,22 @@ class _Input(BaseModel):
 
 
 class Buyer(_Input):
-    name: Name
-    email: EmailStr
+    name: PersonName
+    email: Text | None = Field(
+        default=None,
+        max_length=320,
+        description="Optional; if sent, it must be the account's verified address, where every email goes",
+    )
 
 
 class ChildDetails(_Input):
-    nombre: Name
+    nombre: PersonName
     rut: Rut
     fecha_nacimiento: Annotated[date, AfterValidator(_in_the_past)]
 
 
 class Attendee(_Input):
-    name: Name
+    name: PersonName
     child: ChildDetails | None = None
 
 
@@ -113,7 +108,7 @@ class OrderPage(BaseModel):
 
 
 class CancelIn(_Input):
-    reason: str | None = Field(default=None, max_length=200)
+    reason: Text | None = Field(default=None, max_length=200)
 
 
 class SalesStatsOut(BaseModel):

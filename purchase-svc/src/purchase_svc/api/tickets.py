@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy.engine import RowMapping
 
 from crowdify.auth.dependencies import CurrentUser
 from crowdify.errors import NotFound, problem_responses
+from crowdify.inputs import Page, PageSize
 from purchase_svc.service import tickets as ticket_service
 from purchase_svc.service.payments import PaymentSync
 
@@ -69,8 +70,8 @@ def _sync(request: Request) -> PaymentSync:
 async def list_tickets(
     request: Request,
     user: CurrentUser,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> TicketPage:
     async with _sync(request).uow_factory() as uow:
         rows, total = await ticket_service.list_user_tickets(

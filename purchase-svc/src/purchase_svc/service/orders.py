@@ -18,6 +18,7 @@ from purchase_svc.adapters.orders import get_order, lock_order, order_lines, tra
 from purchase_svc.adapters.tables import attendees, catalog_events, order_items, orders, tickets
 from purchase_svc.api.schemas import OrderIn
 from purchase_svc.domain.order import OrderEvent, OrderStatus, can_be_cancelled_by_buyer
+from purchase_svc.service.buyer_email import verified_buyer_email
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.errors import HoldLimitExceeded, InvalidOrder, OrderNotCancellable, OrderNotFound
 from purchase_svc.service.order_rate import check_order_rate
@@ -74,6 +75,9 @@ async def _check_against_catalogue(uow: UnitOfWork, request: OrderIn) -> None:
     cap = buyer_hold_cap(snapshot.get("max_held_per_buyer"), (t["max_per_order"] for t in types.values()))
     if sum(item.quantity for item in request.items) > cap:
         raise InvalidOrder(f"at most {cap} tickets per order for this event")
+    ordered = [types[str(item.ticket_type_id)] for item in request.items if str(item.ticket_type_id) in types]
+    if len({t.get("currency") for t in ordered}) > 1:
+        raise InvalidOrder("Una compra se paga en una sola moneda", code="mixed_currencies")
     for item in request.items:
         ticket_type = types.get(str(item.ticket_type_id))
         if ticket_type is None:
@@ -91,6 +95,9 @@ async def place_order(
     purchases: Purchases, request: OrderIn, user: Principal, *, order_id: uuid.UUID | None = None
 ) -> uuid.UUID:
     order_id = order_id or uuid.uuid4()
+    buyer_email = verified_buyer_email(
+        user, request.buyer.email, special_use_domains=purchases.settings.is_development
+    )
     async with purchases.uow_factory() as uow:
         if await get_order(uow, order_id) is not None:
             return order_id  # the same Idempotency-Key again: the order already exists
@@ -102,7 +109,7 @@ async def place_order(
                 user_id=user.user_id,
                 event_id=request.event_id,
                 buyer_name=request.buyer.name,
-                buyer_email=str(request.buyer.email),
+                buyer_email=buyer_email,
             )
         )
         await uow.session.execute(
