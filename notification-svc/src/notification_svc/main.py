@@ -22,7 +22,9 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     resources = ServiceResources.create(settings, messaging)
 
     def on_startup(app: FastAPI) -> None:
-        app.state.notifications = notifications.Notifications(uow_factory=resources.uow_factory)
+        app.state.notifications = notifications.Notifications(
+            uow_factory=resources.uow_factory, resends_per_day=settings.resends_per_order_per_day
+        )
 
     return create_service_app(
         settings=settings,

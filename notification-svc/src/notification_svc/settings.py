@@ -51,6 +51,10 @@ class NotificationSettings(ServiceSettings):
     retry_base_seconds: float = Field(default=30.0, gt=0, alias="NOTIFICATION_SVC_RETRY_BASE_SECONDS")
     retry_max_seconds: float = Field(default=3600.0, gt=0, alias="NOTIFICATION_SVC_RETRY_MAX_SECONDS")
     max_attempts: int = Field(default=20, gt=0, alias="NOTIFICATION_SVC_MAX_ATTEMPTS")
+    # Tickets emails one order may ask for again in 24 hours (its owner and admins together).
+    resends_per_order_per_day: int = Field(
+        default=3, ge=0, alias="NOTIFICATION_SVC_RESENDS_PER_ORDER_PER_DAY"
+    )
 
     email_provider: EmailProviderName = Field(default="smtp", alias="EMAIL_PROVIDER")
     provider_timeout_seconds: float = Field(

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import email
+import email.policy
+from email.utils import getaddresses
 
-from notification_svc.adapters.providers import Attachment, OutgoingEmail, SendGridProvider, SmtpProvider
+import pytest
+
+from notification_svc.adapters.providers import (
+    DISPLAY_NAME_MAX,
+    Attachment,
+    OutgoingEmail,
+    SendGridProvider,
+    SmtpProvider,
+    display_name,
+)
 
 EMAIL = OutgoingEmail(
     email_id="0b1c",
@@ -34,7 +47,7 @@ def test_the_smtp_message_carries_the_stable_message_id_both_bodies_and_the_pdf(
 
 def test_the_sendgrid_body_follows_v3_mail_send() -> None:
     body = SendGridProvider.body(EMAIL)
-    assert body["personalizations"] == [{"to": [{"email": "ana@example.cl", "name": "Pérez  Ana  hija"}]}]
+    assert body["personalizations"] == [{"to": [{"email": "ana@example.cl", "name": "Pérez Ana hija"}]}]
     assert body["from"] == {"email": "no-reply@crowdify.cl", "name": "Crowdify"}
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert body["headers"] == {"Message-ID": "<0b1c@crowdify.cl>"}
@@ -46,3 +59,39 @@ def test_the_sendgrid_body_follows_v3_mail_send() -> None:
         "application/pdf",
         "attachment",
     )
+
+
+HOSTILE_NAMES = [
+    "Ana, <evil@x.example>, Bob " * 6,
+    "a" * 100 + ", otro@evil.example",
+    'Ñandú, Pérez; "x" ' * 8,
+    "José, Pérez <otro@evil.example>",
+    "Ana\r\nBcc: espia@evil.example",
+    "Hola cliente. Tu cuenta fue bloqueada, verifica en http://evil.example/x",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_display_name_never_becomes_another_recipient_over_smtp(name: str) -> None:
+    raw = SmtpProvider.mime(dataclasses.replace(EMAIL, to_name=name)).as_bytes()
+    for policy in (email.policy.default, email.policy.compat32):
+        parsed = email.message_from_bytes(raw, policy=policy)
+        [header] = parsed.get_all("To")
+        assert [address for _, address in getaddresses([str(header)])] == ["ana@example.cl"], raw[:400]
+    assert b"evil" not in raw
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_display_name_is_plain_words_on_sendgrid_too(name: str) -> None:
+    [to] = SendGridProvider.body(dataclasses.replace(EMAIL, to_name=name))["personalizations"][0]["to"]
+    assert to["email"] == "ana@example.cl"
+    shown = to.get("name", "")
+    assert len(shown) <= DISPLAY_NAME_MAX
+    assert not set(shown) & set(',;<>"@.:/\\\r\n'), shown
+    assert "evil" not in shown
+
+
+def test_ordinary_names_are_kept() -> None:
+    assert display_name("María José O'Higgins-Pérez") == "María José O'Higgins-Pérez"
+    assert display_name(None) == display_name("") == ""
+    assert display_name("Ana " + "b" * 80) == "Ana"

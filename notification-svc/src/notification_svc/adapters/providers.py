@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import ssl
+import unicodedata
 import urllib.error
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any, Protocol
@@ -25,6 +27,7 @@ from purgatory.domain.model import OpenedState
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
+from crowdify.inputs import clean_person_name
 from notification_svc.settings import NotificationSettings
 
 BREAKER = "email-provider"
@@ -49,6 +52,35 @@ class OutgoingEmail:
     text: str
     html: str
     attachments: tuple[Attachment, ...] = ()
+
+
+DISPLAY_NAME_MAX = 64
+
+
+def display_name(name: str | None) -> str:
+    """The recipient's name as it may stand in a ``To:`` header, on every provider.
+
+    Only letters, marks, digits, spaces, hyphens and apostrophes are kept (no comma, quote,
+    angle bracket, @ or dot), after links and control characters are taken out, and at most
+    ``DISPLAY_NAME_MAX`` characters. Python's email package folds a long quoted display name
+    without its quotes, turning "Ana, <x@evil.example>, ..." into extra recipients, and SendGrid
+    refuses commas and semicolons in names: a name made of these characters alone is read back
+    as one name by every parser.
+    """
+    if not name:
+        return ""
+    kept = "".join(
+        c if c.isspace() or c in "-'" or unicodedata.category(c)[0] in "LMN" else " "
+        for c in clean_person_name(name)
+    )
+    words = kept.split()
+    shown = ""
+    for word in words:
+        candidate = f"{shown} {word}" if shown else word
+        if len(candidate) > DISPLAY_NAME_MAX:
+            break
+        shown = candidate
+    return shown or (words[0][:DISPLAY_NAME_MAX] if words else "")
 
 
 class TransientSendError(Exception):
@@ -92,7 +124,7 @@ class SmtpProvider:
     def mime(email: OutgoingEmail) -> EmailMessage:
         message = EmailMessage()
         message["From"] = formataddr((email.sender_name, email.sender))
-        message["To"] = formataddr((email.to_name or "", email.to))
+        message["To"] = Address(display_name=display_name(email.to_name), addr_spec=email.to)
         message["Subject"] = email.subject
         message["Message-ID"] = email.message_id
         message["Date"] = formatdate(localtime=False)
@@ -149,9 +181,9 @@ class SendGridProvider:
     @staticmethod
     def body(email: OutgoingEmail) -> dict[str, Any]:
         to: dict[str, str] = {"email": email.to}
-        if email.to_name:
-            # SendGrid refuses ';' and ',' in recipient names.
-            to["name"] = email.to_name.replace(";", " ").replace(",", " ")
+        name = display_name(email.to_name)
+        if name:
+            to["name"] = name
         body: dict[str, Any] = {
             "personalizations": [{"to": [to]}],
             "from": {"email": email.sender, "name": email.sender_name},

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import RowMapping
 
 from crowdify.auth.dependencies import CurrentAdmin, CurrentUser
 from crowdify.db import UnitOfWorkFactory
 from crowdify.errors import problem_responses
+from crowdify.inputs import Page, PageSize
 from notification_svc.service.notifications import list_emails, resend_tickets
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
@@ -28,6 +29,7 @@ class Notifications:
     """What the routes need, put on ``app.state.notifications`` at start-up."""
 
     uow_factory: UnitOfWorkFactory
+    resends_per_day: int
 
 
 async def _notifications(request: Request) -> Notifications:
@@ -93,8 +95,8 @@ async def list_notifications(
     admin: CurrentAdmin,
     notifications: NotificationsDep,
     order_id: uuid.UUID | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Page = 1,
+    page_size: PageSize = 20,
 ) -> EmailPage:
     rows, total = await list_emails(
         notifications.uow_factory, order_id=order_id, page=page, page_size=page_size
@@ -107,7 +109,10 @@ async def list_notifications(
     response_model=EmailOut,
     status_code=202,
     summary="Send the order's tickets email again (its owner or an admin); accepts Idempotency-Key",
-    responses=problem_responses(401, 404, 409, 422),
+    responses=problem_responses(401, 404, 409, 422, 429),
 )
 async def resend(body: ResendIn, user: CurrentUser, notifications: NotificationsDep) -> EmailOut:
-    return email_out(await resend_tickets(notifications.uow_factory, body.order_id, user))
+    queued = await resend_tickets(
+        notifications.uow_factory, body.order_id, user, per_day=notifications.resends_per_day
+    )
+    return email_out(queued)

@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from crowdify.inputs import clean_person_name
 from notification_svc.domain.emails import Kind
 from notification_svc.rendering.formats import event_date, money
 
@@ -70,6 +71,8 @@ def order_reference(order_id: Any) -> str:
 def compose(kind: Kind, context: dict[str, Any], *, timezone: str) -> Composed:
     environment = _environment(timezone)
     values = {**OPTIONAL, **context}
+    # purchase-svc cleans names as orders come in; orders from before that are cleaned here.
+    values["buyer_name"] = clean_person_name(values["buyer_name"] or "") or None
     values["order_reference"] = order_reference(values["order_id"])
     event = values["event_name"] or "tu evento"
     return Composed(

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import math
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
 
 from crowdify.auth import Principal
-from crowdify.db import UnitOfWorkFactory
-from crowdify.errors import Conflict, NotFound
+from crowdify.db import UnitOfWork, UnitOfWorkFactory
+from crowdify.errors import Conflict, NotFound, ProblemError
 from notification_svc.adapters.tables import emails, orders
 from notification_svc.domain.emails import Kind
 from notification_svc.service.intake import lock_order, queue_email
@@ -41,11 +43,48 @@ async def list_emails(
     return list(rows), int(total)
 
 
+RESEND_PREFIX = "resend-"
+RESEND_WINDOW = timedelta(days=1)
+
+
+async def _refuse_past_daily_resends(uow: UnitOfWork, order_id: uuid.UUID, per_day: int) -> None:
+    """429 once the order's resends of the last 24 hours reach ``per_day`` (the caller holds the
+    order's lock, so two requests cannot both take the last one)."""
+    since = datetime.now(UTC) - RESEND_WINDOW
+    recent = (
+        (
+            await uow.session.execute(
+                select(emails.c.created_at)
+                .where(
+                    emails.c.order_id == order_id,
+                    emails.c.kind == Kind.TICKETS.value,
+                    emails.c.reference.startswith(RESEND_PREFIX),
+                    emails.c.created_at > since,
+                )
+                .order_by(emails.c.created_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if len(recent) < per_day:
+        return
+    frees_at = recent[len(recent) - per_day] + RESEND_WINDOW if per_day else datetime.now(UTC) + RESEND_WINDOW
+    retry_after = max(1, math.ceil((frees_at - datetime.now(UTC)).total_seconds()))
+    raise ProblemError(
+        f"Ya reenviamos las entradas de esta compra {per_day} veces en las últimas 24 horas",
+        status=429,
+        code="resend_limit",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 async def resend_tickets(
-    uow_factory: UnitOfWorkFactory, order_id: uuid.UUID, caller: Principal
+    uow_factory: UnitOfWorkFactory, order_id: uuid.UUID, caller: Principal, *, per_day: int
 ) -> RowMapping:
     """Queue the order's tickets email once more and return its row. While one is still waiting to
-    go, that one is returned instead: asking twice never sends two."""
+    go, that one is returned instead: asking twice never sends two. At most ``per_day`` resends
+    of one order in 24 hours: the buyer's inbox is not ours to flood."""
     async with uow_factory() as uow:
         order = (
             (await uow.session.execute(select(orders).where(orders.c.order_id == order_id)))
@@ -74,7 +113,8 @@ async def resend_tickets(
         )
         if waiting is not None:
             return waiting
-        reference = f"resend-{uuid.uuid4()}"
+        await _refuse_past_daily_resends(uow, order_id, per_day)
+        reference = f"{RESEND_PREFIX}{uuid.uuid4()}"
         await queue_email(
             uow,
             order_id=order_id,
