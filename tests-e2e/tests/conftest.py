@@ -64,6 +64,19 @@ def login(supabase: httpx.AsyncClient) -> TokenFor:
 
 
 @pytest.fixture
+def sign_up(supabase: httpx.AsyncClient, login: TokenFor) -> TokenFor:
+    """A new Supabase account with this address, signed in: its session's email claim is where
+    every email about its orders goes."""
+
+    async def create(email: str) -> str:
+        response = await supabase.post("/__emulator/users", json={"email": email})
+        assert response.status_code == 201, response.text
+        return await login(email)
+
+    return create
+
+
+@pytest.fixture
 def crafted_token(supabase: httpx.AsyncClient) -> Callable[..., Awaitable[str]]:
     """A token signed by the emulator's real key, with claims a test chooses."""
 
