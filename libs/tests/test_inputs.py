@@ -8,7 +8,7 @@ from typing import Annotated
 import pytest
 from fastapi import FastAPI, Query
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, StringConstraints, ValidationError
 
 from crowdify.errors import install_problem_handlers
 from crowdify.inputs import (
@@ -44,7 +44,7 @@ class Loose(BaseModel):
 def test_text_refuses_nul_and_unpaired_surrogates(bad):
     with pytest.raises(ValidationError) as refused:
         Note(text=bad)
-    assert refused.value.errors()[0]["type"] == "text_unstorable_character"
+    assert refused.value.errors()[0]["type"] in ("string_pattern_mismatch", "string_unicode")
     with pytest.raises(ValidationError):
         Note(text="fine", tags=["ok", bad])
 
@@ -127,3 +127,18 @@ def test_nul_in_a_query_and_a_huge_page_answer_422_problems():
         assert answer.status_code == 422, query
         assert answer.headers["content-type"] == "application/problem+json"
     assert client.get(f"/items?page={MAX_PAGE}&search=ñ").json() == {"page": MAX_PAGE}
+
+
+def test_fields_keep_their_own_lengths_stripping_and_patterns():
+    class Named(BaseModel):
+        name: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=5)]
+        code: Annotated[Text, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CLP"
+
+    assert Named(name="  ab  ").name == "ab"
+    for bad, error in (("   ", "string_too_short"), ("abcdefg", "string_too_long")):
+        with pytest.raises(ValidationError) as refused:
+            Named(name=bad)
+        assert refused.value.errors()[0]["type"] == error
+    for bad_code in ("clp", "C\x00P", "C\ud800P"):
+        with pytest.raises(ValidationError):
+            Named(name="a", code=bad_code)

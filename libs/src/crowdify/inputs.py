@@ -3,7 +3,8 @@ database or a template in a shape that breaks it (docs/security.md, "Input").
 
 - :data:`Text`: any string field, body or query. PostgreSQL cannot store NUL in text, and a
   lone UTF-16 surrogate (JSON allows ``"\\ud800"``) cannot be encoded as UTF-8 at all; both are
-  refused with 422 here instead of failing later as a 500.
+  refused with 422 here (``string_pattern_mismatch``, ``string_unicode``) instead of failing
+  later as a 500.
 - :data:`PersonName`: a person's name as it will be shown to other people (emails, PDFs, the
   door): :data:`Text`, then stripped of links and control characters (:func:`clean_person_name`).
 - :data:`Int32`, :data:`NonNegativeInt32`, :data:`PositiveInt32`: integers a PostgreSQL
@@ -30,6 +31,7 @@ __all__ = [
     "INT32_MIN",
     "MAX_PAGE",
     "MAX_PAGE_SIZE",
+    "TEXT_PATTERN",
     "Int32",
     "NonNegativeInt32",
     "Page",
@@ -38,7 +40,6 @@ __all__ = [
     "PositiveInt32",
     "Text",
     "clean_person_name",
-    "refuse_unstorable_characters",
 ]
 
 INT32_MIN: Final = -(2**31)
@@ -47,22 +48,13 @@ INT32_MAX: Final = 2**31 - 1
 MAX_PAGE: Final = 10_000
 MAX_PAGE_SIZE: Final = 100
 
-# NUL, and every UTF-16 surrogate: in a Python str decoded from JSON a surrogate is always an
-# unpaired one (a valid pair is decoded into the one code point it stands for).
-_UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
+# No NUL. pydantic-core matches patterns on a UTF-8 copy of the value, so a string with an
+# unpaired surrogate fails before the pattern is tried (error type ``string_unicode``). The check
+# is a constraint of the core string schema, not a validator around it, so the lengths,
+# stripping and patterns a field adds still work as pydantic documents them.
+TEXT_PATTERN: Final = "^[^\x00]*$"
 
-
-def refuse_unstorable_characters(value: str) -> str:
-    """``value`` unchanged, or a validation error when it holds NUL or an unpaired surrogate."""
-    if _UNSTORABLE.search(value):
-        raise PydanticCustomError(
-            "text_unstorable_character",
-            "El texto contiene caracteres no permitidos (NUL o un sustituto UTF-16 suelto)",
-        )
-    return value
-
-
-Text = Annotated[str, AfterValidator(refuse_unstorable_characters)]
+Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 
 Int32 = Annotated[int, Ge(INT32_MIN), Le(INT32_MAX)]
 NonNegativeInt32 = Annotated[int, Ge(0), Le(INT32_MAX)]

@@ -18,10 +18,10 @@ from annotated_types import Ge, Gt, Le, Lt
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator, BaseModel
+from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
-from crowdify.inputs import refuse_unstorable_characters
+from crowdify.inputs import TEXT_PATTERN
 
 __all__ = ["unguarded_inputs"]
 
@@ -68,9 +68,7 @@ def _check(annotation: Any, metadata: list[Any], where: str, seen: set[type[Base
     if origin in (list, set, frozenset, tuple, dict):
         return [line for arg in get_args(annotation) for line in _check(arg, [], where, seen)]
     if annotation is str:
-        guarded = any(
-            isinstance(m, AfterValidator) and m.func is refuse_unstorable_characters for m in metadata
-        )
+        guarded = any(getattr(m, "pattern", None) == TEXT_PATTERN for m in metadata)
         return [] if guarded else [f"{where}: str without Text"]
     if annotation is int:
         # pydantic spreads Field(ge=..., le=...) and Interval into these single bounds.
