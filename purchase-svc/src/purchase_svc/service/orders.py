@@ -146,7 +146,7 @@ async def place_order(
                     for item in request.items
                 ),
                 placed_at=datetime.now(UTC),
-                buyer_email=str(request.buyer.email),
+                buyer_email=buyer_email,
                 buyer_name=request.buyer.name,
             ),
             correlation_id=str(order_id),
