@@ -31,6 +31,9 @@ from event_svc.settings import SCHEMA
 
 metadata = schema_metadata(SCHEMA)
 
+# What a ticket type sells in when it names no currency.
+DEFAULT_CURRENCY = "CLP"
+
 events = Table(
     "events",
     metadata,
@@ -69,7 +72,7 @@ ticket_types = Table(
     Column("name", String(120), nullable=False),
     Column("description", Text),
     Column("price", Integer, nullable=False),
-    Column("currency", String(3), nullable=False, server_default="CLP"),
+    Column("currency", String(3), nullable=False, server_default=DEFAULT_CURRENCY),
     Column("capacity", Integer, nullable=False),
     Column("max_per_order", Integer, nullable=False, server_default="10"),
     Column("sales_start", DateTime(timezone=True)),

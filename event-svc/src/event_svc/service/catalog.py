@@ -18,7 +18,7 @@ from sqlalchemy.engine import RowMapping
 from crowdify.contracts.catalog import EventCancelledV1, EventPublishedV1, EventUpdatedV1
 from crowdify.db import UnitOfWork, UnitOfWorkFactory
 from crowdify.messaging.outbox import Outbox
-from event_svc.adapters.tables import events, ticket_types
+from event_svc.adapters.tables import DEFAULT_CURRENCY, events, ticket_types
 from event_svc.service.errors import (
     CapacityBelowCommitted,
     EventNotEditable,
@@ -220,7 +220,8 @@ async def create_ticket_type(catalog: Catalog, event_id: uuid.UUID, values: Mapp
                 select(ticket_types.c.currency).where(ticket_types.c.event_id == event_id).distinct()
             )
         ).scalars()
-        other = next((c for c in currencies if c != values["currency"]), None)
+        currency = values.get("currency", DEFAULT_CURRENCY)
+        other = next((c for c in currencies if c != currency), None)
         if other is not None:
             raise MixedCurrencies(f"this event sells in {other}; every ticket type must use it")
         await uow.session.execute(ticket_types.insert().values(id=type_id, event_id=event_id, **values))
