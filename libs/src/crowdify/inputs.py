@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 __all__ = [
     "INT32_MAX",
     "INT32_MIN",
+    "INT64_MAX",
     "MAX_PAGE",
     "MAX_PAGE_SIZE",
     "TEXT_PATTERN",
@@ -44,6 +45,7 @@ __all__ = [
 
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1
+INT64_MAX: Final = 2**63 - 1
 # 10,000 pages of 100 rows: beyond any list a person pages through; a crawler uses filters.
 MAX_PAGE: Final = 10_000
 MAX_PAGE_SIZE: Final = 100

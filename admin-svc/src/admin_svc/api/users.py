@@ -20,6 +20,7 @@ from admin_svc.service.users import AuditEntry, list_audit
 from crowdify.auth import CurrentAdmin
 from crowdify.auth.principal import Role
 from crowdify.errors import problem_responses
+from crowdify.inputs import Text
 
 router = APIRouter(prefix="/api/v1/admin", tags=["users"])
 
@@ -98,7 +99,7 @@ class AuditPage(BaseModel):
 async def list_users(
     admin: CurrentAdmin,
     state: AdminStateDep,
-    search: Annotated[str | None, Query(max_length=200, description="part of an email or name")] = None,
+    search: Annotated[Text | None, Query(max_length=200, description="part of an email or name")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> UserPageOut:
@@ -152,7 +153,9 @@ async def change_role(
 async def audit(
     admin: CurrentAdmin,
     state: AdminStateDep,
-    user_id: Annotated[str | None, Query(max_length=64, description="only changes made to this user")] = None,
+    user_id: Annotated[
+        Text | None, Query(max_length=64, description="only changes made to this user")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPage:

@@ -18,6 +18,7 @@ from crowdify.auth.dependencies import CurrentAdminOrCoordinator, CurrentScanner
 from crowdify.db import UnitOfWorkFactory
 from crowdify.errors import ProblemError, problem_responses
 from crowdify.event_staff import event_staff_member, require_event_in_scope
+from crowdify.inputs import INT64_MAX, Text
 from crowdify.tickets import KeyRing
 from validation_svc.adapters.tables import event_staff
 from validation_svc.service.devices import (
@@ -78,7 +79,9 @@ async def manifest(
     event_id: uuid.UUID,
     scanner: CurrentScanner,
     validation: ValidationDep,
-    since: Annotated[int | None, Query(ge=0, description="the cursor of an earlier manifest")] = None,
+    since: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="the cursor of an earlier manifest")
+    ] = None,
 ) -> dict[str, Any]:
     check_event_scope(scanner, event_id)
     if scanner.role == "coordinator":
@@ -109,7 +112,7 @@ async def stats(
 
 
 class DeviceIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     event_id: uuid.UUID
 
 
