@@ -14,6 +14,7 @@ from crowdify.errors import install_problem_handlers
 from crowdify.inputs import (
     INT32_MAX,
     MAX_PAGE,
+    Moment,
     NonNegativeInt32,
     Page,
     PersonName,
@@ -142,3 +143,14 @@ def test_fields_keep_their_own_lengths_stripping_and_patterns():
     for bad_code in ("clp", "C\x00P", "C\ud800P"):
         with pytest.raises(ValidationError):
             Named(name="a", code=bad_code)
+
+
+def test_moments_must_exist_in_utc():
+    class When(BaseModel):
+        at: Moment
+
+    assert When(at="2026-12-05T20:00:00-03:00").at.utcoffset() is not None
+    for bad in ("0001-01-01T00:00:00+00:01", "9999-12-31T23:59:00-01:00"):
+        with pytest.raises(ValidationError) as refused:
+            When(at=bad)
+        assert refused.value.errors()[0]["type"] == "datetime_out_of_range"

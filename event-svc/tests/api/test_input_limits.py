@@ -79,3 +79,18 @@ async def test_an_event_sells_in_one_currency(client, settings):
     assert_problem(answer)
     assert answer.json()["code"] == "mixed_currencies"
     await add_type(client, settings, event["id"], name="Platea", currency="CLP")
+
+
+async def test_moments_that_do_not_exist_in_utc_are_422(client, settings):
+    # Found by schemathesis: an offset pushing the moment before year 1 was a 500.
+    admin = bearer(settings, "admin")
+    for starts_at in ("0001-01-01T00:00:00+00:01", "9999-12-31T23:59:00-01:00"):
+        body = {"name": "Fuera de rango", "starts_at": starts_at}
+        assert_problem(await client.post("/api/v1/events", json=body, headers=admin))
+    assert_problem(await client.get("/api/v1/events", params={"from": "0001-01-01T00:00:00+05:00"}))
+    assert_problem(await new_event_answer(client, settings, sales_end="9999-12-31T23:00:00-03:00"))
+
+
+async def new_event_answer(client, settings, **fields):
+    body = {"name": "Fuera de rango", "starts_at": STARTS, **fields}
+    return await client.post("/api/v1/events", json=body, headers=bearer(settings, "admin"))

@@ -7,6 +7,8 @@ database or a template in a shape that breaks it (docs/security.md, "Input").
   later as a 500.
 - :data:`PersonName`: a person's name as it will be shown to other people (emails, PDFs, the
   door): :data:`Text`, then stripped of links and control characters (:func:`clean_person_name`).
+- :data:`Moment`: a date and time with its UTC offset that exists in UTC too
+  (``0001-01-01T00:00+00:01`` does not: it falls before year 1).
 - :data:`Int32`, :data:`NonNegativeInt32`, :data:`PositiveInt32`: integers a PostgreSQL
   ``integer`` column holds; :data:`Page` and :data:`PageSize` for paginated lists, bounded so that
   ``OFFSET (page - 1) * page_size`` stays small.
@@ -18,12 +20,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Final
 
 from annotated_types import Ge, Le
 from fastapi import Query
 from linkify_it import LinkifyIt
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, StringConstraints
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -57,6 +60,21 @@ MAX_PAGE_SIZE: Final = 100
 TEXT_PATTERN: Final = "^[^\x00]*$"
 
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
+
+
+def _exists_in_utc(value: datetime) -> datetime:
+    # Everything is stored and compared in UTC; an offset that pushes the moment past year 1 or
+    # 9999 cannot be converted (OverflowError), so it is refused here rather than in the driver.
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "datetime_out_of_range", "La fecha y hora está fuera del rango admitido"
+        ) from None
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_exists_in_utc)]
 
 Int32 = Annotated[int, Ge(INT32_MIN), Le(INT32_MAX)]
 NonNegativeInt32 = Annotated[int, Ge(0), Le(INT32_MAX)]

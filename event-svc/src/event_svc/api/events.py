@@ -6,11 +6,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 
 from crowdify.auth import CurrentAdmin, CurrentAdminOrCoordinator, OptionalUser
 from crowdify.errors import problem_responses
-from crowdify.inputs import Page, PageSize, Text
+from crowdify.inputs import Moment, Page, PageSize, Text
 from event_svc.api.dependencies import CatalogDep, EventStaffMember
 from event_svc.api.schemas import (
     EventCancel,
@@ -46,8 +45,8 @@ async def list_events(
     user: OptionalUser,
     status_filter: Annotated[EventStatus | None, Query(alias="status")] = None,
     search: Annotated[Text | None, Query(max_length=100)] = None,
-    starts_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    starts_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    starts_from: Annotated[Moment | None, Query(alias="from")] = None,
+    starts_to: Annotated[Moment | None, Query(alias="to")] = None,
     page: Page = 1,
     page_size: PageSize = 20,
 ) -> EventPage:

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from crowdify.inputs import NonNegativeInt32, Text
+from crowdify.inputs import Moment, NonNegativeInt32, Text
 
 EventStatus = Literal["draft", "published", "cancelled"]
 Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -40,11 +40,11 @@ class EventCreate(_Input):
     description: Text | None = Field(default=None, max_length=5000)
     venue: Text | None = Field(default=None, max_length=200)
     city: Text | None = Field(default=None, max_length=120)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment
+    ends_at: Moment | None = None
     timezone: TimeZone = "America/Santiago"
-    sales_start: AwareDatetime | None = None
-    sales_end: AwareDatetime | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
     hold_minutes: int = Field(default=10, ge=1, le=120)
     capacity: NonNegativeInt32 | None = None
     reentry_allowed: bool = False
@@ -56,11 +56,11 @@ class EventUpdate(_Input):
     description: Text | None = Field(default=None, max_length=5000)
     venue: Text | None = Field(default=None, max_length=200)
     city: Text | None = Field(default=None, max_length=120)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     timezone: TimeZone | None = None
-    sales_start: AwareDatetime | None = None
-    sales_end: AwareDatetime | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
     hold_minutes: int | None = Field(default=None, ge=1, le=120)
     capacity: NonNegativeInt32 | None = None
     reentry_allowed: bool | None = None
@@ -84,8 +84,8 @@ class TicketTypeCreate(_Input):
     currency: Currency = "CLP"
     capacity: NonNegativeInt32
     max_per_order: int = Field(default=10, ge=1, le=100)
-    sales_start: AwareDatetime | None = None
-    sales_end: AwareDatetime | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
     requires_child_details: bool = False
 
 
@@ -95,8 +95,8 @@ class TicketTypeUpdate(_Input):
     price: NonNegativeInt32 | None = None
     capacity: NonNegativeInt32 | None = None
     max_per_order: int | None = Field(default=None, ge=1, le=100)
-    sales_start: AwareDatetime | None = None
-    sales_end: AwareDatetime | None = None
+    sales_start: Moment | None = None
+    sales_end: Moment | None = None
     requires_child_details: bool | None = None
 
     def changes(self) -> dict[str, Any]:
