@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crowdify.auth import CurrentAdmin
 from crowdify.errors import problem_responses
+from crowdify.inputs import Text
 from event_svc.api.dependencies import CatalogDep, EventStaffMember
 from event_svc.service import staff as use_cases
 
@@ -31,7 +32,7 @@ class StaffOut(BaseModel):
 class StaffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    coordinators: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    coordinators: list[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(
         max_length=100, description="user ids (Supabase) of the coordinators, besides the creator"
     )
 
