@@ -10,9 +10,10 @@ from sqlalchemy import select
 from crowdify.testing import wait_until
 from notification_svc.adapters.tables import documents, emails
 from notification_svc.domain.emails import Kind, email_id
+from notification_svc.worker import Worker
 from tests.conftest import Publish, StartWorker
 from tests.mailbox import Mailbox
-from tests.orders import EVENT_DATE_ES_CL, EVENT_NAME, Shop
+from tests.orders import EVENT_DATE_ES_CL, EVENT_NAME, Order, Shop
 
 
 async def test_without_a_rendered_pdf_the_email_goes_with_a_download_link(
@@ -92,7 +93,25 @@ async def test_a_full_refund_before_the_tickets_email_went_withdraws_it(
     order = shop.order()
     await shop.buy(order, render=False)  # the tickets email waits for its PDF
     await publish(shop.refunded(order))  # ... and every ticket is refunded meanwhile
+    await assert_only_the_refund_email_went(worker, shop, publish, mailbox, order)
 
+
+async def test_a_full_refund_handled_before_the_tickets_were_issued_withdraws_their_email(
+    start_worker: StartWorker, shop: Shop, publish: Publish, mailbox: Mailbox
+) -> None:
+    """The refund and the tickets come from different services: the refund may arrive first."""
+    worker = await start_worker(pdf_wait_seconds=60)
+    order = shop.order()
+    await publish(shop.paid(order))
+    await publish(shop.refunded(order))
+    await mailbox.wait_for(order.buyer_email)  # the refund was handled
+    await publish(shop.issued(order))
+    await assert_only_the_refund_email_went(worker, shop, publish, mailbox, order)
+
+
+async def assert_only_the_refund_email_went(
+    worker: Worker, shop: Shop, publish: Publish, mailbox: Mailbox, order: Order
+) -> None:
     [refund_email] = await mailbox.wait_for(order.buyer_email)
     assert refund_email["subject"] == f"Reembolso de tu compra para {EVENT_NAME}"
 

@@ -86,6 +86,14 @@ async def queue_email(
     return queued
 
 
+async def tickets_revoked(uow: UnitOfWork, order_id: uuid.UUID) -> bool:
+    """Whether a full refund of the order was already handled (read under the order's lock)."""
+    revoked_at = await uow.session.execute(
+        select(orders.c.tickets_revoked_at).where(orders.c.order_id == order_id)
+    )
+    return revoked_at.scalar_one_or_none() is not None
+
+
 async def withdraw_tickets_email(uow: UnitOfWork, order_id: uuid.UUID) -> None:
     """Every ticket was refunded before the tickets email went (it was waiting for the PDF, or for
     the provider): the buyer must not get tickets that no longer open the door after the refund
@@ -146,7 +154,7 @@ class Intake:
         )
         # Wait for the PDF until the deadline; if it is already here, go now.
         due_at = None if rendered.first() is not None else issued.issued_at + self.pdf_wait
-        if await queue_email(
+        queued = await queue_email(
             uow,
             order_id=issued.order_id,
             kind=Kind.TICKETS,
@@ -154,7 +162,13 @@ class Intake:
             user_id=issued.user_id,
             context=context,
             due_at=max(due_at, datetime.now(UTC)) if due_at is not None else None,
-        ):
+        )
+        # The full refund's message may be handled first (the two come from different producers
+        # and a consumer takes several messages at once); the order's row, locked above, then
+        # already says so, and the tickets email is recorded withdrawn instead of going out.
+        if queued and await tickets_revoked(uow, issued.order_id):
+            await withdraw_tickets_email(uow, issued.order_id)
+        elif queued:
             self._wake_after_commit(uow)
 
     async def tickets_rendered(self, uow: UnitOfWork, rendered: TicketsRenderedV1) -> None:
