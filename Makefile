@@ -7,7 +7,7 @@ ROLE ?= admin
 # `tests`, and one process cannot import two packages of one name.
 TEST_ROOTS := libs tools gateway event-svc purchase-svc validation-svc pdf-svc notification-svc admin-svc
 
-.PHONY: openapi contract-snapshots help bootstrap infra migrate seed up start stop test test-e2e chaos lint format token events-doc bench clean
+.PHONY: openapi contract-snapshots help bootstrap infra migrate seed up start stop test test-e2e fuzz chaos lint format token events-doc bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test: bootstrap infra ## Run every test: unit, integration, gateway and end-to-e
 
 test-e2e: bootstrap infra ## End-to-end journeys through the gateway (starts the platform if needed)
 	@tools/bin/e2e
+
+fuzz: bootstrap infra ## schemathesis over the gateway's OpenAPI, 300 examples per operation (FUZZ_EXAMPLES=...)
+	@tools/bin/fuzz
 
 chaos: bootstrap infra ## Fault tests: a platform of their own, 200 orders through kill -9, a broker restart and outages
 	@$(UV) run --frozen pytest tests-chaos -q -s

@@ -22,9 +22,17 @@ class E2ESettings(BaseSettings):
     supabase_url: str = Field(default="http://localhost:8300", alias="SUPABASE_URL")
     amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URL")
     amqp_exchange: str = Field(default="crowdify", alias="AMQP_EXCHANGE")
+    # Examples per operation in the schemathesis run: a bounded run in `make test`, many in `make fuzz`.
+    fuzz_examples: int = Field(default=15, ge=1, alias="FUZZ_EXAMPLES")
 
 
 SEED_PASSWORD = "crowdify"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The schemathesis run goes last: its thousand requests count against the same edge limits
+    as the journeys, and the journeys should not start behind them."""
+    items.sort(key=lambda item: item.path.name == "test_api_fuzz.py")
 
 
 @pytest.fixture(scope="session")
