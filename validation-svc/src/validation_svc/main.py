@@ -70,6 +70,8 @@ def create_app(settings: ValidationSettings | None = None) -> FastAPI:
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         access_log_sample=settings.access_log_sample,
+        # Enrolling a door device accepts Idempotency-Key: a retried enrolment never makes two devices.
+        idempotent_prefixes=["/api/v1/validation/devices"],
     )
     app.add_middleware(ManifestGZip)
     return app

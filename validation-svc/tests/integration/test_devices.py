@@ -9,8 +9,12 @@ from collections.abc import Callable
 import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
+from sqlalchemy import func, select
 
+from crowdify.db import create_engine
 from tests.door import Door
+from validation_svc.adapters.tables import devices
+from validation_svc.settings import ValidationSettings
 
 pytestmark = pytest.mark.integration
 
@@ -93,3 +97,32 @@ async def test_registering_a_device_yields_an_enrolment_link_and_its_qr(
     assert device["enrolment_url"] == f"http://localhost:8000/scanner/#token={device['token']}"
     assert device["enrolment_qr_svg"].startswith("<svg")
     assert decode_svg_qr(device["enrolment_qr_svg"]) == [device["enrolment_url"]]
+
+
+async def test_a_retried_enrolment_with_the_same_idempotency_key_makes_one_device(
+    door: Door, bearer: Callable[..., dict[str, str]], settings: ValidationSettings
+) -> None:
+    event_id = await door.event()
+    headers = {**bearer("coordinator"), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"name": "Puerta sur", "event_id": str(event_id)}
+
+    first = await door.client.post("/api/v1/validation/devices", json=body, headers=headers)
+    retried = await door.client.post("/api/v1/validation/devices", json=body, headers=headers)
+    assert first.status_code == retried.status_code == 201, retried.text
+    assert retried.json() == first.json()
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    other_body = await door.client.post(
+        "/api/v1/validation/devices", json={**body, "name": "Puerta norte"}, headers=headers
+    )
+    assert other_body.status_code == 409
+    assert other_body.json()["code"] == "idempotency_key_reused"
+
+    engine = create_engine(settings.database_url, settings.db_schema)
+    try:
+        async with engine.connect() as conn:
+            enrolled = await conn.scalar(
+                select(func.count()).select_from(devices).where(devices.c.event_id == event_id)
+            )
+    finally:
+        await engine.dispose()
+    assert enrolled == 1
