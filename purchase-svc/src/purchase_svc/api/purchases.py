@@ -11,7 +11,15 @@ from crowdify.auth import CurrentAdminOrCoordinator, CurrentUser
 from crowdify.errors import problem_responses
 from crowdify.inputs import Page, PageSize, Text
 from purchase_svc.api.dependencies import PurchasesDep
-from purchase_svc.api.schemas import OrderIn, OrderItemOut, OrderOut, OrderPage, SalesStatsOut, TicketOut
+from purchase_svc.api.schemas import (
+    OrderIn,
+    OrderItemOut,
+    OrderOut,
+    OrderPage,
+    SalesStatsOut,
+    TicketOut,
+    ticket_pdf_url,
+)
 from purchase_svc.domain.order import OrderStatus
 from purchase_svc.service import orders as use_cases
 from purchase_svc.service.orders import OrderView
@@ -43,7 +51,7 @@ def order_out(view: OrderView) -> OrderOut:
         reason=order["reason"],
         created_at=order["created_at"],
         paid_at=order["paid_at"],
-        tickets=[TicketOut.model_validate(dict(t)) for t in view.tickets],
+        tickets=[TicketOut.model_validate({**t, "pdf_url": ticket_pdf_url(t["id"])}) for t in view.tickets],
     )
 
 

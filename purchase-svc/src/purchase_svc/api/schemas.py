@@ -73,6 +73,11 @@ class OrderItemOut(BaseModel):
     unit_price: int | None
 
 
+def ticket_pdf_url(ticket_id: UUID) -> str:
+    """Where a ticket's PDF is served through the gateway (pdf-svc, to its owner or an admin)."""
+    return f"/api/v1/tickets/{ticket_id}/pdf"
+
+
 class TicketOut(BaseModel):
     id: UUID
     order_id: UUID
@@ -81,7 +86,7 @@ class TicketOut(BaseModel):
     holder_name: str
     status: str
     qr_payload: str
-    pdf_url: str | None = None
+    pdf_url: str
 
 
 class OrderOut(BaseModel):

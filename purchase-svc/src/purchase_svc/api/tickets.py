@@ -18,6 +18,7 @@ from sqlalchemy.engine import RowMapping
 from crowdify.auth.dependencies import CurrentUser
 from crowdify.errors import NotFound, problem_responses
 from crowdify.inputs import Page, PageSize
+from purchase_svc.api.schemas import ticket_pdf_url
 from purchase_svc.service import tickets as ticket_service
 from purchase_svc.service.payments import PaymentSync
 
@@ -53,7 +54,7 @@ def _out(row: RowMapping) -> TicketOut:
         holder_name=row["holder_name"],
         status=row["status"],
         qr_payload=row["qr_payload"],
-        pdf_url=f"/api/v1/tickets/{row['id']}/pdf",
+        pdf_url=ticket_pdf_url(row["id"]),
         issued_at=row["issued_at"],
         revoked_at=row["revoked_at"],
     )
