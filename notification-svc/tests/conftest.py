@@ -23,12 +23,12 @@ from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.publisher import Publisher
 from crowdify.storage import ObjectStorageSettings
 from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace, unique_name
+from crowdify.testing.mail_sink import MailSinkClient as Mailbox
 from crowdify.testing.service_database import migrated_database
 from notification_svc.adapters.providers import GuardedProvider
 from notification_svc.main import create_app
 from notification_svc.settings import NotificationSettings
 from notification_svc.worker import Worker
-from tests.mailbox import Mailbox
 from tests.orders import Shop
 
 Publish = Callable[..., Awaitable[Envelope]]

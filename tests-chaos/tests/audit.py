@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pypdfium2
 
+from crowdify.testing.mail_sink import recipients
 from tests.platform import MailSink
 from tests.shoppers import Shopper, bearer
 
@@ -91,15 +92,10 @@ async def audit(
     result.expect(all(door.get(t) == "valid" for t in issued), "a paid ticket is not valid at the door")
 
     # Every paid order has its PDF, a page per ticket, and exactly one tickets email with it.
-    inbox = Counter(
-        to["address"].lower()
-        for message in await mail.messages()
-        for to in message["to"]  # type: ignore[attr-defined]
-    )
+    messages = await mail.messages()
+    inbox = Counter(address for message in messages for address in recipients(message))
     attachments = {
-        to["address"].lower(): message.get("attachments") or []
-        for message in await mail.messages()
-        for to in message["to"]  # type: ignore[attr-defined]
+        address: message.get("attachments") or [] for message in messages for address in recipients(message)
     }
     owners = {s.order_id: s for s in shoppers}
     for order_id, order in paid.items():

@@ -19,12 +19,14 @@ import subprocess
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from crowdify.db.provision import SERVICE_SCHEMAS
 from crowdify.storage import ObjectStorageSettings, ensure_bucket
 from crowdify.testing import wait_until
+from crowdify.testing.mail_sink import MailSinkClient
 
 REPO = Path(__file__).resolve().parents[2]
 PROCFILE = REPO / "Procfile"
@@ -129,26 +131,17 @@ class MailSink:
 
     async def start(self) -> None:
         self._spawn()
-
-        async def answers() -> bool:
-            try:
-                async with httpx.AsyncClient(timeout=2) as client:
-                    return (await client.get(f"{self.api}/email")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await wait_until(answers, within=30, interval=0.2, message="the SMTP sink answers")
+        async with MailSinkClient(self.api, timeout=2) as client:
+            await client.wait_until_answering(within=30)
 
     def stop(self) -> None:
         if self.popen is not None and self.popen.poll() is None:
             os.killpg(self.popen.pid, signal.SIGTERM)
             self.popen.wait(timeout=10)
 
-    async def messages(self) -> list[dict[str, object]]:
-        async with httpx.AsyncClient(timeout=10) as client:
-            response = await client.get(f"{self.api}/email")
-            response.raise_for_status()
-            return list(response.json())
+    async def messages(self) -> list[dict[str, Any]]:
+        async with MailSinkClient(self.api) as client:
+            return await client.messages()
 
 
 @dataclass

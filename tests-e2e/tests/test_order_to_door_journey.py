@@ -14,6 +14,7 @@ import pypdfium2
 import zxingcpp
 
 from crowdify.testing import wait_until
+from crowdify.testing.mail_sink import MailSinkClient
 from tests.conftest import bearer
 from tests.test_catalogue_journey import publish_event
 from tests.test_purchase_journey import buyer_token
@@ -33,16 +34,13 @@ def qr_codes_of(pdf: bytes) -> list[str]:
 
 
 async def inbox(address: str) -> list[dict]:
-    async with httpx.AsyncClient(base_url=MAIL_SINK, timeout=10) as sink:
-        messages = (await sink.get("/email")).json()
-    return [m for m in messages if any(to["address"].lower() == address for to in m["to"])]
+    async with MailSinkClient(MAIL_SINK) as sink:
+        return await sink.to(address)
 
 
 async def attachment(message: dict, part: dict) -> bytes:
-    async with httpx.AsyncClient(base_url=MAIL_SINK, timeout=10) as sink:
-        response = await sink.get(f"/email/{message['id']}/attachment/{part['generatedFileName']}")
-        response.raise_for_status()
-        return response.content
+    async with MailSinkClient(MAIL_SINK) as sink:
+        return await sink.attachment(message, message["attachments"].index(part))
 
 
 async def buy_and_pay(gateway, buyer_token: str, event_id: str, type_id: str, quantity: int) -> str:
@@ -97,7 +95,8 @@ async def test_buy_pay_email_pdf_scan_refund_revoked(gateway, login, sign_up):
     # The same PDF from the API, to its owner only.
     own = await gateway.get(f"/api/v1/purchases/{order_id}/pdf", headers=bearer(buyer))
     assert own.status_code == 200 and own.headers["content-type"].startswith("application/pdf")
-    one = await gateway.get(f"/api/v1/tickets/{tickets[0]['id']}/pdf", headers=bearer(buyer))
+    # Each ticket of the order links its own PDF.
+    one = await gateway.get(tickets[0]["pdf_url"], headers=bearer(buyer))
     assert one.status_code == 200 and qr_codes_of(one.content) == [tickets[0]["qr_payload"]]
     stranger = buyer_token(7)  # another buyer: the documents do not exist for them
     for path in (f"/api/v1/purchases/{order_id}/pdf", f"/api/v1/tickets/{tickets[0]['id']}/pdf"):

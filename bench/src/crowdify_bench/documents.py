@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from crowdify.testing import wait_until
+from crowdify.testing.mail_sink import recipients
 from crowdify_bench.load import Addresses, bearer, call, session
 from crowdify_bench.platform import Platform
 from crowdify_bench.stats import latency_summary
@@ -109,13 +110,13 @@ async def email_latency(platform: Platform, *, orders: int = 20, concurrency: in
         async def arrived() -> list[dict[str, Any]] | None:
             # The tickets email is the one with the PDF; any other email to the buyer is not timed.
             found = [m for m in await _emails_to(mail, set(approved_at)) if _pdfs(m)]
-            return found if {r for m in found for r in _recipients(m)} >= set(approved_at) else None
+            return found if {r for m in found for r in recipients(m)} >= set(approved_at) else None
 
         emails = await wait_until(arrived, within=120, interval=0.25, message="every tickets email arrived")
     latencies, attachments = [], 0
     per_recipient: dict[str, int] = {}
     for message in emails:
-        for recipient in _recipients(message):
+        for recipient in recipients(message):
             per_recipient[recipient] = per_recipient.get(recipient, 0) + 1
             received = datetime.fromisoformat(str(message["time"]).replace("Z", "+00:00")).timestamp()
             latencies.append(max(0.0, received - approved_at[recipient]))
@@ -134,12 +135,8 @@ def _pdfs(message: dict[str, Any]) -> int:
     return sum(1 for a in message.get("attachments") or [] if "pdf" in str(a.get("contentType", "")).lower())
 
 
-def _recipients(message: dict[str, Any]) -> list[str]:
-    return [str(to.get("address", "")).lower() for to in message.get("to") or []]
-
-
-async def _emails_to(mail: aiohttp.ClientSession, recipients: set[str]) -> list[dict[str, Any]]:
+async def _emails_to(mail: aiohttp.ClientSession, wanted: set[str]) -> list[dict[str, Any]]:
     listing = await call(mail, "GET", "/email")
     if listing.status != 200 or not isinstance(listing.body, list):
         return []
-    return [m for m in listing.body if set(_recipients(m)) & recipients]
+    return [m for m in listing.body if recipients(m) & wanted]

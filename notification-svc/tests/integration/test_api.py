@@ -11,10 +11,10 @@ import httpx
 from sqlalchemy import select
 
 from crowdify.testing import wait_until
+from crowdify.testing.mail_sink import MailSinkClient as Mailbox
 from notification_svc.adapters.tables import emails
 from notification_svc.worker import Worker
 from tests.conftest import Publish, StartWorker
-from tests.mailbox import Mailbox
 from tests.orders import Order, Shop
 
 PROBLEM = "application/problem+json"

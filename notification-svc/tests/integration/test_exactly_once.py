@@ -8,10 +8,10 @@ import asyncio
 from sqlalchemy import func, select
 
 from crowdify.testing import wait_until
+from crowdify.testing.mail_sink import MailSinkClient as Mailbox
 from notification_svc.adapters.tables import emails, messaging
 from notification_svc.worker import Worker
 from tests.conftest import Publish, StartWorker
-from tests.mailbox import Mailbox
 from tests.orders import Order, Shop
 
 

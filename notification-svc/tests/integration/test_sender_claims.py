@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.storage import ObjectStorageSettings
+from crowdify.testing.mail_sink import MailSinkClient as Mailbox
 from notification_svc.adapters.documents import DocumentStore
 from notification_svc.adapters.providers import build_provider
 from notification_svc.adapters.tables import emails
@@ -20,7 +21,6 @@ from notification_svc.service.composing import Composer
 from notification_svc.service.intake import queue_email
 from notification_svc.service.sender import Sender, SenderPolicy
 from notification_svc.settings import NotificationSettings
-from tests.mailbox import Mailbox
 
 
 def _sender(settings: NotificationSettings, uow_factory: UnitOfWorkFactory, **policy: object) -> Sender:

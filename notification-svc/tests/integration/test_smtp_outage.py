@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from crowdify.testing import wait_until
+from crowdify.testing.mail_sink import MailSinkClient as Mailbox
 from notification_svc.adapters.tables import emails
 from tests.conftest import Publish, StartWorker
-from tests.mailbox import Mailbox
 from tests.orders import Shop
 
 MAILDEV = Path(__file__).resolve().parents[3] / "tools" / "mail-sink" / "node_modules" / ".bin" / "maildev"

@@ -7,10 +7,10 @@ import hashlib
 from sqlalchemy import select
 
 from crowdify.testing import wait_until
+from crowdify.testing.mail_sink import MailSinkClient as Mailbox
 from notification_svc.adapters.tables import emails
 from notification_svc.domain.emails import Kind, email_id
 from notification_svc.worker import Worker
-from tests.mailbox import Mailbox
 from tests.orders import EVENT_DATE_ES_CL, EVENT_NAME, VENUE, Shop, pdf_bytes
 
 
