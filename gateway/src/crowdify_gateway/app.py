@@ -1,4 +1,5 @@
-"""The gateway's Python side: nginx's token verifier, the platform's /ready and the combined docs.
+"""The gateway's Python side: nginx's token verifier, the platform's /ready and the combined docs
+(``/docs`` and ``/redoc``, their assets served here).
 
 It listens on ``GATEWAY_VERIFIER_HOST:GATEWAY_VERIFIER_PORT`` (127.0.0.1:8010) and is reached
 only through nginx. Run it with ``python -m crowdify_gateway.app``.
@@ -13,11 +14,11 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.routing import Route
 
+from crowdify.api_docs import install_api_docs
 from crowdify.auth import TokenVerifier
 from crowdify_gateway.docs import combined_openapi
 from crowdify_gateway.ready import aggregate
@@ -80,9 +81,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def openapi(request: Request) -> dict[str, Any]:
         return await combined_openapi(request.app.state.http, services, settings.ready_timeout_seconds * 2)
 
-    @app.get("/docs", response_class=HTMLResponse)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Crowdify API")
+    install_api_docs(app, openapi_url="/openapi.json", title="Crowdify API")
 
     return app
 

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from crowdify.api_docs import install_api_docs
 from crowdify.auth import TokenVerifier
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.errors import install_problem_handlers
@@ -123,8 +124,15 @@ def create_service_app(
     # client sets, and an edge that forwards it (Traefik, an ingress) would hand it back in a
     # Location. A path with a stray slash is a 404 problem like any unknown path.
     app = FastAPI(
-        title=title, version="1.0.0", description=description, lifespan=lifespan, redirect_slashes=False
+        title=title,
+        version="1.0.0",
+        description=description,
+        lifespan=lifespan,
+        redirect_slashes=False,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_api_docs(app, openapi_url="/openapi.json", title=title)
     install_problem_handlers(app)
     app.add_middleware(
         CORSMiddleware,
