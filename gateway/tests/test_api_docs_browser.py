@@ -8,7 +8,6 @@ committed OpenAPI document, so the pages show the public API as it is. Screensho
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -24,9 +23,9 @@ from starlette.routing import Route as HttpRoute
 
 from crowdify_gateway.app import create_app
 from crowdify_gateway.testing import free_port, nginx_available, running_nginx, serving
+from crowdify_tools.openapi import SERVICES, committed_document, committed_operations
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ["event-svc", "purchase-svc", "validation-svc", "pdf-svc", "notification-svc"]
 SCREENSHOTS = REPO / ".run" / "screenshots"
 REDOC_ATTRIBUTION_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,22 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _committed_openapi(service: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((REPO / service / "openapi.json").read_text())
-    return document
-
-
-def _operations(document: dict[str, Any]) -> set[tuple[str, str]]:
-    verbs = {"get", "post", "put", "patch", "delete"}
-    return {
-        (method.upper(), path)
-        for path, item in document["paths"].items()
-        if path.startswith("/api/")
-        for method in item
-        if method in verbs
-    }
 
 
 def _document_server(document: dict[str, Any]) -> Starlette:
@@ -77,7 +60,7 @@ def docs_edge(gateway_settings: Any, nginx_prefix: Any) -> Iterator[str]:
     prefix = nginx_prefix()
     with ExitStack() as stack:
         urls = {
-            name: stack.enter_context(serving(_document_server(_committed_openapi(name)), lifespan="off"))
+            name: stack.enter_context(serving(_document_server(committed_document(name)), lifespan="off"))
             for name in SERVICES
         }
         verifier_port = free_port()
@@ -114,7 +97,7 @@ async def _open(page: Page, url: str) -> list[str]:
 
 
 async def test_swagger_ui_and_redoc_render_the_whole_api_offline(docs_edge: str) -> None:
-    expected = set().union(*(_operations(_committed_openapi(name)) for name in SERVICES))
+    expected = {(op.method, op.path) for op in committed_operations()}
     local_only = LocalOnly()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -7,12 +7,45 @@ and its document disagree, so a change to the API is always visible in review.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+SERVICES = ("event-svc", "purchase-svc", "validation-svc", "pdf-svc", "notification-svc")
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One public API operation as a service's committed OpenAPI document publishes it."""
+
+    service: str
+    method: str  # upper case
+    path: str
+    summary: str
+    statuses: tuple[str, ...]  # every answer the document declares, sorted
+
+
+def committed_document(service: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((REPO_ROOT / service / "openapi.json").read_text())
+    return document
+
+
+def committed_operations() -> list[Operation]:
+    """Every ``/api/`` operation of every service, from the committed documents (the contract)."""
+    return [
+        Operation(
+            service, method.upper(), path, operation.get("summary", ""), tuple(sorted(operation["responses"]))
+        )
+        for service in SERVICES
+        for path, item in committed_document(service)["paths"].items()
+        if path.startswith("/api/")
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
 
 
 def service_apps() -> dict[str, FastAPI]:
