@@ -14,7 +14,8 @@ from typing import Any
 from fastapi import FastAPI
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SERVICES = ("event-svc", "purchase-svc", "validation-svc", "pdf-svc", "notification-svc")
+# Every service that publishes an OpenAPI document next to its code.
+SERVICES = tuple(sorted(path.parent.name for path in REPO_ROOT.glob("*-svc/openapi.json")))
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
