@@ -10,9 +10,9 @@ import httpx
 
 from crowdify.testing import wait_until
 from crowdify.testing.inputs import unguarded_inputs
+from crowdify.testing.mail_sink import MailSinkClient as Mailbox
 from notification_svc.main import create_app
 from notification_svc.worker import Worker
-from tests.mailbox import Mailbox
 from tests.orders import Shop
 
 Bearer = Callable[..., dict[str, str]]
