@@ -1,4 +1,4 @@
-"""Chilean RUT: the vectors of integrations.md section 4, the accepted spellings, and every body."""
+"""Chilean RUT: the vectors of docs/integrations.md section 4, the accepted spellings, and every body."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from crowdify.rut import (
     rut_check_digit,
 )
 
-# integrations.md section 4: all valid, plus the K case.
+# docs/integrations.md section 4: all valid, plus the K case.
 VALID = [
     ("12.345.678-5", "12345678-5"),
     ("76.086.428-5", "76086428-5"),
@@ -31,7 +31,7 @@ DIGITS = "0123456789K"
 
 
 def reference_check_digit(body: str) -> str:
-    """The reference implementation from integrations.md, kept verbatim as the oracle."""
+    """The check digit as docs/integrations.md section 4 states it, kept apart as the oracle."""
     s = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(body)))
     r = 11 - s % 11
     return "0" if r == 11 else "K" if r == 10 else str(r)

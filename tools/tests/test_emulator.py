@@ -14,7 +14,7 @@ from crowdify.settings import ServiceSettings
 from supabase_emulator.testing import EmulatorClient, running_emulator
 from supabase_emulator.users import ADMIN_ID, BUYER_ID, COORDINATOR_ID, SCANNER_ID
 
-# The claims a real Supabase access token always carries (integrations.md 2.1), plus the
+# The claims a real Supabase access token always carries (docs/integrations.md 2.1), plus the
 # optional ones Crowdify reads.
 SUPABASE_CLAIMS = {
     "iss", "aud", "exp", "iat", "sub", "email", "phone", "role", "aal", "amr", "session_id",

@@ -1,4 +1,4 @@
-"""Which public path goes to which service, and which limits apply (API.md is the source).
+"""Which public path goes to which service, and which limits apply (docs/api.md is the source).
 
 The renderer turns this table into nginx ``location`` blocks. A route whose service is not in
 ``GATEWAY_SERVICES`` still exists: it answers 503 problem+json instead of a bare nginx 404.

@@ -164,7 +164,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Path parameters that fail to parse (a malformed UUID) name a resource that cannot
-        # exist: API.md asks for 404 there, not 422.
+        # exist: docs/api.md asks for 404 there, not 422.
         errors = _field_errors(exc)
         if errors and all(e["field"].startswith("path.") for e in errors):
             return problem_response(404, "not_found", "No such resource", instance=request.url.path)

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for writes that create things (API.md, "Conventions").
+"""``Idempotency-Key`` for writes that create things (docs/api.md, "Conventions").
 
 Same key and same body: the first answer is replayed (with ``Idempotent-Replayed: true``).
 Same key, different body: ``409 idempotency_key_reused``. Same key while the first request is

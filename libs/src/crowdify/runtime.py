@@ -143,7 +143,7 @@ def create_service_app(
         expose_headers=["X-Request-ID", "Location"],
     )
     if idempotent_prefixes:
-        # Writes that create things accept Idempotency-Key (API.md conventions).
+        # Writes that create things accept Idempotency-Key (docs/api.md conventions).
         app.add_middleware(
             IdempotencyMiddleware,
             redis=resources.redis,

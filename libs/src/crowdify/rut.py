@@ -6,7 +6,7 @@ type it (dots, spaces, a dash or none, lower-case ``k``, a ``CL`` prefix, the da
 processor puts in), and strict about the number itself: the check digit (modulo 11) must match.
 
 The check digit only catches typos; it says nothing about whether the RUT exists.
-Error messages are Spanish because they reach the buyer (``integrations.md`` section 4).
+Error messages are Spanish because they reach the buyer (``docs/integrations.md`` section 4).
 """
 
 from __future__ import annotations

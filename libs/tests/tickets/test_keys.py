@@ -1,4 +1,4 @@
-"""Signing keys and key rings: loading, JWKS in API.md's shape, and the key generation command."""
+"""Signing keys and key rings: loading, JWKS in docs/api.md's shape, and the key generation command."""
 
 from __future__ import annotations
 

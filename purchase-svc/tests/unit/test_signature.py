@@ -1,4 +1,4 @@
-"""Webhook signatures against the integrations.md 1.5 test vectors and the SDK's own validator."""
+"""Webhook signatures against the docs/integrations.md 1.5 test vectors and the SDK's own validator."""
 
 from __future__ import annotations
 

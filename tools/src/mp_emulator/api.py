@@ -1,4 +1,4 @@
-"""The Mercado Pago API surface the official SDK calls (paths and shapes per integrations.md 1.2-1.9).
+"""The Mercado Pago API surface the official SDK calls (paths and shapes per docs/integrations.md 1.2-1.9).
 
   POST /checkout/preferences                      -> 201 preference (init_point on this emulator)
   GET  /checkout/preferences/{id}    PUT ... (update)

@@ -3,7 +3,7 @@
   GET  /checkout/v1/redirect?pref_id=…   the preference's items and total, with outcome buttons
   POST /checkout/v1/pay                  form pref_id + outcome: pays, notifies, 303 to back_urls
 
-The redirect carries what Mercado Pago appends to back_urls (integrations.md 1.3), including the
+The redirect carries what Mercado Pago appends to back_urls (docs/integrations.md 1.3), including the
 legacy collection_id / collection_status and the literal "null" for absent values.
 """
 

@@ -1,4 +1,4 @@
-"""Test knobs under ``/__emulator/`` (never part of real Mercado Pago; paths fixed by API.md).
+"""Test knobs under ``/__emulator/`` (never part of real Mercado Pago; paths listed in docs/api.md).
 
   POST /__emulator/preferences/{preference_id}/pay  {"status", "status_detail"?, knobs...} -> pay, notify
   POST /__emulator/payments/{payment_id}/status      {"status", "status_detail"?, knobs...} -> change, notify

@@ -1,6 +1,6 @@
 """``GET /merchant_orders/{id}``: one order per preference, gathering its payment attempts.
 
-Status rules from integrations.md 1.7: ``closed`` once the paid amount covers the total;
+Status rules from docs/integrations.md 1.7: ``closed`` once the paid amount covers the total;
 ``order_status`` says paid / partially paid / reverted and so on.
 """
 

@@ -1,6 +1,6 @@
 """Webhook delivery: builds Mercado Pago notifications, sends them in the background, records answers.
 
-Format A (Webhooks, integrations.md 1.5): ``POST {notification_url}`` with ``data.id`` and
+Format A (Webhooks, docs/integrations.md 1.5): ``POST {notification_url}`` with ``data.id`` and
 ``type=payment`` added to its query, a JSON body, ``x-request-id`` and a signed ``x-signature``.
 Format B (legacy IPN): ``?topic=payment&id=…`` and a signature nobody can verify.
 """

@@ -1,4 +1,4 @@
-"""Validation and defaults of ``POST /checkout/preferences`` (integrations.md 1.2 and 1.11).
+"""Validation and defaults of ``POST /checkout/preferences`` (docs/integrations.md 1.2 and 1.11).
 
 The body is read as raw JSON rather than through a pydantic model on purpose: a model would coerce
 ``15000.0`` into ``15000`` and hide the float a CLP integration must never send.

@@ -1,6 +1,6 @@
 """The emulator's resources: preferences, payments, refunds, merchant orders, chargebacks.
 
-Only what Crowdify reads is modelled; the JSON shapes follow integrations.md 1.2 and 1.6 to 1.9
+Only what Crowdify reads is modelled; the JSON shapes follow docs/integrations.md 1.2 and 1.6 to 1.9
 (field names from the reference and the official SDK's test mocks).
 """
 

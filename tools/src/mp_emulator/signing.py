@@ -1,4 +1,4 @@
-"""The x-signature of Mercado Pago webhooks (integrations.md 1.5, "Signature verification").
+"""The x-signature of Mercado Pago webhooks (docs/integrations.md 1.5, "The signature").
 
 Manifest ``id:{data.id};request-id:{x-request-id};ts:{ts};``; a value that is absent drops its
 whole ``key:value;`` pair, as the official SDK validator does.

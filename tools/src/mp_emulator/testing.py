@@ -1,7 +1,7 @@
 """Run the emulator over real HTTP inside a test process, and talk to it.
 
 ``running_emulator()`` serves a fresh emulator on a free port; ``emulator_sdk()`` is the official
-``mercadopago`` SDK pointed at it (integrations.md 1.4, HttpClient subclass); ``EmulatorControl``
+``mercadopago`` SDK pointed at it (docs/integrations.md 1.4, HttpClient subclass); ``EmulatorControl``
 drives the ``/__emulator/`` knobs and polls for webhook deliveries.
 """
 

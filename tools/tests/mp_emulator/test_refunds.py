@@ -1,4 +1,4 @@
-"""Refunds through the official SDK, with a stable x-idempotency-key (integrations.md 1.4, 1.8)."""
+"""Refunds through the official SDK, with a stable x-idempotency-key (docs/integrations.md 1.4, 1.8)."""
 
 from __future__ import annotations
 

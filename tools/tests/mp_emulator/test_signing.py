@@ -1,4 +1,4 @@
-"""The x-signature matches integrations.md's test vectors and the official SDK validator."""
+"""The x-signature matches docs/integrations.md's test vectors and the official SDK validator."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the catalogue API (API.md, "Events and ticket types")."""
+"""Request and response bodies of the catalogue API (docs/api.md, "Events and ticket types")."""
 
 from __future__ import annotations
 

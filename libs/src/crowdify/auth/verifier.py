@@ -1,4 +1,4 @@
-"""Bearer-token verification for every Crowdify service (see API.md, "Tokens and roles").
+"""Bearer-token verification for every Crowdify service (see docs/api.md, "Tokens and roles").
 
 Two kinds of token are accepted:
 

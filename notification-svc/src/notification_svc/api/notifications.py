@@ -1,4 +1,4 @@
-"""Notification routes (API.md "Notifications"): the emails of an order, and sending the tickets
+"""Notification routes (docs/api.md "Notifications"): the emails of an order, and sending the tickets
 again.
 
 Wiring: ``app.include_router(notifications.router)``; uses ``app.state.notifications``.

@@ -91,7 +91,7 @@ async def resend_tickets(
             .mappings()
             .first()
         )
-        # Another user's order answers exactly like an unknown one (API.md: never leak existence).
+        # Another user's order answers exactly like an unknown one (docs/api.md: never leak existence).
         visible = order is not None and (caller.is_admin or order["user_id"] == caller.user_id)
         if order is None or not visible or order["tickets_context"] is None or not order["buyer_email"]:
             raise NotFound("No tickets email for this order")

@@ -1,4 +1,4 @@
-"""Ticket document routes (API.md "Ticket documents"): a ticket's PDF, an order's PDF.
+"""Ticket document routes (docs/api.md "Ticket documents"): a ticket's PDF, an order's PDF.
 
 Wiring: ``app.include_router(documents.router)``; uses ``app.state.documents``. The bytes are
 streamed from object storage through this service (the storage host is not public), never

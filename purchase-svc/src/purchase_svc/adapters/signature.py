@@ -1,6 +1,6 @@
 """Mercado Pago webhook signatures (``x-signature``), checked with our own code.
 
-integrations.md 1.5: ``x-signature: ts=<ts>,v1=<hex>`` is ``HMAC-SHA256(secret, manifest)`` over
+docs/integrations.md 1.5: ``x-signature: ts=<ts>,v1=<hex>`` is ``HMAC-SHA256(secret, manifest)`` over
 ``id:<data.id from the query>;request-id:<x-request-id>;ts:<ts>;``, leaving out any pair whose
 value is missing. What we accept beyond the SDK's validator, on purpose:
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the purchases API (API.md, "Purchases and tickets")."""
+"""Request and response bodies of the purchases API (docs/api.md, "Purchases and tickets")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``POST /api/v1/purchases/webhook``: Mercado Pago's notifications (no JWT).
 
-Two formats arrive (integrations.md 1.5):
+Two formats arrive (docs/integrations.md 1.5):
 
 - **Webhooks** (format A): ``?data.id=<id>&type=payment``, JSON body, ``x-signature`` and
   ``x-request-id`` headers. The signature is checked (``adapters/signature.py``); a bad or missing

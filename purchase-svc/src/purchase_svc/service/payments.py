@@ -1,6 +1,6 @@
 """Payments: a Mercado Pago notification is only a trigger; the truth is fetched from the API.
 
-integrations.md 1.10, as this service does it:
+docs/integrations.md 1.10, as this service does it:
 
 1. The webhook stores the notification and writes ``purchase.payment.notified.v1`` to the outbox
    in the same transaction (``api/webhook.py``); nothing else happens in the request.

@@ -1,4 +1,4 @@
-"""The order's side of the reservation saga (DESIGN.md steps 2-3 and 6).
+"""The order's side of the reservation saga (docs/design.md, the purchase saga, steps 2-3 and 6).
 
 Each function runs in the consumer's transaction, after the inbox recorded the message, under
 the order's row lock; the state machine decides whether the message still means anything.

@@ -1,4 +1,4 @@
-"""Door validation routes (API.md "Door validation"): manifest, stats, devices (scan and sync are
+"""Door validation routes (docs/api.md "Door validation"): manifest, stats, devices (scan and sync are
 in ``api/door.py``).
 
 Wiring: ``app.include_router(validation.router)``; uses ``app.state.validation``.

@@ -91,7 +91,7 @@ def _load_private_key(text: str) -> Ed25519PrivateKey:
 
 
 def public_jwk(kid: str, public_key: Ed25519PublicKey) -> dict[str, str]:
-    """The public JWK of one key, in the shape of API.md's manifest ``keys``."""
+    """The public JWK of one key, in the shape of docs/api.md's manifest ``keys``."""
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return {"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": _b64url(raw)}
 
