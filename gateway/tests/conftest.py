@@ -88,6 +88,8 @@ def make_settings(**overrides: Any) -> GatewaySettings:
 
 
 WEB_FILES = {
+    "index.html": "<!doctype html><title>Tienda</title>",
+    "console/index.html": "<!doctype html><title>Consola</title>",
     "scanner/index.html": "<!doctype html><title>Escáner</title>",
     "scanner/sw.js": "self.addEventListener('fetch', () => {});",
     "scanner/manifest.webmanifest": '{"name": "Escáner"}',

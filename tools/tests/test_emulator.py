@@ -164,6 +164,31 @@ async def test_refresh_grant_continues_the_session_and_spends_the_refresh_token(
     assert replayed.json()["error"] == "invalid_grant"
 
 
+async def test_logout_ends_the_session_so_its_refresh_token_stops_working(http: httpx.AsyncClient) -> None:
+    session = (await password_grant(http, "buyer@crowdify.test")).json()
+    other = (await password_grant(http, "buyer@crowdify.test")).json()
+
+    logout = await http.post(
+        "/auth/v1/logout", headers={"Authorization": f"Bearer {session['access_token']}"}
+    )
+    after = await http.post(
+        "/auth/v1/token",
+        params={"grant_type": "refresh_token"},
+        json={"refresh_token": session["refresh_token"]},
+    )
+    untouched = await http.post(
+        "/auth/v1/token",
+        params={"grant_type": "refresh_token"},
+        json={"refresh_token": other["refresh_token"]},
+    )
+    unsigned = await http.post("/auth/v1/logout")
+
+    assert logout.status_code == 204
+    assert after.status_code == 400
+    assert untouched.status_code == 200
+    assert unsigned.status_code == 401
+
+
 async def test_user_endpoint_returns_the_bearers_user(http: httpx.AsyncClient) -> None:
     token = (await password_grant(http, "scanner@crowdify.test")).json()["access_token"]
 

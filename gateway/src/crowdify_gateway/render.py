@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crowdify.errors import PROBLEM_TYPE_BASE
 from crowdify_gateway.routes import ROUTES, Route
@@ -308,12 +309,29 @@ def _api_locations(settings: GatewaySettings) -> list[str]:
 
 
 # The web front's pages and what they may load: nothing from another origin, camera on this one.
-WEB_PAGES = ("scanner",)
+WEB_PAGES = ("scanner", "console")
+# The shop is the root page; these addresses are its screens (Mercado Pago sends buyers back to
+# /orders/{id}, purchase-svc's back_urls), all answered with the same index.html.
+SHOP_PATHS = r"^/(eventos/[^/]+|orders/[^/]+|mis-entradas)?$"
+# Supabase Auth as the pages call it: through the edge, so they stay same-origin (the Content
+# Security Policy allows connect-src 'self' only). Sign-in and refresh, and sign-out; never the
+# admin API.
+SUPABASE_AUTH_PATHS = ("token", "logout")
 _CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
     "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; "
     "worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+
+
+def _page_headers() -> list[str]:
+    return [
+        *_common_headers(),
+        'add_header Cache-Control "no-cache" always;',
+        f'add_header Content-Security-Policy "{_CONTENT_SECURITY_POLICY}" always;',
+        'add_header Permissions-Policy "camera=(self), microphone=()" always;',
+        'add_header Referrer-Policy "no-referrer" always;',
+    ]
 
 
 def _web_locations(settings: GatewaySettings) -> list[str]:
@@ -346,15 +364,49 @@ def _web_locations(settings: GatewaySettings) -> list[str]:
             f"location /{page}/ {{",
             f"    root {root};",
             "    index index.html;",
-            *("    " + line for line in common),
-            '    add_header Cache-Control "no-cache" always;',
-            f'    add_header Content-Security-Policy "{_CONTENT_SECURITY_POLICY}" always;',
-            '    add_header Permissions-Policy "camera=(self), microphone=()" always;',
-            '    add_header Referrer-Policy "no-referrer" always;',
+            *("    " + line for line in _page_headers()),
             *("    " + line for line in gzip),
             "    try_files $uri $uri/ =404;",
             "}",
         ]
+    lines += [
+        "# The shop: its screens are addresses of one page.",
+        f"location ~ {SHOP_PATHS} {{",
+        f"    root {root};",
+        *("    " + line for line in _page_headers()),
+        *("    " + line for line in gzip),
+        "    try_files /index.html =404;",
+        "}",
+    ]
+    return lines + _supabase_auth_locations(settings)
+
+
+def _supabase_auth_locations(settings: GatewaySettings) -> list[str]:
+    """Supabase Auth's token and logout endpoints on the edge's origin, limited like a login."""
+    base = settings.supabase_url.rstrip("/")
+    host = urlsplit(base).netloc
+    lines: list[str] = []
+    for name in SUPABASE_AUTH_PATHS:
+        lines += [
+            f"location = /auth/v1/{name} {{",
+            "    set $crowdify_service supabase-auth;",
+            f"    limit_req zone=crowdify_address burst={settings.burst_address} nodelay;",
+            "    limit_except POST { deny all; }",
+            *("    " + line for line in _common_headers()),
+            '    add_header Cache-Control "no-store" always;',
+            f"    proxy_pass {base}/auth/v1/{name};",
+            "    proxy_ssl_server_name on;",
+            "    # Only what Supabase Auth reads: never the cookies or identity headers of the page.",
+            f"    proxy_set_header Host {host};",
+            '    proxy_set_header Connection "";',
+            "    proxy_set_header Accept $http_accept;",
+            "    proxy_set_header Content-Type $http_content_type;",
+            "    proxy_set_header Authorization $http_authorization;",
+            "    proxy_set_header X-Request-ID $crowdify_request_id;",
+        ]
+        if settings.supabase_anon_key:
+            lines.append(f'    proxy_set_header apikey "{settings.supabase_anon_key}";')
+        lines.append("}")
     return lines
 
 

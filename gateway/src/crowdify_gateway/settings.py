@@ -143,9 +143,12 @@ class GatewaySettings(ServiceSettings):
     # Extra request headers passed to services, beyond the built-in allow-list (comma-separated).
     forward_headers_extra: str = Field(default="", alias="GATEWAY_FORWARD_HEADERS")
 
-    # The built web front (web/dist: `make up` builds it): /scanner/ and its /assets/. A missing
-    # directory only makes those paths 404.
+    # The built web front (web/dist: `make up` builds it): /scanner/, /console/, the shop at /
+    # and /assets/. A missing directory only makes those paths 404.
     web_root: Path = Field(default=Path("web/dist"), alias="GATEWAY_WEB_ROOT")
+    # The Supabase project's public (anon) key, sent as `apikey` on the sign-in calls the edge
+    # passes to SUPABASE_URL's /auth/v1/ (a hosted project asks for it; the emulator does not).
+    supabase_anon_key: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$", alias="SUPABASE_ANON_KEY")
 
     ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10, alias="GATEWAY_READY_TIMEOUT_SECONDS")
 

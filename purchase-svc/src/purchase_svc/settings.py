@@ -30,7 +30,7 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     worker_metrics_port: int = Field(default=9102, alias="PURCHASE_SVC_WORKER_METRICS_PORT")
     # Where Mercado Pago sends notifications and buyers come back to (reachable from outside).
     public_base_url: str = Field(default="http://localhost:8000", alias="PURCHASE_SVC_PUBLIC_BASE_URL")
-    frontend_base_url: str = Field(default="http://localhost:5173", alias="PURCHASE_SVC_FRONTEND_BASE_URL")
+    frontend_base_url: str = Field(default="http://localhost:8000", alias="PURCHASE_SVC_FRONTEND_BASE_URL")
 
     # Refused Mercado Pago notifications (stored without their bodies) are deleted after this.
     refused_notification_retention_days: int = Field(

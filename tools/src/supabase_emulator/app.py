@@ -4,6 +4,7 @@ Supabase Auth surface (shapes follow GoTrue):
   GET  /auth/v1/.well-known/jwks.json        public ES256 keys (every key ever used, newest last)
   POST /auth/v1/token?grant_type=password     {"email", "password"} -> session
   POST /auth/v1/token?grant_type=refresh_token {"refresh_token"} -> session (refresh token rotates)
+  POST /auth/v1/logout                        sign-out: the bearer's session's refresh tokens stop working
   GET  /auth/v1/user                          the bearer's user object
   /auth/v1/admin/users, /auth/v1/invite        the admin API a service-role key calls (admin_api.py)
 The ``apikey`` header real Supabase asks for is accepted but not checked.
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 import jwt
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from supabase_emulator.admin_api import install_admin_api
@@ -124,6 +125,20 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
         return auth_error(
             400, "unsupported_grant_type", f"unsupported grant_type {grant_type!r}", "validation_failed"
         )
+
+    @app.post("/auth/v1/logout", status_code=204, response_model=None)
+    async def logout(request: Request) -> Response:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not credentials:
+            return auth_error(
+                401, "unauthorized", "This endpoint requires a Bearer token", "no_authorization"
+            )
+        try:
+            claims = tokens.verify(credentials.strip())
+        except jwt.PyJWTError as exc:
+            return auth_error(403, "bad_jwt", f"invalid JWT: {exc}", "bad_jwt")
+        tokens.end_session(str(claims.get("session_id")))
+        return Response(status_code=204)
 
     @app.get("/auth/v1/user", response_model=None)
     async def current_user(request: Request) -> dict[str, Any] | JSONResponse:

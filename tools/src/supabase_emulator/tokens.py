@@ -53,6 +53,11 @@ class TokenService:
         session_id = self._refresh_tokens.pop(token, None)
         return self._sessions.get(session_id) if session_id else None
 
+    def end_session(self, session_id: str) -> None:
+        """Sign-out: the session's refresh tokens stop working (access tokens run to their exp)."""
+        self._sessions.pop(session_id, None)
+        self._refresh_tokens = {t: s for t, s in self._refresh_tokens.items() if s != session_id}
+
     def claims(self, user: User, session: Session, *, expires_in: int | None = None) -> dict[str, Any]:
         now = int(time.time())
         ttl = self._settings.access_token_ttl_seconds if expires_in is None else expires_in

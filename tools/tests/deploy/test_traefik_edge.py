@@ -188,9 +188,36 @@ def test_unknown_paths_reach_no_service(edge: Edge) -> None:
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/scanner/", "/scanner/sw.js", "/scanner", "/assets/scanner-AbC123.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/scanner/",
+        "/scanner/sw.js",
+        "/scanner",
+        "/assets/scanner-AbC123.js",
+        "/console/",
+        "/",
+        "/orders/0b7e4a1c-8d2f-4c55-9f7e-2a1b3c4d5e6f",
+        "/eventos/abc",
+        "/mis-entradas",
+    ],
+)
 def test_the_web_front_is_served_without_a_token(edge: Edge, path: str) -> None:
     response = httpx.get(edge.url + path, timeout=5)
     assert response.status_code == 200, response.text
     assert response.json()["service"] == "web"
     assert response.json()["path"] == path
+
+
+@pytest.mark.parametrize("path", ["/auth/v1/token", "/auth/v1/logout"])
+def test_sign_in_reaches_supabase_auth_on_the_same_origin(edge: Edge, path: str) -> None:
+    response = httpx.post(edge.url + path, params={"grant_type": "password"}, json={}, timeout=5)
+    assert response.status_code == 200, response.text
+    assert response.json()["service"] == "web"
+    assert response.json()["path"] == path
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/auth/v1/token"), ("GET", "/auth/v1/admin/users")])
+def test_nothing_else_of_supabase_auth_is_passed_on(edge: Edge, method: str, path: str) -> None:
+    response = httpx.request(method, edge.url + path, timeout=5)
+    assert response.status_code == 404
