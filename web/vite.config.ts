@@ -4,12 +4,15 @@ import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { OutputBundle, OutputChunk } from "rolldown";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 
 const root = dirname(fileURLToPath(import.meta.url));
 
 const pages = {
+  shop: resolve(root, "index.html"),
+  console: resolve(root, "console/index.html"),
   scanner: resolve(root, "scanner/index.html"),
 };
 
@@ -27,6 +30,26 @@ function publicFiles(folder: string): string[] {
     .map((entry) => "/" + relative(resolve(root, "public"), resolve(entry.parentPath, entry.name)));
 }
 
+type Bundle = OutputBundle;
+
+/** The files a page's entry needs: its chunk, the chunks it imports, their styles and assets. */
+function filesOfPage(bundle: Bundle, page: string): string[] {
+  const chunks = Object.values(bundle).filter((o): o is OutputChunk => o.type === "chunk");
+  const byName = new Map(chunks.map((c) => [c.fileName, c]));
+  const found = new Set<string>();
+  const visit = (fileName: string) => {
+    if (found.has(fileName)) return;
+    found.add(fileName);
+    const chunk = byName.get(fileName);
+    if (!chunk) return;
+    for (const next of [...chunk.imports, ...chunk.dynamicImports]) visit(next);
+    for (const css of chunk.viteMetadata?.importedCss ?? []) found.add(css);
+    for (const asset of chunk.viteMetadata?.importedAssets ?? []) found.add(asset);
+  };
+  for (const chunk of chunks) if (chunk.facadeModuleId === page) visit(chunk.fileName);
+  return [...found];
+}
+
 function precacheLists(): Plugin {
   return {
     name: "crowdify-precache",
@@ -37,9 +60,11 @@ function precacheLists(): Plugin {
       for (const output of Object.values(bundle)) {
         const worker = output.type === "chunk" ? serviceWorkers[output.name] : undefined;
         if (!worker || output.type !== "chunk") continue;
+        // Only the scanner's own page and what it loads: other pages' code is not needed offline.
+        const ownAssets = new Set(filesOfPage(bundle, resolve(root, worker.scope, "index.html")));
         const shell = built
           .filter((file) => !file.endsWith("sw.js"))
-          .filter((file) => file.startsWith(worker.scope) || file.startsWith("assets/"))
+          .filter((file) => file.startsWith(worker.scope) || ownAssets.has(file))
           .map((file) => "/" + file.replace(/index\.html$/, ""));
         // The page itself (emitted by Vite's HTML step, which may run after this one).
         const files = [...new Set([`/${worker.scope}`, ...shell, ...publicFiles(worker.scope)])].sort();

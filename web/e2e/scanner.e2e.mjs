@@ -8,12 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import { writeQrClip } from "./camera-clip.mjs";
 import { GATEWAY, api, buyTickets, login, publishEvent, registerDevice, waitUntil } from "./platform.mjs";
 
 const ARTEFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "test-results", "scanner");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const work = mkdtempSync(join(tmpdir(), "crowdify-scanner-e2e-"));
 const clip = join(work, "camera.y4m");
 
@@ -103,21 +102,11 @@ async function main() {
   );
   writeQrClip(clip, first.qr_payload);
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--use-fake-ui-for-media-stream",
-      "--use-fake-device-for-media-stream",
-      `--use-file-for-fake-video-capture=${clip}`,
-    ],
-  });
+  const browser = await launchChromium([
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-video-capture=${clip}`,
+  ]);
   try {
     const options = { viewport: { width: 412, height: 915 }, locale: "es-CL", timezoneId: "America/Santiago", permissions: ["camera"] };
     const northContext = await browser.newContext(options);

@@ -16,10 +16,12 @@ export interface RequestOptions {
   body?: unknown;
   /** Give up after this long (a NetworkError with timedOut). */
   timeoutMs?: number;
+  /** Extra request headers (Idempotency-Key). */
+  headers?: Record<string, string>;
 }
 
-export async function requestJson<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+async function send(path: string, options: RequestOptions, accept: string): Promise<Response> {
+  const headers: Record<string, string> = { ...options.headers, Accept: accept };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let response: Response;
@@ -36,8 +38,21 @@ export async function requestJson<T>(path: string, options: RequestOptions = {})
     throw new NetworkError(timedOut ? "the server took too long to answer" : "no network", timedOut);
   }
   if (!response.ok) throw new ApiError(await problemOf(response));
+  return response;
+}
+
+export async function requestJson<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await send(path, options, "application/json");
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
+}
+
+/** A file the API sends (a PDF, a CSV): its bytes and the name the server suggests. */
+export async function requestFile(path: string, options: RequestOptions = {}): Promise<{ blob: Blob; filename: string | null }> {
+  const response = await send(path, { timeoutMs: 60_000, ...options }, "*/*");
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const filename = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? null;
+  return { blob: await response.blob(), filename };
 }
 
 /** The answer says the service is down or overloaded, not that the request was wrong. */

@@ -36,3 +36,69 @@ export function formatAge(since: number, now = Date.now()): string {
 export function formatCount(value: number): string {
   return integer.format(value);
 }
+
+// The console and the shop speak of events in Chile: dates in America/Santiago whatever the
+// device's zone, amounts in Chilean pesos (no decimals).
+export const EVENT_TIME_ZONE = "America/Santiago";
+
+const pesos = new Intl.NumberFormat(LOCALE, { style: "currency", currency: "CLP", maximumFractionDigits: 0 });
+const eventDateTime = new Intl.DateTimeFormat(LOCALE, {
+  timeZone: EVENT_TIME_ZONE,
+  weekday: "short",
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  hour12: false,
+});
+const eventTime = new Intl.DateTimeFormat(LOCALE, { timeZone: EVENT_TIME_ZONE, hour: "2-digit", minute: "2-digit", hour12: false });
+const wallClockParts = new Intl.DateTimeFormat("en-US", {
+  timeZone: EVENT_TIME_ZONE,
+  hourCycle: "h23",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+/** "$12.000" (CLP has no minor unit: the API's integer amounts are pesos). */
+export function formatCLP(amount: number): string {
+  return pesos.format(amount);
+}
+
+/** "sáb, 19 dic 2026, 21:00" in Santiago. */
+export function formatEventDateTime(value: string | number | Date): string {
+  return eventDateTime.format(new Date(value));
+}
+
+/** "21:00" in Santiago. */
+export function formatEventTime(value: string | number | Date): string {
+  return eventTime.format(new Date(value));
+}
+
+function santiagoOffsetMs(instant: number): number {
+  const parts = Object.fromEntries(wallClockParts.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
+  const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/** A `datetime-local` value ("2026-12-19T21:00") read as Santiago's wall clock, as an ISO instant. */
+export function santiagoInputToIso(local: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+  if (!match) throw new RangeError(`not a datetime-local value: ${local}`);
+  const [, y, mo, d, h, mi] = match.map(Number) as [number, number, number, number, number, number];
+  const wall = Date.UTC(y, mo - 1, d, h, mi);
+  // The offset at the guessed instant, then again at the corrected one (DST changes in between).
+  let instant = wall - santiagoOffsetMs(wall);
+  instant = wall - santiagoOffsetMs(instant);
+  return new Date(instant).toISOString();
+}
+
+/** An instant as a `datetime-local` value on Santiago's wall clock. */
+export function isoToSantiagoInput(value: string): string {
+  const instant = new Date(value).getTime();
+  return new Date(instant + santiagoOffsetMs(instant)).toISOString().slice(0, 16);
+}
