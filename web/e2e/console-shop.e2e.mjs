@@ -118,9 +118,7 @@ async function main() {
     assert.equal(await typeRow.locator(".availability").textContent(), "Disponible");
     await typeRow.locator("input.quantity").fill("2");
     await shop.fill("#buyer-name", "Ana Pérez");
-    assert.equal(await shop.inputValue("#buyer-email"), "buyer@crowdify.test", "the email is the account's until changed");
-    // The tickets go to an address the buyer chooses.
-    await shop.fill("#buyer-email", `ana.${crypto.randomUUID().slice(0, 8)}@example.com`);
+    assert.match(await shop.textContent("#buyer-email"), /buyer@crowdify\.test/, "the tickets go to the account's address");
     assert.equal(await shop.textContent("#total"), "Total: $24.000");
     await screenshot(shop, "shop-event-checkout");
 
@@ -160,9 +158,16 @@ async function main() {
     await screenshot(shop, "shop-my-tickets");
 
     // The console's dashboard shows the sale (it refreshes itself while open).
-    await console_.goto(`${GATEWAY}/console/#/eventos/${eventId}/panel`);
-    await screen(console_, "dashboard");
-    await console_.locator("#sold", { hasText: /^2$/ }).waitFor({ timeout: 45_000 });
+    // admin-svc learns of the event from the bus: until then its dashboard is "not found".
+    await waitUntil(
+      async () => {
+        await console_.goto(`${GATEWAY}/console/#/eventos/${eventId}/panel`);
+        await console_.locator('main[data-screen="dashboard"], main[data-screen="problem"]').waitFor({ timeout: 20_000 });
+        return (await console_.getAttribute("main", "data-screen")) === "dashboard";
+      },
+      { within: 180_000, every: 2_000, message: "admin-svc has the event" },
+    );
+    await console_.locator("#sold", { hasText: /^2$/ }).waitFor({ timeout: 120_000 });
     await console_.locator("#net", { hasText: "$24.000" }).waitFor({ timeout: 20_000 });
     await screenshot(console_, "console-dashboard");
 
@@ -205,6 +210,18 @@ async function main() {
     await coordinator.locator('[data-problem="404"]', { hasText: "No encontrado" }).waitFor();
     assert.equal(await coordinator.locator('nav a[href="#/pedidos"]').count(), 0, "a coordinator's menu has no orders");
     await screenshot(coordinator, "console-coordinator-not-found");
+    // Nor another organiser's draft in the list (published events are public, drafts are not).
+    const admin = await login("admin@crowdify.test");
+    const draft = await api("POST", "/api/v1/events", {
+      token: admin,
+      body: { name: `Borrador ajeno ${crypto.randomUUID().slice(0, 6)}`, starts_at: new Date(Date.now() + 20 * 86400_000).toISOString() },
+      expect: 201,
+    });
+    await coordinator.click('nav a[href="#/eventos"]');
+    await screen(coordinator, "events");
+    assert.equal(await coordinator.locator(`[data-event-id="${draft.body.id}"]`).count(), 0, "another's draft is not in a coordinator's list");
+    await coordinator.goto(`${GATEWAY}/console/#/eventos/${draft.body.id}`);
+    await coordinator.locator('main[data-screen="problem"] [data-problem="404"]').waitFor();
 
     // A buyer in the console: a clear "no permission" screen.
     const buyerConsole = await buyerContext.newPage();

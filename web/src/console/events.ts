@@ -148,7 +148,58 @@ export async function editorScreen(context: ScreenContext, eventId: string | nul
     saved,
     form,
     ticketTypes(event, editable),
+    currentSession()?.role === "admin" ? await staffCard(event) : null,
   );
+}
+
+interface Staff {
+  created_by: string;
+  coordinators: string[];
+}
+
+interface Person {
+  id: string;
+  email: string | null;
+  role: string;
+}
+
+/** Who runs the event besides its creator: the coordinators an admin picks (they alone see it). */
+async function staffCard(event: CrowdEvent): Promise<HTMLElement> {
+  const [staff, people] = await Promise.all([
+    api<Staff>(`/api/v1/events/${event.id}/staff`),
+    api<{ items: Person[] }>("/api/v1/admin/users?per_page=100"),
+  ]);
+  const coordinators = people.items.filter((p) => p.role === "coordinator" || staff.coordinators.includes(p.id));
+  const form = h(
+    "form",
+    { class: "card", id: "staff", novalidate: true },
+    h("h2", {}, "Equipo del evento"),
+    h("p", { class: "note" }, "Los coordinadores marcados ven y gestionan este evento (panel, puertas, tipos de entrada). Los administradores ven todos."),
+    coordinators.length
+      ? h(
+          "fieldset",
+          {},
+          h("legend", {}, "Coordinadores"),
+          coordinators.map((p) =>
+            h("label", { class: "check" }, h("input", { type: "checkbox", name: "coordinators", value: p.id, checked: staff.coordinators.includes(p.id) }), p.email ?? p.id),
+          ),
+        )
+      : h("p", {}, "No hay personas con rol de coordinador. Asígnalo en Equipo y roles."),
+    h("button", { type: "submit" }, "Guardar equipo"),
+  );
+  const saved = h("p", { role: "status" });
+  form.append(saved);
+  form.addEventListener("submit", async (submitted) => {
+    submitted.preventDefault();
+    const chosen = [...form.querySelectorAll<HTMLInputElement>("input[name=coordinators]:checked")].map((box) => box.value);
+    try {
+      await api(`/api/v1/events/${event.id}/staff`, { method: "PUT", body: { coordinators: chosen } });
+      saved.textContent = "Equipo guardado.";
+    } catch (error) {
+      showFormError(form, error);
+    }
+  });
+  return form;
 }
 
 function lifecycle(_context: ScreenContext, event: CrowdEvent): HTMLElement {

@@ -114,8 +114,7 @@ export async function eventPage(context: ScreenContext, eventId: string): Promis
       h("legend", {}, "Tus datos"),
       h("label", { for: "buyer-name" }, "Nombre y apellido"),
       h("input", { id: "buyer-name", name: "buyer.name", required: true, maxlength: 200, autocomplete: "name" }),
-      h("label", { for: "buyer-email" }, "Correo (ahí te enviamos las entradas)"),
-      h("input", { id: "buyer-email", name: "buyer.email", type: "email", required: true, autocomplete: "email", value: session?.email ?? "" }),
+      h("p", { class: "note", id: "buyer-email" }, `Te enviaremos las entradas a ${session?.email ?? "tu correo"}, el correo de tu cuenta.`),
     ),
     total,
     refusal,
@@ -214,13 +213,8 @@ function orderBody(form: HTMLFormElement, rows: Row[], eventId: string): Record<
     items.push(item);
   }
   const name = form.querySelector<HTMLInputElement>("#buyer-name")!;
-  const email = form.querySelector<HTMLInputElement>("#buyer-email")!;
   if (!name.value.trim()) {
     markField(name, "Escribe tu nombre");
-    ok = false;
-  }
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email.value.trim())) {
-    markField(email, "El correo no es válido");
     ok = false;
   }
   if (!items.length) {
@@ -231,5 +225,6 @@ function orderBody(form: HTMLFormElement, rows: Row[], eventId: string): Record<
     form.querySelector<HTMLElement>("[aria-invalid=true]")?.focus();
     return null;
   }
-  return { event_id: eventId, buyer: { name: name.value.trim(), email: email.value.trim() }, items };
+  // No address: the emails go to the account's verified one.
+  return { event_id: eventId, buyer: { name: name.value.trim() }, items };
 }
