@@ -212,15 +212,15 @@ async function main() {
     await screenshot(coordinator, "console-coordinator-not-found");
     // Nor another organiser's draft in the list (published events are public, drafts are not).
     const admin = await login("admin@crowdify.test");
-    const draft = await api("POST", "/api/v1/events", {
+    const othersDraft = await api("POST", "/api/v1/events", {
       token: admin,
       body: { name: `Borrador ajeno ${crypto.randomUUID().slice(0, 6)}`, starts_at: new Date(Date.now() + 20 * 86400_000).toISOString() },
       expect: 201,
     });
     await coordinator.click('nav a[href="#/eventos"]');
     await screen(coordinator, "events");
-    assert.equal(await coordinator.locator(`[data-event-id="${draft.body.id}"]`).count(), 0, "another's draft is not in a coordinator's list");
-    await coordinator.goto(`${GATEWAY}/console/#/eventos/${draft.body.id}`);
+    assert.equal(await coordinator.locator(`[data-event-id="${othersDraft.body.id}"]`).count(), 0, "another's draft is not in a coordinator's list");
+    await coordinator.goto(`${GATEWAY}/console/#/eventos/${othersDraft.body.id}`);
     await coordinator.locator('main[data-screen="problem"] [data-problem="404"]').waitFor();
 
     // A buyer in the console: a clear "no permission" screen.
