@@ -32,8 +32,14 @@ REPO = Path(__file__).resolve().parents[2]
 PROCFILE = REPO / "Procfile"
 MAIL_SINK = REPO / "tools/mail-sink/node_modules/.bin/maildev"
 PORT_FLAG = re.compile(r"--port (\d+)")
+# ${NAME} and ${NAME:-default} in a Procfile command, which honcho's shell expands.
+SHELL_VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
 # Procfile entries that stand in for third parties: the faults are not theirs to suffer.
 EMULATORS = {"supabase-emulator", "mp-emulator"}
+
+
+def _expand(arg: str, env: dict[str, str]) -> str:
+    return SHELL_VARIABLE.sub(lambda m: env.get(m.group(1)) or m.group(2) or "", arg)
 
 
 def free_port() -> int:
@@ -256,7 +262,7 @@ class ChaosPlatform:
         self.env = self._environment(procfile)
 
         for name, command in procfile.items():
-            argv = shlex.split(self._remap(command))
+            argv = [_expand(arg, self.env) for arg in shlex.split(self._remap(command))]
             self.processes[name] = Process(
                 name, argv, self._health_url(name, command), self.run_dir / f"{name}.log"
             )
