@@ -6,11 +6,7 @@ import type { ScreenContext } from "../shared/screen";
 import type { CrowdEvent, Page } from "../shared/types";
 
 export async function catalogue(_context: ScreenContext): Promise<Node> {
-  // Anonymous on purpose: the public list is the same for everyone.
-  const page = await requestJson<Page<CrowdEvent>>("/api/v1/events?status=published&page_size=100");
-  const upcoming = page.items
-    .filter((event) => new Date(event.starts_at).getTime() > Date.now() - 6 * 3600_000)
-    .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
+  const upcoming = (await upcomingEvents()).sort((a, b) => a.starts_at.localeCompare(b.starts_at));
   return h(
     "section",
     {},
@@ -34,4 +30,23 @@ export async function catalogue(_context: ScreenContext): Promise<Node> {
         )
       : h("p", {}, "No hay eventos a la venta por ahora."),
   );
+}
+
+const PAGE_SIZE = 100;
+// A bound on what one visit loads; a promoter's shop lists far fewer upcoming events.
+const MAX_PAGES = 20;
+
+/** Every published event that has not ended long ago (from six hours before now, so tonight's
+ * show stays listed while its doors are open), page by page: past events never crowd out the
+ * upcoming ones. Anonymous on purpose: the public list is the same for everyone. */
+async function upcomingEvents(): Promise<CrowdEvent[]> {
+  const from = new Date(Date.now() - 6 * 3600_000).toISOString();
+  const events: CrowdEvent[] = [];
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const query = new URLSearchParams({ status: "published", from, page: String(page), page_size: String(PAGE_SIZE) });
+    const answer = await requestJson<Page<CrowdEvent>>(`/api/v1/events?${query}`);
+    events.push(...answer.items);
+    if (answer.items.length < PAGE_SIZE || events.length >= answer.total) break;
+  }
+  return events;
 }
