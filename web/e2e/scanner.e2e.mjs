@@ -198,7 +198,10 @@ async function main() {
     await north.click("#change-post");
     await north.check('input[name="direction"][value="out"]');
     await north.click('#setup-form button[type="submit"]');
-    assert.equal(await figure(north, "scan-post"), "Puerta Norte · Salida");
+    // The post is stored (IndexedDB) before the scanner screen shows it again.
+    await waitUntil(async () => (await figure(north, "scan-post")) === "Puerta Norte · Salida", {
+      message: "the scanner shows the exit post",
+    });
     await north.fill("#manual-code", first.qr_payload);
     await north.click('#manual-form button[type="submit"]');
     await verdict(north, "exited", { offline: false });
