@@ -67,6 +67,17 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def session_claims(request: Request, tokens: TokenService) -> dict[str, Any] | JSONResponse:
+    """The claims of the request's bearer token, or GoTrue's answer when it has none or a bad one."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials:
+        return auth_error(401, "unauthorized", "This endpoint requires a Bearer token", "no_authorization")
+    try:
+        return tokens.verify(credentials.strip())
+    except jwt.PyJWTError as exc:
+        return auth_error(403, "bad_jwt", f"invalid JWT: {exc}", "bad_jwt")
+
+
 def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
     settings = settings or EmulatorSettings()
     keys = KeyRing(settings.signing_key_path)
@@ -128,29 +139,17 @@ def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
 
     @app.post("/auth/v1/logout", status_code=204, response_model=None)
     async def logout(request: Request) -> Response:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not credentials:
-            return auth_error(
-                401, "unauthorized", "This endpoint requires a Bearer token", "no_authorization"
-            )
-        try:
-            claims = tokens.verify(credentials.strip())
-        except jwt.PyJWTError as exc:
-            return auth_error(403, "bad_jwt", f"invalid JWT: {exc}", "bad_jwt")
+        claims = session_claims(request, tokens)
+        if isinstance(claims, JSONResponse):
+            return claims
         tokens.end_session(str(claims.get("session_id")))
         return Response(status_code=204)
 
     @app.get("/auth/v1/user", response_model=None)
     async def current_user(request: Request) -> dict[str, Any] | JSONResponse:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not credentials:
-            return auth_error(
-                401, "unauthorized", "This endpoint requires a Bearer token", "no_authorization"
-            )
-        try:
-            claims = tokens.verify(credentials.strip())
-        except jwt.PyJWTError as exc:
-            return auth_error(403, "bad_jwt", f"invalid JWT: {exc}", "bad_jwt")
+        claims = session_claims(request, tokens)
+        if isinstance(claims, JSONResponse):
+            return claims
         user = users.by_id(str(claims.get("sub")))
         if user is None:
             return auth_error(
