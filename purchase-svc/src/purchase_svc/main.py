@@ -7,43 +7,32 @@ from fastapi import FastAPI
 
 from crowdify.observability import configure_logging
 from crowdify.runtime import ServiceResources, create_service_app
-from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.order_updates import OrderUpdates
 from purchase_svc.adapters.tables import messaging
 from purchase_svc.api import keys, purchases, refunds, tickets, webhook
-from purchase_svc.service.context import Purchases
-from purchase_svc.service.payments import PaymentSync
+from purchase_svc.api.dependencies import install_services
+from purchase_svc.composition import build_services
 from purchase_svc.settings import PurchaseSettings, get_settings
 
 DESCRIPTION = """Orders, Mercado Pago payments, tickets with signed QR payloads, refunds. Tickets
 are held by event-svc over RabbitMQ; `POST /api/v1/purchases` waits for that answer."""
 
 
-def mercadopago_client(settings: PurchaseSettings) -> MercadoPagoClient:
-    return MercadoPagoClient(
-        access_token=settings.mercadopago_access_token.get_secret_value(),
-        base_url=settings.mercadopago_api_base_url,
-        timeout_seconds=settings.mercadopago_timeout_seconds,
-        breaker_threshold=settings.mercadopago_breaker_threshold,
-        breaker_ttl_seconds=settings.mercadopago_breaker_ttl_seconds,
-    )
-
-
 def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.service_name, settings.log_level)
     resources = ServiceResources.create(settings, messaging)
-    mercadopago = mercadopago_client(settings)
-
     updates = OrderUpdates(resources.redis)
 
     def on_startup(app: FastAPI) -> None:
-        app.state.purchases = Purchases(
-            settings, resources.uow_factory, resources.outbox, resources.redis, mercadopago, updates
+        services = build_services(
+            settings,
+            uow_factory=resources.uow_factory,
+            outbox=resources.outbox,
+            redis=resources.redis,
+            updates=updates,
         )
-        app.state.payment_sync = PaymentSync.from_settings(
-            settings, uow_factory=resources.uow_factory, outbox=resources.outbox, mercadopago=mercadopago
-        )
+        install_services(app, services)
 
     return create_service_app(
         settings=settings,

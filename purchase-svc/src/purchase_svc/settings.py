@@ -54,6 +54,14 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     mercadopago_breaker_threshold: int = Field(default=5, alias="MERCADOPAGO_BREAKER_THRESHOLD")
     mercadopago_breaker_ttl_seconds: float = Field(default=30.0, alias="MERCADOPAGO_BREAKER_TTL_SECONDS")
 
+    def mercadopago_webhook_secrets(self) -> tuple[str, ...]:
+        """The secrets a webhook signature may be made with: the current one, then the previous."""
+        previous = self.mercadopago_webhook_secret_previous
+        secrets = [self.mercadopago_webhook_secret.get_secret_value()]
+        if previous is not None and previous.get_secret_value():
+            secrets.append(previous.get_secret_value())
+        return tuple(secrets)
+
     def required_secrets(self) -> dict[str, tuple[SecretStr | None, str | None]]:
         return {
             **super().required_secrets(),

@@ -11,12 +11,10 @@ from typing import Any
 
 from crowdify.runtime import ServiceWorker, run_worker
 from purchase_svc.adapters.tables import messaging
+from purchase_svc.composition import build_services
 from purchase_svc.consumers.catalog import register_catalog_handlers
 from purchase_svc.consumers.payments import register_payment_handlers
-from purchase_svc.main import mercadopago_client
-from purchase_svc.service.context import Purchases
 from purchase_svc.service.notification_retention import purge_refused_notifications_forever
-from purchase_svc.service.payments import PaymentSync
 from purchase_svc.settings import PurchaseSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -27,11 +25,10 @@ class Worker(ServiceWorker):
         super().__init__(
             settings, messaging, queue=settings.catalog_queue, prefetch=settings.consumer_prefetch
         )
-        mercadopago = mercadopago_client(settings)
-        self.purchases = Purchases(settings, self.uow_factory, self.outbox, self.resources.redis, mercadopago)
-        self.payment_sync = PaymentSync.from_settings(
-            settings, uow_factory=self.uow_factory, outbox=self.outbox, mercadopago=mercadopago
+        services = build_services(
+            settings, uow_factory=self.uow_factory, outbox=self.outbox, redis=self.resources.redis
         )
+        self.purchases, self.payment_sync = services.purchases, services.payment_sync
         register_catalog_handlers(self.consumer, self.purchases, self.payment_sync)
         register_payment_handlers(self.consumer, self.payment_sync)
         self.refused_notification_retention = timedelta(days=settings.refused_notification_retention_days)

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy import select
 
 from crowdify.auth import TokenVerifier, issue_backend_token
@@ -42,6 +43,8 @@ from purchase_svc.adapters.tables import attendees, messaging, order_items, orde
 from purchase_svc.api import refunds as refunds_api
 from purchase_svc.api import tickets as tickets_api
 from purchase_svc.api import webhook
+from purchase_svc.api.dependencies import install_services
+from purchase_svc.composition import build_services
 from purchase_svc.consumers.payments import register_payment_handlers
 from purchase_svc.service.payments import PaymentSync
 from purchase_svc.settings import SCHEMA, PurchaseSettings
@@ -105,15 +108,22 @@ def build_payments_app(settings: PurchaseSettings, *, publish: bool = True) -> F
         uow_factory = UnitOfWorkFactory(engine)
         outbox = Outbox(messaging, publisher if publish else None)
         outbox.attach(uow_factory)
-        app.state.payment_sync = PaymentSync.from_settings(
-            settings, uow_factory=uow_factory, outbox=outbox, mercadopago=mercadopago_client(settings)
+        redis = Redis.from_url(settings.redis_url)
+        services = build_services(
+            settings,
+            uow_factory=uow_factory,
+            outbox=outbox,
+            redis=redis,
+            mercadopago=mercadopago_client(settings),
         )
+        install_services(app, services)
         verifier = TokenVerifier(settings)
         app.state.token_verifier = verifier
         try:
             yield
         finally:
             await verifier.aclose()
+            await redis.aclose()
             await publisher.close()
             await engine.dispose()
 
@@ -270,9 +280,14 @@ async def payments_env(
     uow_factory = UnitOfWorkFactory(engine)
     # The worker's outbox keeps what it writes in the table (no publisher): tests read it there.
     outbox = Outbox(messaging, None)
-    sync = PaymentSync.from_settings(
-        settings, uow_factory=uow_factory, outbox=outbox, mercadopago=mercadopago_client(settings)
-    )
+    redis = Redis.from_url(settings.redis_url)
+    sync = build_services(
+        settings,
+        uow_factory=uow_factory,
+        outbox=outbox,
+        redis=redis,
+        mercadopago=mercadopago_client(settings),
+    ).payment_sync
     consumer = Consumer(
         queue=payments_rabbit.queue("payments"),
         uow_factory=uow_factory,
@@ -292,4 +307,5 @@ async def payments_env(
                 yield PaymentsEnv(settings=settings, sync=sync, control=control, app_url=app_url)
     finally:
         await consumer.stop()
+        await redis.aclose()
         await engine.dispose()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from crowdify.auth import CurrentAdminOrCoordinator, CurrentUser
 from crowdify.errors import problem_responses
 from crowdify.inputs import Page, PageSize, Text
-from purchase_svc.api.dependencies import PurchasesDep
+from purchase_svc.api.dependencies import PaymentSyncDep, PurchasesDep
 from purchase_svc.api.schemas import (
     OrderIn,
     OrderItemOut,
@@ -127,13 +127,11 @@ async def get_order(order_id: UUID, purchases: PurchasesDep, user: CurrentUser) 
     summary="Cancel an order: unpaid (owner or admin) releases its hold; paid (admin) is refunded in full",
 )
 async def cancel_order(
-    order_id: UUID, purchases: PurchasesDep, user: CurrentUser, request: Request
+    order_id: UUID, purchases: PurchasesDep, sync: PaymentSyncDep, user: CurrentUser
 ) -> OrderOut:
     if user.role == "admin":
         view = await use_cases.get_order_view(purchases, order_id, user)
         if view.order["status"] in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
-            await refund_order(
-                request.app.state.payment_sync, order_id, None, "cancelado por un administrador", user.user_id
-            )
+            await refund_order(sync, order_id, None, "cancelado por un administrador", user.user_id)
             return order_out(await use_cases.get_order_view(purchases, order_id, user))
     return order_out(await use_cases.cancel_unpaid_order(purchases, order_id, user))

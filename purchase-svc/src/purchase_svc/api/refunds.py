@@ -1,20 +1,19 @@
 """``POST /api/v1/purchases/{order_id}/refunds`` (admin): refund some tickets, or all of them.
 
-Wiring: ``app.include_router(refunds.router)``; uses ``app.state.payment_sync``.
+Wiring: ``app.include_router(refunds.router)``.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from crowdify.auth.dependencies import CurrentAdmin
 from crowdify.errors import problem_responses
 from crowdify.inputs import Text
-from purchase_svc.service.payments import PaymentSync
+from purchase_svc.api.dependencies import PaymentSyncDep
 from purchase_svc.service.refunds import RefundResult, refund_order
 
 router = APIRouter(prefix="/api/v1/purchases", tags=["refunds"])
@@ -36,13 +35,6 @@ class RefundOut(BaseModel):
     order_status: str
 
 
-async def _sync(request: Request) -> PaymentSync:
-    sync = getattr(request.app.state, "payment_sync", None)
-    if not isinstance(sync, PaymentSync):
-        raise RuntimeError("app.state.payment_sync is not set: create a PaymentSync at start-up")
-    return sync
-
-
 @router.post(
     "/{order_id}/refunds",
     status_code=201,
@@ -54,7 +46,7 @@ async def create_refund(
     order_id: uuid.UUID,
     body: RefundIn,
     admin: CurrentAdmin,
-    sync: Annotated[PaymentSync, Depends(_sync)],
+    sync: PaymentSyncDep,
 ) -> RefundOut:
     result: RefundResult = await refund_order(sync, order_id, body.ticket_ids, body.reason, admin.user_id)
     return RefundOut(

@@ -1,8 +1,7 @@
 """``GET /api/v1/tickets`` (own tickets, paginated) and ``GET /api/v1/tickets/{ticket_id}`` (owner
 or admin; ``404`` for anyone else, so a ticket id reveals nothing). Both include ``qr_payload``.
 
-Wiring: ``app.include_router(tickets.router)``; it reads the database through
-``app.state.payment_sync`` (a :class:`~purchase_svc.service.payments.PaymentSync`).
+Wiring: ``app.include_router(tickets.router)``.
 """
 
 from __future__ import annotations
@@ -11,16 +10,16 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy.engine import RowMapping
 
 from crowdify.auth.dependencies import CurrentUser
 from crowdify.errors import NotFound, problem_responses
 from crowdify.inputs import Page, PageSize
+from purchase_svc.api.dependencies import PurchasesDep
 from purchase_svc.api.schemas import ticket_pdf_url
 from purchase_svc.service import tickets as ticket_service
-from purchase_svc.service.payments import PaymentSync
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=problem_responses(401, 404, 422))
 
@@ -60,21 +59,14 @@ def _out(row: RowMapping) -> TicketOut:
     )
 
 
-def _sync(request: Request) -> PaymentSync:
-    sync = getattr(request.app.state, "payment_sync", None)
-    if not isinstance(sync, PaymentSync):
-        raise RuntimeError("app.state.payment_sync is not set: create a PaymentSync at start-up")
-    return sync
-
-
 @router.get("", summary="Your tickets", response_model=TicketPage)
 async def list_tickets(
-    request: Request,
+    purchases: PurchasesDep,
     user: CurrentUser,
     page: Page = 1,
     page_size: PageSize = 20,
 ) -> TicketPage:
-    async with _sync(request).uow_factory() as uow:
+    async with purchases.uow_factory() as uow:
         rows, total = await ticket_service.list_user_tickets(
             uow, user.user_id, limit=page_size, offset=(page - 1) * page_size
         )
@@ -82,8 +74,8 @@ async def list_tickets(
 
 
 @router.get("/{ticket_id}", summary="One ticket, with its QR payload", response_model=TicketOut)
-async def get_ticket(request: Request, ticket_id: uuid.UUID, user: CurrentUser) -> TicketOut:
-    async with _sync(request).uow_factory() as uow:
+async def get_ticket(ticket_id: uuid.UUID, user: CurrentUser, purchases: PurchasesDep) -> TicketOut:
+    async with purchases.uow_factory() as uow:
         found = await ticket_service.get_ticket(uow, ticket_id)
     if found is None or (found[1] != user.user_id and not user.is_admin):
         raise NotFound("No such ticket")

@@ -15,7 +15,7 @@ transaction; the worker does the rest. The request does no other I/O, so it answ
 milliseconds (Mercado Pago wants 200/201 within 22 s and retries otherwise), and a crash after
 the commit loses nothing.
 
-Wiring: ``app.include_router(webhook.router)`` and ``app.state.payment_sync = PaymentSync(...)``.
+Wiring: ``app.include_router(webhook.router)``; its dependencies come from ``api/dependencies.py``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from crowdify.contracts.tickets import PaymentNotifiedV1
 from crowdify.errors import problem_response, problem_responses
 from purchase_svc.adapters.signature import verify_signature
 from purchase_svc.adapters.tables import payment_notifications
+from purchase_svc.api.dependencies import PaymentSyncDep
 from purchase_svc.service.legacy_ipn import first_legacy_ipn_in_window
-from purchase_svc.service.payments import PaymentSync
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,6 @@ router = APIRouter(prefix="/api/v1/purchases", tags=["payments"])
 MAX_BODY_BYTES = 64 * 1024
 _RESOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PAYMENT_TOPICS = frozenset({"payment", "payments"})
-
-
-def _payment_sync(request: Request) -> PaymentSync:
-    sync = getattr(request.app.state, "payment_sync", None)
-    if not isinstance(sync, PaymentSync):
-        raise RuntimeError("app.state.payment_sync is not set: create a PaymentSync at start-up")
-    return sync
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -79,8 +72,7 @@ def _without_nul(value: Any) -> Any:
     summary="Mercado Pago notification (Webhooks or legacy IPN)",
     responses=problem_responses(400, 401, 413, 422),
 )
-async def mercadopago_webhook(request: Request) -> JSONResponse:
-    sync = _payment_sync(request)
+async def mercadopago_webhook(request: Request, sync: PaymentSyncDep) -> JSONResponse:
     query = dict(request.query_params)
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:

@@ -1,4 +1,4 @@
-"""What the use cases need, built once per process by ``main.py`` or ``worker.py``."""
+"""What the use cases need, built once per process by ``composition.py``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 
 from crowdify.db import UnitOfWorkFactory
 from crowdify.messaging.outbox import Outbox
+from crowdify.tickets import SigningKey
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.order_updates import OrderUpdates
 from purchase_svc.settings import PurchaseSettings
@@ -22,3 +23,8 @@ class Purchases:
     mercadopago: MercadoPagoClient
     # The API's waits for a decision (one subscription per process); the worker never waits.
     updates: OrderUpdates | None = field(default=None)
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The key new tickets' QR payloads are signed with."""
+        return self.settings.ticket_signing_key

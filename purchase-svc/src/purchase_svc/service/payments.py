@@ -52,7 +52,6 @@ from purchase_svc.adapters.tables import orders, payments, refunds
 from purchase_svc.domain.order import OrderEvent, OrderStatus
 from purchase_svc.service.orders import buyer_notice
 from purchase_svc.service.tickets import issue_tickets, revoke_tickets
-from purchase_svc.settings import PurchaseSettings
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +117,7 @@ class PaymentSnapshot:
 
 @dataclass(frozen=True)
 class PaymentSync:
-    """Everything payment handling needs; one per process (API and worker)."""
+    """Everything payment handling needs; one per process (``composition.py``)."""
 
     uow_factory: UnitOfWorkFactory
     outbox: Outbox
@@ -126,27 +125,6 @@ class PaymentSync:
     signing_key: SigningKey
     # Webhook secrets accepted by the signature check: the current one, then the previous one.
     webhook_secrets: tuple[str, ...] = ()
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: PurchaseSettings,
-        *,
-        uow_factory: UnitOfWorkFactory,
-        outbox: Outbox,
-        mercadopago: MercadoPagoClient,
-    ) -> PaymentSync:
-        previous = settings.mercadopago_webhook_secret_previous
-        secrets = [settings.mercadopago_webhook_secret.get_secret_value()]
-        if previous is not None and previous.get_secret_value():
-            secrets.append(previous.get_secret_value())
-        return cls(
-            uow_factory=uow_factory,
-            outbox=outbox,
-            mercadopago=mercadopago,
-            signing_key=settings.ticket_signing_key,
-            webhook_secrets=tuple(secrets),
-        )
 
     # -- the trigger ---------------------------------------------------------------------------
 

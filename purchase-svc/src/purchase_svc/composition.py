@@ -1,0 +1,68 @@
+"""The one place purchase-svc's processes are put together.
+
+``main.py`` (the HTTP app) and ``worker.py`` (the consumer process) both build the use cases'
+dependencies here, from the settings and the connections the process opened, so the two never
+drift apart and neither imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from crowdify.db import UnitOfWorkFactory
+from crowdify.messaging.outbox import Outbox
+from purchase_svc.adapters.mercadopago import MercadoPagoClient
+from purchase_svc.adapters.order_updates import OrderUpdates
+from purchase_svc.service.context import Purchases
+from purchase_svc.service.payments import PaymentSync
+from purchase_svc.settings import PurchaseSettings
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the routes and the message handlers call into, for one process."""
+
+    purchases: Purchases
+    payment_sync: PaymentSync
+
+
+def mercadopago_client(settings: PurchaseSettings) -> MercadoPagoClient:
+    return MercadoPagoClient(
+        access_token=settings.mercadopago_access_token.get_secret_value(),
+        base_url=settings.mercadopago_api_base_url,
+        timeout_seconds=settings.mercadopago_timeout_seconds,
+        breaker_threshold=settings.mercadopago_breaker_threshold,
+        breaker_ttl_seconds=settings.mercadopago_breaker_ttl_seconds,
+    )
+
+
+def build_services(
+    settings: PurchaseSettings,
+    *,
+    uow_factory: UnitOfWorkFactory,
+    outbox: Outbox,
+    redis: Redis,
+    updates: OrderUpdates | None = None,
+    mercadopago: MercadoPagoClient | None = None,
+) -> Services:
+    """What the use cases need, for one process. ``updates`` only in the API (its requests wait
+    for decisions); ``mercadopago`` defaults to the client ``settings`` describe."""
+    client = mercadopago or mercadopago_client(settings)
+    purchases = Purchases(
+        settings=settings,
+        uow_factory=uow_factory,
+        outbox=outbox,
+        redis=redis,
+        mercadopago=client,
+        updates=updates,
+    )
+    payment_sync = PaymentSync(
+        uow_factory=uow_factory,
+        outbox=outbox,
+        mercadopago=client,
+        signing_key=settings.ticket_signing_key,
+        webhook_secrets=settings.mercadopago_webhook_secrets(),
+    )
+    return Services(purchases=purchases, payment_sync=payment_sync)
