@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import zxingcpp
@@ -126,3 +128,59 @@ async def test_a_retried_enrolment_with_the_same_idempotency_key_makes_one_devic
     finally:
         await engine.dispose()
     assert enrolled == 1
+
+
+async def test_an_events_devices_are_listed_with_their_last_scan_and_revocation(
+    door: Door, bearer: Callable[..., dict[str, str]]
+) -> None:
+    event = await door.event(staff=("door-1", "ana"))
+    other = await door.event(staff=("door-1", "ana"))
+    ana, bruno = bearer("coordinator", sub="ana"), bearer("coordinator", sub="bruno")
+    _, [(_, code)] = await door.issue(event)
+
+    async def register(name: str, event_id: uuid.UUID) -> dict[str, Any]:
+        response = await door.client.post(
+            "/api/v1/validation/devices", json={"name": name, "event_id": str(event_id)}, headers=ana
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    north, south = await register("Puerta Norte", event), await register("Puerta Sur", event)
+    await register("Otra puerta", other)
+    scanned = await door.client.post(
+        "/api/v1/validation/scan",
+        json={"qr_payload": code, "event_id": str(event), "gate": "norte"},
+        headers={"Authorization": f"Bearer {north['token']}"},
+    )
+    assert scanned.status_code == 200 and scanned.json()["result"] == "admitted"
+    assert (
+        await door.client.delete(f"/api/v1/validation/devices/{south['id']}", headers=ana)
+    ).status_code == 204
+
+    path = f"/api/v1/validation/events/{event}/devices"
+    listed = await door.client.get(path, headers=ana)
+    assert listed.status_code == 200, listed.text
+    page = listed.json()
+    assert (page["total"], page["page"], page["page_size"]) == (2, 1, 50)
+    by_name = {d["name"]: d for d in page["items"]}
+    assert [d["name"] for d in page["items"]] == ["Puerta Sur", "Puerta Norte"], "newest first"
+    assert by_name["Puerta Norte"]["id"] == north["id"]
+    assert (by_name["Puerta Norte"]["gate"], by_name["Puerta Norte"]["revoked"]) == ("norte", False)
+    seen = datetime.fromisoformat(by_name["Puerta Norte"]["last_seen_at"])
+    assert abs(seen - datetime.now(UTC)) < timedelta(minutes=1)
+    assert by_name["Puerta Norte"]["revoked_at"] is None
+    assert by_name["Puerta Sur"]["revoked"] is True and by_name["Puerta Sur"]["revoked_at"]
+    assert (by_name["Puerta Sur"]["last_seen_at"], by_name["Puerta Sur"]["gate"]) == (None, None)
+    assert datetime.fromisoformat(by_name["Puerta Norte"]["expires_at"]) == datetime.fromisoformat(
+        north["expires_at"]
+    )
+    assert all("token" not in d for d in page["items"]), "tokens are never listed"
+
+    second = (await door.client.get(path, params={"page": 2, "page_size": 1}, headers=ana)).json()
+    assert (second["total"], [d["name"] for d in second["items"]]) == (2, ["Puerta Norte"])
+    assert (await door.client.get(path, headers=bearer("admin", sub="root"))).status_code == 200
+    refused = await door.client.get(path, headers=bruno)
+    assert (refused.status_code, refused.json()["code"]) == (404, "event_not_found")
+    assert (await door.client.get(path, headers=bearer("scanner"))).status_code == 403
+    assert (await door.client.get(path, params={"page_size": 101}, headers=ana)).status_code == 422
+    assert (await door.client.get(path, params={"page": 0}, headers=ana)).status_code == 422

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,13 +19,14 @@ from crowdify.auth.dependencies import CurrentAdminOrCoordinator, CurrentScanner
 from crowdify.db import UnitOfWorkFactory
 from crowdify.errors import ProblemError, problem_responses
 from crowdify.event_staff import event_staff_member, require_event_in_scope
-from crowdify.inputs import INT64_MAX, Text
+from crowdify.inputs import INT64_MAX, Page, PageSize, Text
 from crowdify.tickets import KeyRing
 from validation_svc.adapters.tables import event_staff
 from validation_svc.service.devices import (
     check_event_scope,
     device_of,
     ensure_device_active,
+    list_devices,
     register_device,
     revoke_device,
 )
@@ -152,6 +154,43 @@ async def create_device(
     )
     link = enrolment_link(validation.scanner_url, device["token"])
     return {**device, "enrolment_url": link, "enrolment_qr_svg": enrolment_qr_svg(link)}
+
+
+class DeviceListed(BaseModel):
+    id: uuid.UUID
+    name: str = Field(description="The label given at registration (a gate or a volunteer)")
+    event_id: uuid.UUID
+    gate: str | None = Field(description="The gate of the device's last scan; null before its first")
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime | None = Field(description="When the device last scanned; null before its first")
+    revoked_at: datetime | None
+    revoked: bool
+
+
+class DevicePage(BaseModel):
+    items: list[DeviceListed]
+    page: int
+    page_size: int
+    total: int
+
+
+@router.get(
+    "/events/{event_id}/devices",
+    response_model=DevicePage,
+    summary="An event's door devices, newest first: label, last gate and scan, expiry, revoked or not",
+    description="The tokens are never listed: a device's enrolment QR is shown once, when it is registered.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def event_devices(
+    event_id: uuid.UUID,
+    staff: EventStaffMember,
+    validation: ValidationDep,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> DevicePage:
+    items, total = await list_devices(validation.uow_factory, event_id, page=page, page_size=page_size)
+    return DevicePage.model_validate({"items": items, "page": page, "page_size": page_size, "total": total})
 
 
 @router.delete(

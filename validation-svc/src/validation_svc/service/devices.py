@@ -13,14 +13,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crowdify.auth import Principal, issue_device_token
 from crowdify.db import UnitOfWorkFactory
 from crowdify.errors import Forbidden, ProblemError, Unauthorized
 from crowdify.event_staff import in_scope
-from validation_svc.adapters.tables import devices, event_staff
+from validation_svc.adapters.tables import devices, event_staff, scans
 
 
 def device_of(principal: Principal) -> uuid.UUID | None:
@@ -89,3 +89,48 @@ async def revoke_device(uow_factory: UnitOfWorkFactory, device_id: uuid.UUID, by
         )
         if result.first() is None:
             raise ProblemError("No such device", status=404, code="device_not_found")
+
+
+async def list_devices(
+    uow_factory: UnitOfWorkFactory, event_id: uuid.UUID, *, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    """An event's devices, newest first, with when and at which gate each last scanned (a device
+    token's scans are logged under ``device:<id>``; none yet: unknown)."""
+    last_scan = (
+        select(scans.c.scanned_at, scans.c.gate)
+        .where(scans.c.scanner == func.concat("device:", devices.c.id))
+        .order_by(scans.c.scanned_at.desc())
+        .limit(1)
+        .lateral("last_scan")
+    )
+    async with uow_factory() as uow:
+        total = (
+            await uow.session.execute(
+                select(func.count()).select_from(devices).where(devices.c.event_id == event_id)
+            )
+        ).scalar_one()
+        rows = (
+            await uow.session.execute(
+                select(devices, last_scan.c.scanned_at.label("last_seen_at"), last_scan.c.gate)
+                .select_from(devices.outerjoin(last_scan, true()))
+                .where(devices.c.event_id == event_id)
+                .order_by(devices.c.created_at.desc(), devices.c.id)
+                .offset((page - 1) * page_size)
+                .limit(page_size)
+            )
+        ).mappings()
+        return [_device_row(row) for row in rows], total
+
+
+def _device_row(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "event_id": row["event_id"],
+        "gate": row["gate"],
+        "created_at": row["created_at"],
+        "expires_at": row["expires_at"],
+        "last_seen_at": row["last_seen_at"],
+        "revoked_at": row["revoked_at"],
+        "revoked": row["revoked_at"] is not None,
+    }
