@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from admin_svc.adapters.auth_admin import AuthAdminClient
 from admin_svc.adapters.tables import messaging
-from admin_svc.api import reports, users
+from admin_svc.api import orders, reports, users
 from admin_svc.api.state import AdminState
 from admin_svc.service.users import UserAdministration
 from admin_svc.settings import AdminSettings, get_settings
@@ -45,7 +45,7 @@ def create_app(settings: AdminSettings | None = None) -> FastAPI:
         resources=resources,
         title="Crowdify admin-svc",
         description=DESCRIPTION,
-        routers=[users.router, reports.router],
+        routers=[users.router, reports.router, orders.router],
         on_startup=on_startup,
         on_shutdown=auth.aclose,
         idempotent_prefixes=["/api/v1/admin/users/invite"],
