@@ -118,3 +118,46 @@ async def test_bad_staff_input_is_a_clear_4xx(client: httpx.AsyncClient, setting
     assert unknown.status_code == 404
     extra = await client.put(f"/api/v1/events/{event['id']}/staff", json={"staff": []}, headers=admin)
     assert extra.status_code == 422
+
+
+async def test_a_coordinators_list_holds_only_the_events_they_run_even_published_ones(
+    client: httpx.AsyncClient, settings: Any
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    carla, diego = f"carla-{tag}", f"diego-{tag}"
+    as_carla, as_diego = bearer(settings, "coordinator", carla), bearer(settings, "coordinator", diego)
+    ids = {}
+    for who, headers in (("carla", as_carla), ("diego", as_diego)):
+        created = await client.post(
+            "/api/v1/events",
+            json={"name": f"Evento de {who} {tag}", "starts_at": "2027-03-01T21:00:00-03:00"},
+            headers=headers,
+        )
+        event_id = created.json()["id"]
+        added = await client.post(
+            f"/api/v1/events/{event_id}/ticket-types",
+            json={"name": "General", "price": 1000, "capacity": 10},
+            headers=headers,
+        )
+        assert added.status_code == 201, added.text
+        published = await client.post(f"/api/v1/events/{event_id}/publish", headers=headers)
+        assert published.status_code == 200, published.text
+        ids[who] = event_id
+
+    def listed(page: Any) -> set[str]:
+        return {e["id"] for e in page.json()["items"]}
+
+    carlas = await client.get("/api/v1/events", params={"search": tag, "page_size": 100}, headers=as_carla)
+    assert (listed(carlas), carlas.json()["total"]) == ({ids["carla"]}, 1)
+    published_only = await client.get(
+        "/api/v1/events", params={"search": tag, "status": "published"}, headers=as_carla
+    )
+    assert listed(published_only) == {ids["carla"]}
+    # The public (the shop) and admins still see both published events.
+    assert listed(await client.get("/api/v1/events", params={"search": tag})) == set(ids.values())
+    admin = bearer(settings, "admin")
+    assert listed(await client.get("/api/v1/events", params={"search": tag}, headers=admin)) == set(
+        ids.values()
+    )
+    # Another's published event is still readable by id (it is public); only the list is scoped.
+    assert (await client.get(f"/api/v1/events/{ids['diego']}", headers=as_carla)).status_code == 200

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 
 from crowdify.auth import Principal
 from crowdify.contracts.catalog import EventStaffChangedV1
@@ -44,10 +44,12 @@ async def start_staff(catalog: Catalog, uow: UnitOfWork, event_id: uuid.UUID, cr
 
 
 def visible_to(user: Principal | None) -> ColumnElement[bool] | None:
-    """Which events a listing shows beyond the public's: a coordinator's own, of any status."""
+    """Which events a coordinator's listing shows: only the ones they run, of any status. Others'
+    published events are public, but a coordinator's list is their workspace (the console's
+    events screen); the shop lists the catalogue without a token."""
     if user is None or user.role != "coordinator":
         return None
-    return or_(events.c.status == "published", in_scope(event_staff, user, events.c.id))
+    return in_scope(event_staff, user, events.c.id)
 
 
 async def runs_event(catalog: Catalog, user: Principal, event_id: uuid.UUID) -> bool:
