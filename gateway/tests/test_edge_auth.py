@@ -14,8 +14,7 @@ import pytest
 
 from crowdify.auth import issue_backend_token
 from crowdify.settings import DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET
-
-PROBLEM_JSON = "application/problem+json"
+from crowdify_gateway.testing import assert_problem
 
 
 def rid() -> str:
@@ -43,18 +42,6 @@ async def emulator_token(supabase: httpx.AsyncClient, **spec: Any) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"].endswith("/" + code)
-    assert body["title"] and body["detail"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 async def test_health_is_answered_by_nginx(client: httpx.AsyncClient) -> None:

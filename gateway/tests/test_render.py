@@ -17,7 +17,7 @@ import pytest
 from crowdify.auth import issue_backend_token
 from crowdify.settings import DEV_JWT_SECRET
 from crowdify_gateway.render import RenderError, check_config, find_njs_module, render, write_config
-from crowdify_gateway.settings import parse_services
+from crowdify_gateway.settings import GatewaySettings, parse_services
 from crowdify_gateway.testing import free_port, nginx_available, running_nginx
 
 
@@ -59,6 +59,43 @@ def test_only_configured_services_get_upstreams_and_others_answer_503(gateway_se
     directives = [line for line in text.splitlines() if not line.strip().startswith("#")]
     assert not [line for line in directives if "/etc/" in line or "/var/" in line or "/run/" in line]
     assert "pid /tmp/x/nginx.pid;" in text and "client_body_temp_path /tmp/x/client_body_temp;" in text
+
+
+def _location(text: str, match: str) -> str:
+    """The body of the rendered ``location <match> {`` block."""
+    start = text.index(f"location {match} {{")
+    return text[start : text.index("\n        }", start)]
+
+
+def _per_second(rate: str) -> float:
+    number, unit = rate.split("r/")
+    return int(number) / (60 if unit == "m" else 1)
+
+
+def test_each_limited_route_carries_its_zones(gateway_settings: Any) -> None:
+    text = render(gateway_settings(), Path("/tmp/x"))
+    # Orders: no limit before the token is verified; the verified buyer and the address after it.
+    orders = _location(text, "= /api/v1/purchases")
+    assert "limit_req" not in orders and "auth_request /_auth;" in orders
+    assert "try_files /.crowdify-after-auth @crowdify_orders;" in orders
+    after_auth = _location(text, "@crowdify_orders")
+    assert "limit_req zone=crowdify_purchase burst=3 nodelay;" in after_auth
+    assert "limit_req zone=crowdify_purchase_address burst=600 nodelay;" in after_auth
+    assert "limit_req_zone $crowdify_purchase_buyer_key zone=crowdify_purchase:20m rate=2r/s;" in text
+    # Scanner tokens per credential and address; sign-in per address; the door per device only.
+    devices = _location(text, "= /api/v1/validation/devices")
+    assert "zone=crowdify_token " in devices and "zone=crowdify_address " in devices
+    assert "zone=crowdify_address " in _location(text, "= /auth/v1/token")
+    scan = _location(text, "= /api/v1/validation/scan")
+    assert "zone=crowdify_scan " in scan and "address" not in scan
+
+
+def test_the_shipped_address_guard_is_far_above_one_buyers_rate() -> None:
+    # Hundreds of buyers of one carrier (CGNAT) share an address: the guard must be a flood
+    # guard, not a person's limit (docs/security.md).
+    defaults = {name: field.default for name, field in GatewaySettings.model_fields.items()}
+    assert _per_second(defaults["rate_purchase_address"]) >= 100 * _per_second(defaults["rate_purchase"])
+    assert defaults["burst_purchase_address"] >= 100 * defaults["burst_purchase"]
 
 
 @pytest.mark.parametrize(

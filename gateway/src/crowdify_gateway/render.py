@@ -24,7 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crowdify.errors import PROBLEM_TYPE_BASE
-from crowdify_gateway.routes import ROUTES, Route
+from crowdify_gateway.limits import after_auth_lines, after_auth_location, entry_limit_lines
+from crowdify_gateway.routes import ROUTES
 from crowdify_gateway.settings import GatewaySettings, Service
 
 NJS_MODULE_CANDIDATES = (
@@ -253,26 +254,6 @@ def _upstreams(settings: GatewaySettings) -> list[str]:
     return lines
 
 
-def _limit_lines(route: Route, settings: GatewaySettings) -> list[str]:
-    if route.limit == "purchase":
-        return [
-            f"limit_req zone=crowdify_purchase burst={settings.burst_purchase} nodelay;",
-            f"limit_req zone=crowdify_purchase_address burst={settings.burst_address} nodelay;",
-        ]
-    if route.limit == "scan":
-        # Per device token only: a venue's door devices share one public address behind its
-        # NAT, so a per-address limit would throttle the whole door (docs/security.md).
-        return [f"limit_req zone=crowdify_scan burst={settings.burst_scan} nodelay;"]
-    if route.limit == "webhook":
-        return [f"limit_req zone=crowdify_webhook burst={settings.burst_webhook} nodelay;"]
-    if route.limit == "token":
-        return [
-            f"limit_req zone=crowdify_token burst={settings.burst_token} nodelay;",
-            f"limit_req zone=crowdify_address burst={settings.burst_address} nodelay;",
-        ]
-    return []
-
-
 def _auth_lines(settings: GatewaySettings) -> list[str]:
     lines = [
         "# A protected route without a token stops here, before any subrequest.",
@@ -290,6 +271,7 @@ def _auth_lines(settings: GatewaySettings) -> list[str]:
 def _api_locations(settings: GatewaySettings) -> list[str]:
     configured: dict[str, Service] = {s.name: s for s in settings.services}
     lines: list[str] = []
+    after_auth: list[str] = []
     for route in ROUTES:
         service = configured.get(route.service)
         lines.append(f"location {route.match} {{")
@@ -299,13 +281,19 @@ def _api_locations(settings: GatewaySettings) -> list[str]:
             body += [f"# {route.service} is not in GATEWAY_SERVICES.", "return 503;"]
         else:
             body += _auth_lines(settings)
-            body += _limit_lines(route, settings)
+            body += entry_limit_lines(route, settings)
             if route.max_body:
                 body.append(f"client_max_body_size {route.max_body};")
-            body.append(f"proxy_pass http://{service.upstream};")
+            named = after_auth_location(route)
+            if named is None:
+                body.append(f"proxy_pass http://{service.upstream};")
+            else:
+                after_auth += [f"location {named} {{"]
+                after_auth += ["    " + line for line in after_auth_lines(settings, service.upstream)]
+                after_auth += ["}", ""]
         lines += ["    " + line for line in body]
         lines += ["}", ""]
-    return lines
+    return lines + after_auth
 
 
 # The web front's pages and what they may load: nothing from another origin, camera on this one.
@@ -539,6 +527,7 @@ def render(settings: GatewaySettings, prefix: Path) -> str:
         "rate_webhook": settings.rate_webhook,
         "rate_token": settings.rate_token,
         "rate_address": settings.rate_address,
+        "rate_purchase_address": settings.rate_purchase_address,
         "verifier_address": f"{settings.verifier_host}:{settings.verifier_port}",
         "upstream_keepalive": str(max(settings.upstream_keepalive, 1)),
         "upstream_keepalive_timeout": str(settings.upstream_keepalive_timeout),

@@ -124,17 +124,23 @@ class GatewaySettings(ServiceSettings):
     # connections the service already closed.
     upstream_keepalive_timeout: int = Field(default=60, ge=1, alias="GATEWAY_UPSTREAM_KEEPALIVE_TIMEOUT")
 
-    # limit_req: per client (token, else address) and per address, on the expensive endpoints;
-    # the door's scan and sync per device token only (a venue's devices share one address).
+    # limit_req (docs/security.md): orders per verified buyer (the token's sub) and per address;
+    # the door's scan and sync per device token only (a venue's devices share one address);
+    # scanner tokens per credential and per address.
     rate_purchase: str = Field(default="2r/s", alias="GATEWAY_RATE_PURCHASE")
     burst_purchase: int = Field(default=5, ge=0, alias="GATEWAY_BURST_PURCHASE")
+    # Orders per client address: a flood guard, not a per-person limit. A mobile carrier puts
+    # thousands of subscribers behind one address (CGNAT), and at an on-sale hundreds of them
+    # may be buying in the same second.
+    rate_purchase_address: str = Field(default="300r/s", alias="GATEWAY_RATE_PURCHASE_ADDRESS")
+    burst_purchase_address: int = Field(default=600, ge=0, alias="GATEWAY_BURST_PURCHASE_ADDRESS")
     rate_scan: str = Field(default="20r/s", alias="GATEWAY_RATE_SCAN")
     burst_scan: int = Field(default=40, ge=0, alias="GATEWAY_BURST_SCAN")
     rate_webhook: str = Field(default="50r/s", alias="GATEWAY_RATE_WEBHOOK")
     burst_webhook: int = Field(default=100, ge=0, alias="GATEWAY_BURST_WEBHOOK")
     rate_token: str = Field(default="1r/s", alias="GATEWAY_RATE_TOKEN")
     burst_token: int = Field(default=5, ge=0, alias="GATEWAY_BURST_TOKEN")
-    # Per client address over the same endpoints (many buyers may share one NAT address).
+    # Per client address on scanner-token issuing and on Supabase sign-in (login-like endpoints).
     rate_address: str = Field(default="30r/s", alias="GATEWAY_RATE_ADDRESS")
     burst_address: int = Field(default=60, ge=0, alias="GATEWAY_BURST_ADDRESS")
 
@@ -152,7 +158,9 @@ class GatewaySettings(ServiceSettings):
 
     ready_timeout_seconds: float = Field(default=1.0, gt=0, le=10, alias="GATEWAY_READY_TIMEOUT_SECONDS")
 
-    @field_validator("rate_purchase", "rate_scan", "rate_webhook", "rate_token", "rate_address")
+    @field_validator(
+        "rate_purchase", "rate_purchase_address", "rate_scan", "rate_webhook", "rate_token", "rate_address"
+    )
     @classmethod
     def _rate(cls, value: str) -> str:
         if not _RATE.match(value):

@@ -22,6 +22,22 @@ import uvicorn
 from crowdify_gateway.render import nginx_command, write_config
 from crowdify_gateway.settings import GatewaySettings
 
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The edge's error body: problem+json with the status, a code, a title, a detail and the
+    request id of the response."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith("/" + code)
+    assert body["title"] and body["detail"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
 
 def nginx_available(binary: str = "nginx") -> bool:
     return shutil.which(binary) is not None
