@@ -123,3 +123,34 @@ async def test_offline_uploads_racing_online_scans_keep_the_earliest_entry(
     # North's scans are the earliest: admitted whether they came first or took the entry over.
     assert {r["result"] for r in north_results} == {"admitted"}
     assert {r["result"] for r in south_results} <= {"admitted", "already_used"}
+
+
+async def test_one_offline_upload_sent_twice_at_once_is_decided_once(
+    door: Door, bearer: Callable[..., dict[str, str]], settings: ValidationSettings
+) -> None:
+    # A phone on a flaky network re-sends its upload while the first is still being decided.
+    event_id = await door.event()
+    _, issued = await door.issue(event_id, 40)
+    device = await register_device(door.client, bearer("coordinator"), event_id, "Norte")
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    scans = [
+        {"scan_id": f"norte-{t}", "qr_payload": code, "gate": "norte",
+         "scanned_at": (t0 + timedelta(seconds=t)).isoformat(), "local_result": "admitted"}
+        for t, (_, code) in enumerate(issued)
+    ]  # fmt: skip
+
+    async def sync() -> list[dict[str, Any]]:
+        response = await door.client.post(
+            "/api/v1/validation/sync",
+            json={"device_id": "phone", "event_id": str(event_id), "scans": scans},
+            headers=device,
+        )
+        assert response.status_code == 200, response.text
+        return list(response.json()["results"])
+
+    first, second, third = await asyncio.gather(sync(), sync(), sync())
+    assert first == second == third
+    assert {r["result"] for r in first} == {"admitted"}
+    state = await registry(settings, event_id)
+    assert {t.entries for t in state["tickets"].values()} == {1}
+    assert state["scans"] == len(issued)

@@ -8,10 +8,11 @@ per connection and reuses it). Their answers come back as JSON text, ready to se
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import asyncpg
 
@@ -32,6 +33,12 @@ class ScanIdReused(Exception):
 
 _REVOKED = "CD401"
 _REUSED = "CD409"
+# A concurrent repeat of the scan_id was written first (migration 0004): the statement was undone
+# and is run again, which reads the stored answer. Two tries settle it; the third is slack.
+_WRITTEN_CONCURRENTLY = "CD40R"
+_TRIES = 3
+
+T = TypeVar("T")
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -56,6 +63,17 @@ class OfflineChunk:
     directions: list[str]
     scanned_ats: list[datetime]
     local_results: list[str | None]
+
+
+async def _settled(statement: Callable[[], Awaitable[T]]) -> T:
+    """``statement``'s result, run again if a concurrent repeat of a scan_id was written first."""
+    for tried in range(1, _TRIES + 1):
+        try:
+            return await statement()
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate != _WRITTEN_CONCURRENTLY or tried == _TRIES:
+                raise
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
 class DoorStatements:
@@ -118,20 +136,20 @@ class DoorStatements:
         direction: str,
     ) -> str:
         """The answer (JSON text) for one scan: decided now, or stored for a repeat."""
+        arguments = (
+            scanner,
+            device,
+            scan_id,
+            event_id,
+            ticket_id,
+            code_event_id,
+            serial,
+            gate,
+            device_label,
+            direction,
+        )
         async with self._connection() as connection:
-            answer: str = await connection.fetchval(
-                self._scan,
-                scanner,
-                device,
-                scan_id,
-                event_id,
-                ticket_id,
-                code_event_id,
-                serial,
-                gate,
-                device_label,
-                direction,
-            )
+            answer: str = await _settled(lambda: connection.fetchval(self._scan, *arguments))
         return answer
 
     async def reused_scan_ids(
@@ -157,20 +175,20 @@ class DoorStatements:
         chunk: OfflineChunk,
     ) -> list[str]:
         """The answers (JSON text, in the chunk's order) for one chunk, in one transaction."""
+        arguments = (
+            scanner,
+            device,
+            event_id,
+            device_label,
+            chunk.scan_ids,
+            chunk.ticket_ids,
+            chunk.code_event_ids,
+            chunk.serials,
+            chunk.gates,
+            chunk.directions,
+            chunk.scanned_ats,
+            chunk.local_results,
+        )
         async with self._connection() as connection:
-            rows = await connection.fetch(
-                self._sync,
-                scanner,
-                device,
-                event_id,
-                device_label,
-                chunk.scan_ids,
-                chunk.ticket_ids,
-                chunk.code_event_ids,
-                chunk.serials,
-                chunk.gates,
-                chunk.directions,
-                chunk.scanned_ats,
-                chunk.local_results,
-            )
+            rows = await _settled(lambda: connection.fetch(self._sync, *arguments))
         return [row[0] for row in rows]
