@@ -7,8 +7,6 @@ drift apart and neither imports the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from redis.asyncio import Redis
 
 from crowdify.db import UnitOfWorkFactory
@@ -16,16 +14,7 @@ from crowdify.messaging.outbox import Outbox
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.order_updates import OrderUpdates
 from purchase_svc.service.context import Purchases
-from purchase_svc.service.payments import PaymentSync
 from purchase_svc.settings import PurchaseSettings
-
-
-@dataclass(frozen=True)
-class Services:
-    """Everything the routes and the message handlers call into, for one process."""
-
-    purchases: Purchases
-    payment_sync: PaymentSync
 
 
 def mercadopago_client(settings: PurchaseSettings) -> MercadoPagoClient:
@@ -38,7 +27,7 @@ def mercadopago_client(settings: PurchaseSettings) -> MercadoPagoClient:
     )
 
 
-def build_services(
+def build_purchases(
     settings: PurchaseSettings,
     *,
     uow_factory: UnitOfWorkFactory,
@@ -46,23 +35,14 @@ def build_services(
     redis: Redis,
     updates: OrderUpdates | None = None,
     mercadopago: MercadoPagoClient | None = None,
-) -> Services:
+) -> Purchases:
     """What the use cases need, for one process. ``updates`` only in the API (its requests wait
     for decisions); ``mercadopago`` defaults to the client ``settings`` describe."""
-    client = mercadopago or mercadopago_client(settings)
-    purchases = Purchases(
+    return Purchases(
         settings=settings,
         uow_factory=uow_factory,
         outbox=outbox,
         redis=redis,
-        mercadopago=client,
+        mercadopago=mercadopago or mercadopago_client(settings),
         updates=updates,
     )
-    payment_sync = PaymentSync(
-        uow_factory=uow_factory,
-        outbox=outbox,
-        mercadopago=client,
-        signing_key=settings.ticket_signing_key,
-        webhook_secrets=settings.mercadopago_webhook_secrets(),
-    )
-    return Services(purchases=purchases, payment_sync=payment_sync)

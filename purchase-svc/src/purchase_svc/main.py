@@ -10,8 +10,8 @@ from crowdify.runtime import ServiceResources, create_service_app
 from purchase_svc.adapters.order_updates import OrderUpdates
 from purchase_svc.adapters.tables import messaging
 from purchase_svc.api import keys, purchases, refunds, tickets, webhook
-from purchase_svc.api.dependencies import install_services
-from purchase_svc.composition import build_services
+from purchase_svc.api.dependencies import install_purchases
+from purchase_svc.composition import build_purchases
 from purchase_svc.settings import PurchaseSettings, get_settings
 
 DESCRIPTION = """Orders, Mercado Pago payments, tickets with signed QR payloads, refunds. Tickets
@@ -25,14 +25,16 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
     updates = OrderUpdates(resources.redis)
 
     def on_startup(app: FastAPI) -> None:
-        services = build_services(
-            settings,
-            uow_factory=resources.uow_factory,
-            outbox=resources.outbox,
-            redis=resources.redis,
-            updates=updates,
+        install_purchases(
+            app,
+            build_purchases(
+                settings,
+                uow_factory=resources.uow_factory,
+                outbox=resources.outbox,
+                redis=resources.redis,
+                updates=updates,
+            ),
         )
-        install_services(app, services)
 
     return create_service_app(
         settings=settings,

@@ -11,10 +11,11 @@ from typing import Any
 
 from crowdify.runtime import ServiceWorker, run_worker
 from purchase_svc.adapters.tables import messaging
-from purchase_svc.composition import build_services
+from purchase_svc.composition import build_purchases
 from purchase_svc.consumers.catalog import register_catalog_handlers
 from purchase_svc.consumers.payments import register_payment_handlers
 from purchase_svc.service.notification_retention import purge_refused_notifications_forever
+from purchase_svc.service.reconciliation import reconcile_forever
 from purchase_svc.settings import PurchaseSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -25,19 +26,18 @@ class Worker(ServiceWorker):
         super().__init__(
             settings, messaging, queue=settings.catalog_queue, prefetch=settings.consumer_prefetch
         )
-        services = build_services(
+        self.purchases = build_purchases(
             settings, uow_factory=self.uow_factory, outbox=self.outbox, redis=self.resources.redis
         )
-        self.purchases, self.payment_sync = services.purchases, services.payment_sync
-        register_catalog_handlers(self.consumer, self.purchases, self.payment_sync)
-        register_payment_handlers(self.consumer, self.payment_sync)
+        register_catalog_handlers(self.consumer, self.purchases)
+        register_payment_handlers(self.consumer, self.purchases)
         self.refused_notification_retention = timedelta(days=settings.refused_notification_retention_days)
 
     def background_tasks(self) -> dict[str, Coroutine[Any, Any, None]]:
         # A safety net for notifications Mercado Pago never delivered: orders still waiting are
         # looked up by their external_reference.
-        reconcile = self.payment_sync.reconcile_forever(
-            every=timedelta(minutes=5), older_than=timedelta(minutes=10)
+        reconcile = reconcile_forever(
+            self.purchases, every=timedelta(minutes=5), older_than=timedelta(minutes=10)
         )
         retention = purge_refused_notifications_forever(
             self.uow_factory,

@@ -43,10 +43,10 @@ from purchase_svc.adapters.tables import attendees, messaging, order_items, orde
 from purchase_svc.api import refunds as refunds_api
 from purchase_svc.api import tickets as tickets_api
 from purchase_svc.api import webhook
-from purchase_svc.api.dependencies import install_services
-from purchase_svc.composition import build_services
+from purchase_svc.api.dependencies import install_purchases
+from purchase_svc.composition import build_purchases
 from purchase_svc.consumers.payments import register_payment_handlers
-from purchase_svc.service.payments import PaymentSync
+from purchase_svc.service.context import Purchases
 from purchase_svc.settings import SCHEMA, PurchaseSettings
 
 WEBHOOK_SECRET = "payments-test-webhook-secret"
@@ -109,14 +109,14 @@ def build_payments_app(settings: PurchaseSettings, *, publish: bool = True) -> F
         outbox = Outbox(messaging, publisher if publish else None)
         outbox.attach(uow_factory)
         redis = Redis.from_url(settings.redis_url)
-        services = build_services(
+        purchases = build_purchases(
             settings,
             uow_factory=uow_factory,
             outbox=outbox,
             redis=redis,
             mercadopago=mercadopago_client(settings),
         )
-        install_services(app, services)
+        install_purchases(app, purchases)
         verifier = TokenVerifier(settings)
         app.state.token_verifier = verifier
         try:
@@ -138,7 +138,7 @@ def build_payments_app(settings: PurchaseSettings, *, publish: bool = True) -> F
 @dataclass
 class PaymentsEnv:
     settings: PurchaseSettings
-    sync: PaymentSync
+    purchases: Purchases
     control: EmulatorControl
     app_url: str
     orders_created: list[uuid.UUID] = field(default_factory=list)
@@ -178,10 +178,10 @@ class PaymentsEnv:
         }
         if notify:
             preference["notification_url"] = self.webhook_url
-        created = await self.sync.mercadopago.create_preference(
+        created = await self.purchases.mercadopago.create_preference(
             preference, idempotency_key=f"pref-{order_id}"
         )
-        async with self.sync.uow_factory() as uow:
+        async with self.purchases.uow_factory() as uow:
             await uow.session.execute(
                 orders.insert().values(
                     id=order_id,
@@ -239,12 +239,12 @@ class PaymentsEnv:
         return found
 
     async def order(self, order_id: uuid.UUID) -> dict[str, Any]:
-        async with self.sync.uow_factory() as uow:
+        async with self.purchases.uow_factory() as uow:
             row = (await uow.session.execute(select(orders).where(orders.c.id == order_id))).mappings().one()
         return dict(row)
 
     async def tickets(self, order_id: uuid.UUID) -> list[dict[str, Any]]:
-        async with self.sync.uow_factory() as uow:
+        async with self.purchases.uow_factory() as uow:
             rows = (
                 (await uow.session.execute(select(tickets).where(tickets.c.order_id == order_id)))
                 .mappings()
@@ -253,7 +253,7 @@ class PaymentsEnv:
         return [dict(r) for r in rows]
 
     async def payments(self, order_id: uuid.UUID) -> list[dict[str, Any]]:
-        async with self.sync.uow_factory() as uow:
+        async with self.purchases.uow_factory() as uow:
             rows = (
                 (await uow.session.execute(select(payments).where(payments.c.order_id == order_id)))
                 .mappings()
@@ -267,7 +267,7 @@ class PaymentsEnv:
         query = select(outbox.c.envelope).where(outbox.c.envelope["correlation_id"].astext == str(order_id))
         if routing_key is not None:
             query = query.where(outbox.c.routing_key == routing_key)
-        async with self.sync.uow_factory() as uow:
+        async with self.purchases.uow_factory() as uow:
             return [dict(r) for r in (await uow.session.execute(query)).scalars().all()]
 
 
@@ -281,13 +281,13 @@ async def payments_env(
     # The worker's outbox keeps what it writes in the table (no publisher): tests read it there.
     outbox = Outbox(messaging, None)
     redis = Redis.from_url(settings.redis_url)
-    sync = build_services(
+    purchases = build_purchases(
         settings,
         uow_factory=uow_factory,
         outbox=outbox,
         redis=redis,
         mercadopago=mercadopago_client(settings),
-    ).payment_sync
+    )
     consumer = Consumer(
         queue=payments_rabbit.queue("payments"),
         uow_factory=uow_factory,
@@ -299,12 +299,12 @@ async def payments_env(
         parking_check_seconds=None,
     )
     payments_rabbit.track(consumer.topology.queue_names)
-    register_payment_handlers(consumer, sync)
+    register_payment_handlers(consumer, purchases)
     await consumer.start()
     try:
         with serve(lambda _url: build_payments_app(settings)) as app_url:
             async with EmulatorControl(settings.mercadopago_api_base_url) as control:
-                yield PaymentsEnv(settings=settings, sync=sync, control=control, app_url=app_url)
+                yield PaymentsEnv(settings=settings, purchases=purchases, control=control, app_url=app_url)
     finally:
         await consumer.stop()
         await redis.aclose()

@@ -14,8 +14,12 @@ from crowdify.contracts.catalog import SaleConfirmedV1, SaleRefusedV1
 from crowdify.messaging import Envelope, Publisher
 from crowdify.testing import wait_until
 from crowdify.tickets import verify_ticket
+from purchase_svc.adapters.mercadopago_answers import PaymentSnapshot
 from purchase_svc.adapters.tables import payment_notifications, refunds
-from purchase_svc.service.payments import PaymentSnapshot, late_refund_key
+from purchase_svc.service import late_payments
+from purchase_svc.service.late_payments import late_refund_key
+from purchase_svc.service.payment_application import apply_payment
+from purchase_svc.service.reconciliation import reconcile_stuck_orders
 from tests.integration.payments_fixtures import (
     PaymentsEnv,
     mp_emulator_url,
@@ -33,7 +37,7 @@ REFUNDED = "purchase.order.refunded.v1"
 
 
 async def _processed(env: PaymentsEnv, payment_id: str) -> int:
-    async with env.sync.uow_factory() as uow:
+    async with env.purchases.uow_factory() as uow:
         rows = await uow.session.execute(
             select(payment_notifications.c.id).where(
                 payment_notifications.c.resource_id == payment_id,
@@ -107,7 +111,7 @@ async def test_approved_after_refunded_leaves_the_order_refunded(payments_env: P
     assert [line["quantity"] for line in refund["payload"]["lines"]] == [3]
 
     # An "approved" snapshot older than the stored one (a reordered notification) is ignored...
-    body = await env.sync.mercadopago.get_payment(payment_id)
+    body = await env.purchases.mercadopago.get_payment(payment_id)
     stale = PaymentSnapshot.from_api(body)
     assert stale.date_last_updated is not None
     stale = PaymentSnapshot(
@@ -117,8 +121,8 @@ async def test_approved_after_refunded_leaves_the_order_refunded(payments_env: P
             "date_last_updated": stale.date_last_updated - timedelta(hours=1),
         }
     )
-    async with env.sync.uow_factory() as uow:
-        assert await env.sync.apply(uow, stale) == "stale"
+    async with env.purchases.uow_factory() as uow:
+        assert await apply_payment(env.purchases, uow, stale) == "stale"
     # ...and a late re-delivery of the approval finds the payment refunded at Mercado Pago.
     await env.control.notify_again(int(payment_id))
 
@@ -162,9 +166,9 @@ async def test_late_payment_accepted_when_event_svc_confirms(payments_env: Payme
     assert len(await env.messages(order_id, ISSUED)) == 1
 
     # A redelivered confirmation (a new envelope) changes nothing.
-    async with env.sync.uow_factory() as uow:
+    async with env.purchases.uow_factory() as uow:
         again = SaleConfirmedV1(order_id=order_id, event_id=order["event_id"], from_expired_hold=True)
-        assert await env.sync.on_sale_confirmed(uow, again) == "unchanged"
+        assert await late_payments.on_sale_confirmed(env.purchases, uow, again) == "unchanged"
     assert len(await env.tickets(order_id)) == 2
 
 
@@ -178,9 +182,9 @@ async def test_late_payment_refunded_in_full_when_event_svc_refuses(payments_env
         env, SaleRefusedV1(order_id=order_id, event_id=order["event_id"], reason="sold_out"), order_id
     )
     await _wait_status(env, order_id, "refunded", late_payment="refunded")
-    at_mp = await env.sync.mercadopago.get_payment(payment_id)
+    at_mp = await env.purchases.mercadopago.get_payment(payment_id)
     assert (at_mp["status"], at_mp["transaction_amount_refunded"]) == ("refunded", 24000)
-    async with env.sync.uow_factory() as uow:
+    async with env.purchases.uow_factory() as uow:
         rows = (
             (await uow.session.execute(select(refunds).where(refunds.c.order_id == order_id)))
             .mappings()
@@ -194,9 +198,9 @@ async def test_late_payment_refunded_in_full_when_event_svc_refuses(payments_env
     assert await env.tickets(order_id) == []
 
     # Refused again (a redelivery): no second refund.
-    async with env.sync.uow_factory() as uow:
+    async with env.purchases.uow_factory() as uow:
         again = SaleRefusedV1(order_id=order_id, event_id=order["event_id"], reason="sold_out")
-        assert await env.sync.on_sale_refused(uow, again) == "unchanged"
+        assert await late_payments.on_sale_refused(env.purchases, uow, again) == "unchanged"
     assert len(await env.messages(order_id, REFUNDED)) == 1
 
 
@@ -206,7 +210,7 @@ async def test_reconciliation_finds_a_payment_whose_notification_was_lost(paymen
     order_id, preference_id = await env.create_order(notify=False, updated_at=long_ago)
     await env.control.pay(preference_id, "approved")
     assert (await env.order(order_id))["status"] == "awaiting_payment"
-    assert await env.sync.reconcile_stuck_orders(older_than=timedelta(minutes=30)) >= 1
+    assert await reconcile_stuck_orders(env.purchases, older_than=timedelta(minutes=30)) >= 1
     assert (await env.order(order_id))["status"] == "paid"
     assert len(await env.tickets(order_id)) == 2
 
@@ -222,7 +226,7 @@ async def test_late_payment_of_a_cancelled_order_is_refunded_even_if_event_svc_c
         env, SaleConfirmedV1(order_id=order_id, event_id=order["event_id"], from_expired_hold=True), order_id
     )
     await _wait_status(env, order_id, "refunded", late_payment="refunded")
-    assert (await env.sync.mercadopago.get_payment(payment_id))["status"] == "refunded"
+    assert (await env.purchases.mercadopago.get_payment(payment_id))["status"] == "refunded"
     assert await env.tickets(order_id) == []
     # The seats event-svc sold go back with the refund.
     [message] = await env.messages(order_id, REFUNDED)
@@ -241,7 +245,7 @@ async def test_sale_refused_for_an_order_paid_as_its_hold_lapsed_refunds_it(
     )
     await _wait_status(env, order_id, "refunded", late_payment="refunded")
     assert {t["status"] for t in await env.tickets(order_id)} == {"revoked"}
-    assert (await env.sync.mercadopago.get_payment(payment_id))["status"] == "refunded"
+    assert (await env.purchases.mercadopago.get_payment(payment_id))["status"] == "refunded"
     [message] = await env.messages(order_id, REFUNDED)
     assert len(message["payload"]["ticket_ids"]) == 2
 

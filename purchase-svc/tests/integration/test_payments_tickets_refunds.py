@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from purchase_svc.adapters.tables import refunds
-from purchase_svc.service.event_cancellation import SYSTEM
+from purchase_svc.service.event_cancellation import event_cancellation_refund
 from purchase_svc.service.refunds import refund_order
 from tests.integration.payments_fixtures import (
     PaymentsEnv,
@@ -96,7 +96,7 @@ async def test_admin_refunds_one_ticket_then_the_rest(payments_env: PaymentsEnv)
         done = await http.post(url, json={"reason": "more"}, headers=env.bearer(role="admin"))
         assert done.status_code == 409
 
-    at_mp = await env.sync.mercadopago.get_payment(payment_id)
+    at_mp = await env.purchases.mercadopago.get_payment(payment_id)
     assert (at_mp["status"], at_mp["transaction_amount_refunded"]) == ("refunded", 30000)
     assert {t["status"] for t in await env.tickets(order_id)} == {"revoked"}
     messages = await env.messages(order_id, REFUNDED)
@@ -108,7 +108,7 @@ async def test_admin_refunds_one_ticket_then_the_rest(payments_env: PaymentsEnv)
         for m in messages
     )
     assert notices == [(10000, "CLP", "admin", "ana@example.com"), (20000, "CLP", "admin", "ana@example.com")]
-    async with env.sync.uow_factory() as uow:
+    async with env.purchases.uow_factory() as uow:
         query = select(refunds).where(refunds.c.order_id == order_id)
         rows = (await uow.session.execute(query)).mappings().all()
     assert sorted((r["amount"], r["status"]) for r in rows) == [(10000, "completed"), (20000, "completed")]
@@ -137,7 +137,7 @@ async def test_a_refund_for_a_cancelled_event_is_announced_as_the_cancellation(
     env = payments_env
     order_id, _ = await _paid_order(env, quantity=2)
     # The very call event_cancellation.py makes for each paid order of a cancelled event.
-    await refund_order(env.sync, order_id, None, "evento cancelado", SYSTEM.user_id)
+    await refund_order(env.purchases, event_cancellation_refund(order_id))
     [message] = await env.messages(order_id, REFUNDED)
     payload = message["payload"]
     assert (payload["cause"], payload["amount"], payload["reason"]) == (

@@ -34,7 +34,7 @@ NOTIFIED = "purchase.payment.notified.v1"
 
 
 async def _notifications(env: PaymentsEnv, resource_id: str) -> list[dict]:
-    async with env.sync.uow_factory() as uow:
+    async with env.purchases.uow_factory() as uow:
         rows = (
             (
                 await uow.session.execute(
@@ -51,7 +51,7 @@ async def _notifications(env: PaymentsEnv, resource_id: str) -> list[dict]:
 
 async def _triggers(env: PaymentsEnv, payment_id: str) -> int:
     outbox = messaging.outbox
-    async with env.sync.uow_factory() as uow:
+    async with env.purchases.uow_factory() as uow:
         rows = await uow.session.execute(
             select(outbox.c.id).where(
                 outbox.c.routing_key == NOTIFIED,
@@ -184,15 +184,15 @@ async def test_refused_notifications_are_deleted_after_their_retention(payments_
         )
     assert (forged.status_code, signed.status_code) == (401, 200)
     retention = timedelta(days=30)
-    await purge_refused_notifications(env.sync.uow_factory, retention)
+    await purge_refused_notifications(env.purchases.uow_factory, retention)
     assert len(await _notifications(env, payment_id)) == 2  # nothing is old enough yet
-    async with env.sync.uow_factory() as uow:
+    async with env.purchases.uow_factory() as uow:
         await uow.session.execute(
             update(payment_notifications)
             .where(payment_notifications.c.resource_id == payment_id)
             .values(received_at=func.now() - timedelta(days=31))
         )
-    assert await purge_refused_notifications(env.sync.uow_factory, retention) >= 1
+    assert await purge_refused_notifications(env.purchases.uow_factory, retention) >= 1
     kept = await _notifications(env, payment_id)
     assert [(n["signature_valid"], "_refused" in n["query"]) for n in kept] == [(True, False)]
 
@@ -269,6 +269,6 @@ async def test_a_notification_survives_a_crash_after_commit(payments_env: Paymen
     assert (await env.order(order_id))["status"] == "awaiting_payment"
 
     async with Publisher(env.settings.amqp_url, env.settings.amqp_exchange) as publisher:
-        relay = OutboxRelay(env.sync.uow_factory, messaging, publisher, grace_seconds=0)
+        relay = OutboxRelay(env.purchases.uow_factory, messaging, publisher, grace_seconds=0)
         assert await relay.run_once() >= 1
     await env.wait_status(order_id, "paid")

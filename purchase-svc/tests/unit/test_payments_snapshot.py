@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-from purchase_svc.service.payments import PaymentSnapshot, late_refund_key
+from purchase_svc.adapters.mercadopago_answers import PaymentSnapshot
+from purchase_svc.service.late_payments import late_refund_key
 
 
 def test_a_payment_body_is_read_into_a_snapshot() -> None:

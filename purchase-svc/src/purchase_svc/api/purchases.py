@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from crowdify.auth import CurrentAdminOrCoordinator, CurrentUser
 from crowdify.errors import problem_responses
 from crowdify.inputs import Page, PageSize, Text
-from purchase_svc.api.dependencies import PaymentSyncDep, PurchasesDep
+from purchase_svc.api.dependencies import PurchasesDep
 from purchase_svc.api.schemas import (
     OrderIn,
     OrderItemOut,
@@ -22,6 +22,7 @@ from purchase_svc.api.schemas import (
 )
 from purchase_svc.domain.order import OrderStatus
 from purchase_svc.service import orders as use_cases
+from purchase_svc.service.commands import RefundCause, RefundOrder
 from purchase_svc.service.orders import OrderView
 from purchase_svc.service.refunds import refund_order
 from purchase_svc.service.stats import check_stats_scope, sales_stats
@@ -34,23 +35,21 @@ router = APIRouter(
 def order_out(view: OrderView) -> OrderOut:
     order = view.order
     return OrderOut(
-        id=order["id"],
-        user_id=order["user_id"],
-        event_id=order["event_id"],
-        status=order["status"],
+        id=order.id,
+        user_id=order.user_id,
+        event_id=order.event_id,
+        status=order.status,
         items=[
-            OrderItemOut(
-                ticket_type_id=i["ticket_type_id"], quantity=i["quantity"], unit_price=i["unit_price"]
-            )
+            OrderItemOut(ticket_type_id=i.ticket_type_id, quantity=i.quantity, unit_price=i.unit_price)
             for i in view.items
         ],
-        total=order["total"],
-        currency=order["currency"],
-        expires_at=order["hold_expires_at"],
-        payment_link=order["payment_link"],
-        reason=order["reason"],
-        created_at=order["created_at"],
-        paid_at=order["paid_at"],
+        total=order.total,
+        currency=order.currency,
+        expires_at=order.hold_expires_at,
+        payment_link=order.payment_link,
+        reason=order.reason,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
         tickets=[TicketOut.model_validate({**t, "pdf_url": ticket_pdf_url(t["id"])}) for t in view.tickets],
     )
 
@@ -73,10 +72,10 @@ async def place_order(
     wait: Annotated[float, Query(ge=0, le=10)] = 5,
     idempotency_key: Annotated[Text | None, Header(max_length=255)] = None,
 ) -> OrderOut:
-    view = await use_cases.place_order_and_wait(purchases, body, user, wait, idempotency_key)
-    if view.order["status"] == OrderStatus.PENDING:
+    view = await use_cases.place_order_and_wait(purchases, body.to_command(), user, wait, idempotency_key)
+    if view.order.status == OrderStatus.PENDING:
         response.status_code = status.HTTP_202_ACCEPTED
-        response.headers["Location"] = f"/api/v1/purchases/{view.order['id']}"
+        response.headers["Location"] = f"/api/v1/purchases/{view.order.id}"
     return order_out(view)
 
 
@@ -126,12 +125,17 @@ async def get_order(order_id: UUID, purchases: PurchasesDep, user: CurrentUser) 
     response_model=OrderOut,
     summary="Cancel an order: unpaid (owner or admin) releases its hold; paid (admin) is refunded in full",
 )
-async def cancel_order(
-    order_id: UUID, purchases: PurchasesDep, sync: PaymentSyncDep, user: CurrentUser
-) -> OrderOut:
+async def cancel_order(order_id: UUID, purchases: PurchasesDep, user: CurrentUser) -> OrderOut:
     if user.role == "admin":
         view = await use_cases.get_order_view(purchases, order_id, user)
-        if view.order["status"] in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
-            await refund_order(sync, order_id, None, "cancelado por un administrador", user.user_id)
+        if view.order.status in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+            command = RefundOrder(
+                order_id=order_id,
+                ticket_ids=None,
+                reason="cancelado por un administrador",
+                actor=user.user_id,
+                cause=RefundCause.ADMIN,
+            )
+            await refund_order(purchases, command)
             return order_out(await use_cases.get_order_view(purchases, order_id, user))
     return order_out(await use_cases.cancel_unpaid_order(purchases, order_id, user))

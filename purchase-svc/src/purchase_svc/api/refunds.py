@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from crowdify.auth.dependencies import CurrentAdmin
 from crowdify.errors import problem_responses
 from crowdify.inputs import Text
-from purchase_svc.api.dependencies import PaymentSyncDep
+from purchase_svc.api.dependencies import PurchasesDep
+from purchase_svc.service.commands import RefundCause, RefundOrder
 from purchase_svc.service.refunds import RefundResult, refund_order
 
 router = APIRouter(prefix="/api/v1/purchases", tags=["refunds"])
@@ -46,9 +47,16 @@ async def create_refund(
     order_id: uuid.UUID,
     body: RefundIn,
     admin: CurrentAdmin,
-    sync: PaymentSyncDep,
+    purchases: PurchasesDep,
 ) -> RefundOut:
-    result: RefundResult = await refund_order(sync, order_id, body.ticket_ids, body.reason, admin.user_id)
+    command = RefundOrder(
+        order_id=order_id,
+        ticket_ids=tuple(body.ticket_ids) if body.ticket_ids is not None else None,
+        reason=body.reason,
+        actor=admin.user_id,
+        cause=RefundCause.ADMIN,
+    )
+    result: RefundResult = await refund_order(purchases, command)
     return RefundOut(
         id=result.id,
         order_id=result.order_id,

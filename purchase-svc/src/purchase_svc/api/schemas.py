@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from crowdify.inputs import PersonName, Text
 from crowdify.rut import Rut
+from purchase_svc.service import commands
 
 
 def _in_the_past(value: date) -> date:
@@ -36,10 +37,16 @@ class ChildDetails(_Input):
     rut: Rut
     fecha_nacimiento: Annotated[date, AfterValidator(_in_the_past)]
 
+    def to_command(self) -> commands.ChildDetails:
+        return commands.ChildDetails(nombre=self.nombre, rut=self.rut, fecha_nacimiento=self.fecha_nacimiento)
+
 
 class Attendee(_Input):
     name: PersonName
     child: ChildDetails | None = None
+
+    def to_command(self) -> commands.Attendee:
+        return commands.Attendee(name=self.name, child=self.child.to_command() if self.child else None)
 
 
 class OrderItemIn(_Input):
@@ -53,6 +60,12 @@ class OrderItemIn(_Input):
             raise ValueError("attendees must list one person per ticket")
         return self
 
+    def to_command(self) -> commands.OrderItem:
+        people = tuple(a.to_command() for a in self.attendees) if self.attendees is not None else None
+        return commands.OrderItem(
+            ticket_type_id=self.ticket_type_id, quantity=self.quantity, attendees=people
+        )
+
 
 class OrderIn(_Input):
     event_id: UUID
@@ -65,6 +78,14 @@ class OrderIn(_Input):
         if len(ids) != len(set(ids)):
             raise ValueError("each ticket type may appear once; add to its quantity instead")
         return self
+
+    def to_command(self) -> commands.PlaceOrder:
+        return commands.PlaceOrder(
+            event_id=self.event_id,
+            buyer_name=self.buyer.name,
+            buyer_email=self.buyer.email,
+            items=tuple(item.to_command() for item in self.items),
+        )
 
 
 class OrderItemOut(BaseModel):

@@ -20,10 +20,9 @@ from purchase_svc.service import saga
 from purchase_svc.service.catalog_replica import remember_event
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.event_cancellation import settle_orders_of_cancelled_event
-from purchase_svc.service.payments import PaymentSync
 
 
-def register_catalog_handlers(consumer: Consumer, purchases: Purchases, sync: PaymentSync) -> None:
+def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
     async def on_reserved(event: TicketsReservedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await saga.on_tickets_reserved(purchases, event, uow)
 
@@ -40,7 +39,7 @@ def register_catalog_handlers(consumer: Consumer, purchases: Purchases, sync: Pa
 
     async def on_event_cancelled(event: EventCancelledV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await remember_event(uow, event.event, envelope.occurred_at)
-        await settle_orders_of_cancelled_event(purchases, sync, event.event.id)
+        await settle_orders_of_cancelled_event(purchases, event.event.id)
 
     async def on_staff_changed(event: EventStaffChangedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await record_event_staff(uow.session, event_staff, event)

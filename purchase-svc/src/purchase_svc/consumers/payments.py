@@ -1,9 +1,6 @@
 """Handlers for payment messages, registered on purchase-svc's worker consumer.
 
-Wiring (worker.py)::
-
-    sync = PaymentSync(uow_factory, outbox, mercadopago, settings.ticket_signing_key)
-    register_payment_handlers(consumer, sync)
+Wiring (worker.py): ``register_payment_handlers(consumer, purchases)``.
 
 It handles ``purchase.payment.notified.v1`` (written by the webhook: fetch the payment and apply
 it) and event-svc's answers to a late payment, ``catalog.sale.confirmed.v1`` and
@@ -27,15 +24,17 @@ from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
 from purchase_svc.adapters.mercadopago import PaymentProviderRejected
 from purchase_svc.adapters.tables import payment_notifications
-from purchase_svc.service.payments import PaymentSync
+from purchase_svc.service import late_payments
+from purchase_svc.service.context import Purchases
+from purchase_svc.service.payment_application import sync_payment
 
 log = logging.getLogger(__name__)
 
 
-def register_payment_handlers(consumer: Consumer, sync: PaymentSync) -> None:
+def register_payment_handlers(consumer: Consumer, purchases: Purchases) -> None:
     async def on_notified(event: PaymentNotifiedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         try:
-            outcome = await sync.sync(uow, event.payment_id)
+            outcome = await sync_payment(purchases, uow, event.payment_id)
         except PaymentProviderRejected as rejected:
             outcome = f"refused by Mercado Pago ({rejected.status}); not retried"
         if event.notification_id is not None:
@@ -47,10 +46,10 @@ def register_payment_handlers(consumer: Consumer, sync: PaymentSync) -> None:
         log.info("payment %s synced: %s", event.payment_id, outcome)
 
     async def on_sale_confirmed(event: SaleConfirmedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await sync.on_sale_confirmed(uow, event)
+        await late_payments.on_sale_confirmed(purchases, uow, event)
 
     async def on_sale_refused(event: SaleRefusedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await sync.on_sale_refused(uow, event)
+        await late_payments.on_sale_refused(purchases, uow, event)
 
     consumer.on(PaymentNotifiedV1, on_notified)
     consumer.on(SaleConfirmedV1, on_sale_confirmed)

@@ -14,29 +14,33 @@ import uuid
 
 from sqlalchemy import select
 
-from crowdify.auth import Principal
 from crowdify.errors import Conflict
 from purchase_svc.adapters.tables import orders
 from purchase_svc.domain.order import UNPAID, OrderStatus
-from purchase_svc.service import orders as order_use_cases
+from purchase_svc.service.commands import RefundCause, RefundOrder
 from purchase_svc.service.context import Purchases
-from purchase_svc.service.orders import EVENT_CANCELLATION_ACTOR
-from purchase_svc.service.payments import PaymentSync
+from purchase_svc.service.orders import cancel_for_cancelled_event
 from purchase_svc.service.refunds import refund_order
 
 log = logging.getLogger(__name__)
 
-# The actor of these refunds and cancellations: the messages announcing them carry
-# cause "event_cancelled" because of it (purchase_svc.service.orders.EVENT_CANCELLATION_ACTOR).
-SYSTEM = Principal(
-    user_id=EVENT_CANCELLATION_ACTOR, role="admin", email=None, token_kind="backend", claims={}
-)
+# Recorded with the reason of these refunds (who asked for them).
+EVENT_CANCELLATION_ACTOR = "system:event-cancellation"
 PAID = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value)
 
 
-async def settle_orders_of_cancelled_event(
-    purchases: Purchases, sync: PaymentSync, event_id: uuid.UUID
-) -> int:
+def event_cancellation_refund(order_id: uuid.UUID) -> RefundOrder:
+    """The refund of a paid order of a cancelled event: all of it, announced as the cancellation."""
+    return RefundOrder(
+        order_id=order_id,
+        ticket_ids=None,
+        reason="evento cancelado",
+        actor=EVENT_CANCELLATION_ACTOR,
+        cause=RefundCause.EVENT_CANCELLED,
+    )
+
+
+async def settle_orders_of_cancelled_event(purchases: Purchases, event_id: uuid.UUID) -> int:
     async with purchases.uow_factory() as uow:
         rows = (
             await uow.session.execute(
@@ -49,9 +53,9 @@ async def settle_orders_of_cancelled_event(
     for order_id, status in rows:
         try:
             if status in PAID:
-                await refund_order(sync, order_id, None, "evento cancelado", SYSTEM.user_id)
+                await refund_order(purchases, event_cancellation_refund(order_id))
             else:
-                await order_use_cases.cancel_unpaid_order(purchases, order_id, SYSTEM)
+                await cancel_for_cancelled_event(purchases, order_id)
         except Conflict:
             continue  # settled meanwhile (a redelivery, a buyer's own cancel)
         settled += 1

@@ -14,54 +14,33 @@ from crowdify.auth import Principal
 from crowdify.contracts.common import OrderLine, buyer_hold_cap
 from crowdify.contracts.purchase import OrderCancelledV1, OrderPlacedV1
 from crowdify.db import UnitOfWork
-from purchase_svc.adapters.orders import get_order, lock_order, order_lines, transition
-from purchase_svc.adapters.tables import attendees, catalog_events, order_items, orders, tickets
-from purchase_svc.api.schemas import OrderIn
+from purchase_svc.adapters.orders import (
+    OrderLineRow,
+    OrderRow,
+    get_order,
+    lock_order,
+    order_lines,
+    transition,
+)
+from purchase_svc.adapters.tables import attendees, catalog_events, order_items, orders
 from purchase_svc.domain.order import OrderEvent, OrderStatus, can_be_cancelled_by_buyer
 from purchase_svc.service.buyer_email import verified_buyer_email
+from purchase_svc.service.commands import CancellationCause, PlaceOrder
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.errors import HoldLimitExceeded, InvalidOrder, OrderNotCancellable, OrderNotFound
+from purchase_svc.service.order_messages import buyer_notice, message_lines
 from purchase_svc.service.order_rate import check_order_rate
-
-# The actor event_cancellation.py settles a cancelled event's orders as: its refunds and
-# cancellations are announced with cause ``event_cancelled``, so notification-svc sends the buyer
-# one cancellation email instead of a refund email as well.
-EVENT_CANCELLATION_ACTOR = "system:event-cancellation"
-
-
-async def buyer_notice(uow: UnitOfWork, order: RowMapping) -> dict[str, Any]:
-    """The optional fields of an order's messages that let notification-svc write to the buyer
-    (contact, event name and date from the catalogue replica) without calling back."""
-    snapshot = (
-        await uow.session.execute(
-            select(catalog_events.c.snapshot).where(catalog_events.c.id == order["event_id"])
-        )
-    ).scalar()
-    event: dict[str, Any] = dict(snapshot) if snapshot else {}
-    return {
-        "buyer_email": order["buyer_email"],
-        "buyer_name": order["buyer_name"],
-        "user_id": order["user_id"],
-        "event_name": event.get("name"),
-        "event_starts_at": event.get("starts_at"),
-        "currency": order["currency"],
-    }
-
-
-def cancellation_cause(order: RowMapping, user: Principal) -> str:
-    if user.user_id == EVENT_CANCELLATION_ACTOR:
-        return "event_cancelled"
-    return "buyer" if user.user_id == order["user_id"] else "admin"
+from purchase_svc.service.tickets import order_tickets
 
 
 @dataclass(frozen=True)
 class OrderView:
-    order: RowMapping
-    items: list[RowMapping]
+    order: OrderRow
+    items: list[OrderLineRow]
     tickets: list[RowMapping]
 
 
-async def _check_against_catalogue(uow: UnitOfWork, request: OrderIn) -> None:
+async def _check_against_catalogue(uow: UnitOfWork, request: PlaceOrder) -> None:
     """Refuse what the catalogue already tells us is wrong (422). An event not (yet) known here is
     left to event-svc, which owns the decision and answers ``event_unavailable``."""
     snapshot = (
@@ -91,63 +70,73 @@ async def _check_against_catalogue(uow: UnitOfWork, request: OrderIn) -> None:
             raise InvalidOrder(f"{ticket_type['name']} needs one attendee with child details per ticket")
 
 
+def _attendee_rows(order_id: uuid.UUID, command: PlaceOrder) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "order_id": order_id,
+            "ticket_type_id": item.ticket_type_id,
+            "position": position,
+            "name": person.name,
+            "child_nombre": person.child.nombre if person.child else None,
+            "child_rut": person.child.rut if person.child else None,
+            "child_fecha_nacimiento": person.child.fecha_nacimiento if person.child else None,
+        }
+        for item in command.items
+        for position, person in enumerate(item.attendees or ())
+    ]
+
+
+async def _insert_order(
+    uow: UnitOfWork, order_id: uuid.UUID, command: PlaceOrder, user: Principal, buyer_email: str
+) -> None:
+    await uow.session.execute(
+        orders.insert().values(
+            id=order_id,
+            user_id=user.user_id,
+            event_id=command.event_id,
+            buyer_name=command.buyer_name,
+            buyer_email=buyer_email,
+        )
+    )
+    await uow.session.execute(
+        order_items.insert(),
+        [
+            {"order_id": order_id, "ticket_type_id": item.ticket_type_id, "quantity": item.quantity}
+            for item in command.items
+        ],
+    )
+    people = _attendee_rows(order_id, command)
+    if people:
+        await uow.session.execute(attendees.insert(), people)
+
+
 async def place_order(
-    purchases: Purchases, request: OrderIn, user: Principal, *, order_id: uuid.UUID | None = None
+    purchases: Purchases, command: PlaceOrder, user: Principal, *, order_id: uuid.UUID | None = None
 ) -> uuid.UUID:
     order_id = order_id or uuid.uuid4()
     buyer_email = verified_buyer_email(
-        user, request.buyer.email, special_use_domains=purchases.settings.is_development
+        user, command.buyer_email, special_use_domains=purchases.settings.is_development
     )
     async with purchases.uow_factory() as uow:
         if await get_order(uow, order_id) is not None:
             return order_id  # the same Idempotency-Key again: the order already exists
         await check_order_rate(uow, user.user_id, purchases.settings.orders_per_minute)
-        await _check_against_catalogue(uow, request)
-        await uow.session.execute(
-            orders.insert().values(
-                id=order_id,
-                user_id=user.user_id,
-                event_id=request.event_id,
-                buyer_name=request.buyer.name,
-                buyer_email=buyer_email,
-            )
-        )
-        await uow.session.execute(
-            order_items.insert(),
-            [
-                {"order_id": order_id, "ticket_type_id": item.ticket_type_id, "quantity": item.quantity}
-                for item in request.items
-            ],
-        )
-        people = [
-            {
-                "id": uuid.uuid4(),
-                "order_id": order_id,
-                "ticket_type_id": item.ticket_type_id,
-                "position": position,
-                "name": person.name,
-                "child_nombre": person.child.nombre if person.child else None,
-                "child_rut": person.child.rut if person.child else None,
-                "child_fecha_nacimiento": person.child.fecha_nacimiento if person.child else None,
-            }
-            for item in request.items
-            for position, person in enumerate(item.attendees or [])
-        ]
-        if people:
-            await uow.session.execute(attendees.insert(), people)
+        await _check_against_catalogue(uow, command)
+        await _insert_order(uow, order_id, command, user, buyer_email)
         await purchases.outbox.add(
             uow,
             OrderPlacedV1(
                 order_id=order_id,
-                event_id=request.event_id,
+                event_id=command.event_id,
                 user_id=user.user_id,
                 lines=tuple(
                     OrderLine(ticket_type_id=item.ticket_type_id, quantity=item.quantity)
-                    for item in request.items
+                    for item in command.items
                 ),
                 placed_at=datetime.now(UTC),
                 buyer_email=buyer_email,
-                buyer_name=request.buyer.name,
+                buyer_name=command.buyer_name,
             ),
             correlation_id=str(order_id),
         )
@@ -167,7 +156,7 @@ def order_id_for(user: Principal, idempotency_key: str | None) -> uuid.UUID:
 
 async def place_order_and_wait(
     purchases: Purchases,
-    request: OrderIn,
+    command: PlaceOrder,
     user: Principal,
     wait_seconds: float,
     idempotency_key: str | None = None,
@@ -178,12 +167,12 @@ async def place_order_and_wait(
         raise RuntimeError("waiting for a decision needs the API's OrderUpdates")
     # Wait for the answer before the order exists, so the worker's answer cannot arrive unheard.
     async with purchases.updates.subscribe(order_id) as updates:
-        await place_order(purchases, request, user, order_id=order_id)
+        await place_order(purchases, command, user, order_id=order_id)
         view = await get_order_view(purchases, order_id, user)
-        if view.order["status"] == OrderStatus.PENDING and wait_seconds > 0:
+        if view.order.status == OrderStatus.PENDING and wait_seconds > 0:
             await updates.wait(wait_seconds)
             view = await get_order_view(purchases, order_id, user)
-    if view.order["status"] == OrderStatus.REJECTED and view.order["reason"] == "limit_exceeded":
+    if view.order.status == OrderStatus.REJECTED and view.order.reason == "limit_exceeded":
         raise HoldLimitExceeded(
             "This order would pass the tickets one buyer may hold unpaid for this event: "
             "pay or cancel your pending orders first"
@@ -191,24 +180,12 @@ async def place_order_and_wait(
     return view
 
 
-async def _view(uow: UnitOfWork, order: RowMapping) -> OrderView:
-    items = await order_lines(uow, order["id"])
-    ticket_rows = (
-        (
-            await uow.session.execute(
-                select(tickets)
-                .where(tickets.c.order_id == order["id"])
-                .order_by(tickets.c.issued_at, tickets.c.id)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    return OrderView(order, items, list(ticket_rows))
+async def _view(uow: UnitOfWork, order: OrderRow) -> OrderView:
+    return OrderView(order, await order_lines(uow, order.id), await order_tickets(uow, order.id))
 
 
-def _visible_to(order: RowMapping, user: Principal) -> bool:
-    return user.role == "admin" or order["user_id"] == user.user_id
+def _visible_to(order: OrderRow, user: Principal) -> bool:
+    return user.role == "admin" or order.user_id == user.user_id
 
 
 async def get_order_view(purchases: Purchases, order_id: uuid.UUID, user: Principal) -> OrderView:
@@ -253,33 +230,46 @@ async def list_orders(
             .mappings()
             .all()
         )
-        return [await _view(uow, row) for row in rows], total
+        return [await _view(uow, OrderRow.from_row(row)) for row in rows], total
+
+
+async def _cancel(purchases: Purchases, uow: UnitOfWork, order: OrderRow, cause: CancellationCause) -> None:
+    """Cancel a locked unpaid order and announce it; its hold goes back on sale."""
+    if not can_be_cancelled_by_buyer(order.status):
+        raise OrderNotCancellable(f"An order in status {order.status} cannot be cancelled this way")
+    await transition(uow, order, OrderEvent.CANCELLED, reason="cancelled_by_buyer")
+    await purchases.outbox.add(
+        uow,
+        OrderCancelledV1(
+            order_id=order.id,
+            event_id=order.event_id,
+            lines=message_lines(await order_lines(uow, order.id)),
+            total=order.total,
+            cause=cause.value,
+            **await buyer_notice(uow, order),
+        ),
+        correlation_id=str(order.id),
+    )
 
 
 async def cancel_unpaid_order(purchases: Purchases, order_id: uuid.UUID, user: Principal) -> OrderView:
-    """The buyer (or an admin) gives up an unpaid order; its hold goes back on sale."""
+    """The buyer (or an admin) gives up an unpaid order."""
     async with purchases.uow_factory() as uow:
         order = await lock_order(uow, order_id)
         if order is None or not _visible_to(order, user):
             raise OrderNotFound()
-        if not can_be_cancelled_by_buyer(OrderStatus(order["status"])):
-            raise OrderNotCancellable(f"An order in status {order['status']} cannot be cancelled this way")
-        await transition(uow, order, OrderEvent.CANCELLED, reason="cancelled_by_buyer")
-        lines = await order_lines(uow, order_id)
-        await purchases.outbox.add(
-            uow,
-            OrderCancelledV1(
-                order_id=order_id,
-                event_id=order["event_id"],
-                lines=tuple(
-                    OrderLine(ticket_type_id=ln["ticket_type_id"], quantity=ln["quantity"]) for ln in lines
-                ),
-                total=order["total"],
-                cause=cancellation_cause(order, user),
-                **await buyer_notice(uow, order),
-            ),
-            correlation_id=str(order_id),
-        )
+        cause = CancellationCause.BUYER if user.user_id == order.user_id else CancellationCause.ADMIN
+        await _cancel(purchases, uow, order, cause)
         refreshed = await get_order(uow, order_id)
         assert refreshed is not None
         return await _view(uow, refreshed)
+
+
+async def cancel_for_cancelled_event(purchases: Purchases, order_id: uuid.UUID) -> None:
+    """An unpaid order of an event that was cancelled: announced with cause ``event_cancelled``,
+    so the buyer gets the one cancellation email."""
+    async with purchases.uow_factory() as uow:
+        order = await lock_order(uow, order_id)
+        if order is None:
+            raise OrderNotFound()
+        await _cancel(purchases, uow, order, CancellationCause.EVENT_CANCELLED)

@@ -20,9 +20,10 @@ from purchase_svc.adapters import order_updates
 from purchase_svc.adapters.mercadopago import PaymentProviderRejected, PaymentProviderUnavailable
 from purchase_svc.adapters.orders import lock_order, order_lines, transition
 from purchase_svc.adapters.tables import order_items
-from purchase_svc.domain.order import OrderEvent
+from purchase_svc.domain.order import OrderEvent, OrderStatus
+from purchase_svc.service.commands import CancellationCause
 from purchase_svc.service.context import Purchases
-from purchase_svc.service.orders import buyer_notice
+from purchase_svc.service.order_messages import buyer_notice, message_lines
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def _preference(purchases: Purchases, reserved: TicketsReservedV1) -> dict[str, 
 
 async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1, uow: UnitOfWork) -> None:
     order = await lock_order(uow, reserved.order_id)
-    if order is None or order["status"] != "pending":
+    if order is None or order.status != OrderStatus.PENDING:
         return  # a duplicate, or the buyer cancelled meanwhile (the cancel released the hold)
     for line in reserved.lines:
         await uow.session.execute(
@@ -84,7 +85,7 @@ async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1,
         )
     except (PaymentProviderUnavailable, PaymentProviderRejected):
         # No payment link, no sale: end the order clearly and give the tickets back at once.
-        log.warning("payment provider unavailable; order cancelled", extra={"order_id": str(order["id"])})
+        log.warning("payment provider unavailable; order cancelled", extra={"order_id": str(order.id)})
         await transition(
             uow, order, OrderEvent.PAYMENT_UNAVAILABLE, reason="payment_unavailable", total=reserved.total
         )
@@ -97,7 +98,7 @@ async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1,
                     OrderLine(ticket_type_id=ln.ticket_type_id, quantity=ln.quantity) for ln in reserved.lines
                 ),
                 total=reserved.total,
-                cause="payment_unavailable",
+                cause=CancellationCause.PAYMENT_UNAVAILABLE.value,
                 **{**await buyer_notice(uow, order), "currency": reserved.currency},
             ),
             correlation_id=str(reserved.order_id),
@@ -132,16 +133,13 @@ async def on_hold_expired(purchases: Purchases, expired: HoldExpiredV1, uow: Uni
     if order is None:
         return
     if await transition(uow, order, OrderEvent.HOLD_EXPIRED):
-        lines = await order_lines(uow, expired.order_id)
         await purchases.outbox.add(
             uow,
             OrderExpiredV1(
                 order_id=expired.order_id,
                 event_id=expired.event_id,
-                lines=tuple(
-                    OrderLine(ticket_type_id=ln["ticket_type_id"], quantity=ln["quantity"]) for ln in lines
-                ),
-                total=order["total"],
+                lines=message_lines(await order_lines(uow, expired.order_id)),
+                total=order.total,
                 expired_at=expired.expired_at,
                 **await buyer_notice(uow, order),
             ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,8 @@ from sqlalchemy.engine import RowMapping
 from crowdify.contracts.tickets import IssuedTicket, TicketsIssuedV1
 from crowdify.db import UnitOfWork
 from crowdify.tickets import SigningKey, TicketClaims, sign_ticket
-from purchase_svc.adapters.tables import attendees, catalog_events, order_items, orders, tickets
+from purchase_svc.adapters.orders import OrderLineRow, OrderRow, order_lines
+from purchase_svc.adapters.tables import attendees, catalog_events, orders, tickets
 
 
 async def _event_details(uow: UnitOfWork, event_id: uuid.UUID) -> dict[str, Any]:
@@ -30,8 +32,70 @@ async def _event_details(uow: UnitOfWork, event_id: uuid.UUID) -> dict[str, Any]
     return snapshot
 
 
+@dataclass(frozen=True)
+class RevokedTicket:
+    id: uuid.UUID
+    ticket_type_id: uuid.UUID
+
+
+@dataclass
+class _NewTickets:
+    """The rows to insert and the message entries announcing them, built together."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    announced: list[IssuedTicket] = field(default_factory=list)
+
+
+async def _attendees_by_type(uow: UnitOfWork, order_id: uuid.UUID) -> dict[uuid.UUID, list[RowMapping]]:
+    query = select(attendees).where(attendees.c.order_id == order_id).order_by(attendees.c.position)
+    people: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
+    for row in (await uow.session.execute(query)).mappings().all():
+        people[row["ticket_type_id"]].append(row)
+    return people
+
+
+def _add_ticket(
+    new: _NewTickets,
+    order: OrderRow,
+    line: OrderLineRow,
+    person: RowMapping | None,
+    signing_key: SigningKey,
+    issued_at: datetime,
+) -> None:
+    ticket_id = uuid.uuid4()
+    claims = TicketClaims(
+        ticket_id=ticket_id, event_id=order.event_id, ticket_type_id=line.ticket_type_id, issued_at=issued_at
+    )
+    holder = person["name"] if person is not None else order.buyer_name
+    qr_payload = sign_ticket(claims, signing_key)
+    new.rows.append(
+        {
+            "id": ticket_id,
+            "order_id": order.id,
+            "event_id": order.event_id,
+            "ticket_type_id": line.ticket_type_id,
+            "attendee_id": person["id"] if person is not None else None,
+            "holder_name": holder,
+            "status": "valid",
+            "qr_payload": qr_payload,
+            "issued_at": issued_at,
+        }
+    )
+    new.announced.append(
+        IssuedTicket(
+            id=ticket_id,
+            ticket_type_id=line.ticket_type_id,
+            ticket_type=line.ticket_type_name,
+            holder_name=holder,
+            qr_payload=qr_payload,
+            child_nombre=person["child_nombre"] if person is not None else None,
+            child_rut=person["child_rut"] if person is not None else None,
+        )
+    )
+
+
 async def issue_tickets(
-    uow: UnitOfWork, order: RowMapping, signing_key: SigningKey, *, now: datetime | None = None
+    uow: UnitOfWork, order: OrderRow, signing_key: SigningKey, *, now: datetime | None = None
 ) -> TicketsIssuedV1 | None:
     """Issue the tickets of ``order`` (locked by the caller) and return the message announcing
     them, or None when the order already has tickets (they are issued once, ever).
@@ -39,97 +103,40 @@ async def issue_tickets(
     One ticket per unit of each order line; the holder is the attendee at that position, or the
     buyer when the order named no attendees.
     """
-    order_id: uuid.UUID = order["id"]
     existing = await uow.session.execute(
-        select(func.count()).select_from(tickets).where(tickets.c.order_id == order_id)
+        select(func.count()).select_from(tickets).where(tickets.c.order_id == order.id)
     )
     if existing.scalar_one():
         return None
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
-    items = (
-        (
-            await uow.session.execute(
-                select(order_items)
-                .where(order_items.c.order_id == order_id)
-                .order_by(order_items.c.ticket_type_id)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    people_rows = (
-        (
-            await uow.session.execute(
-                select(attendees).where(attendees.c.order_id == order_id).order_by(attendees.c.position)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    people: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
-    for row in people_rows:
-        people[row["ticket_type_id"]].append(row)
-
-    rows: list[dict[str, Any]] = []
-    announced: list[IssuedTicket] = []
-    for item in items:
-        named = people.get(item["ticket_type_id"], [])
-        for position in range(item["quantity"]):
-            person: RowMapping | None = named[position] if position < len(named) else None
-            ticket_id = uuid.uuid4()
-            claims = TicketClaims(
-                ticket_id=ticket_id,
-                event_id=order["event_id"],
-                ticket_type_id=item["ticket_type_id"],
-                issued_at=issued_at,
-            )
-            holder = person["name"] if person is not None else order["buyer_name"]
-            qr_payload = sign_ticket(claims, signing_key)
-            rows.append(
-                {
-                    "id": ticket_id,
-                    "order_id": order_id,
-                    "event_id": order["event_id"],
-                    "ticket_type_id": item["ticket_type_id"],
-                    "attendee_id": person["id"] if person is not None else None,
-                    "holder_name": holder,
-                    "status": "valid",
-                    "qr_payload": qr_payload,
-                    "issued_at": issued_at,
-                }
-            )
-            announced.append(
-                IssuedTicket(
-                    id=ticket_id,
-                    ticket_type_id=item["ticket_type_id"],
-                    ticket_type=item["ticket_type_name"],
-                    holder_name=holder,
-                    qr_payload=qr_payload,
-                    child_nombre=person["child_nombre"] if person is not None else None,
-                    child_rut=person["child_rut"] if person is not None else None,
-                )
-            )
-    if not rows:
+    people = await _attendees_by_type(uow, order.id)
+    new = _NewTickets()
+    for line in await order_lines(uow, order.id):
+        named = people.get(line.ticket_type_id, [])
+        for position in range(line.quantity):
+            person = named[position] if position < len(named) else None
+            _add_ticket(new, order, line, person, signing_key, issued_at)
+    if not new.rows:
         return None
-    await uow.session.execute(tickets.insert(), rows)
-    event = await _event_details(uow, order["event_id"])
+    await uow.session.execute(tickets.insert(), new.rows)
+    event = await _event_details(uow, order.event_id)
     return TicketsIssuedV1(
-        order_id=order_id,
-        event_id=order["event_id"],
+        order_id=order.id,
+        event_id=order.event_id,
         event_name=event.get("name"),
         venue=event.get("venue"),
         event_starts_at=event.get("starts_at"),
-        buyer_email=order["buyer_email"],
-        buyer_name=order["buyer_name"],
-        user_id=order["user_id"],
-        tickets=tuple(announced),
+        buyer_email=order.buyer_email,
+        buyer_name=order.buyer_name,
+        user_id=order.user_id,
+        tickets=tuple(new.announced),
         issued_at=issued_at,
     )
 
 
 async def revoke_tickets(
-    uow: UnitOfWork, order_id: uuid.UUID, ticket_ids: list[uuid.UUID] | None = None
-) -> list[RowMapping]:
+    uow: UnitOfWork, order_id: uuid.UUID, ticket_ids: tuple[uuid.UUID, ...] | None = None
+) -> list[RevokedTicket]:
     """Revoke the order's valid tickets (all, or those of ``ticket_ids``); returns those revoked now."""
     statement = (
         update(tickets)
@@ -139,7 +146,7 @@ async def revoke_tickets(
     )
     if ticket_ids is not None:
         statement = statement.where(tickets.c.id.in_(ticket_ids))
-    return list((await uow.session.execute(statement)).mappings().all())
+    return [RevokedTicket(**row) for row in (await uow.session.execute(statement)).mappings().all()]
 
 
 async def order_tickets(uow: UnitOfWork, order_id: uuid.UUID) -> list[RowMapping]:
