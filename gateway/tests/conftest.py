@@ -17,9 +17,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from crowdify.settings import DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET
+from crowdify.testing.server import free_port, serving
 from crowdify_gateway.app import create_app
 from crowdify_gateway.settings import GatewaySettings
-from crowdify_gateway.testing import free_port, nginx_available, running_nginx, serving
+from crowdify_gateway.testing import nginx_available, running_nginx
 
 ALLOWED_ORIGIN = "https://app.crowdify.test"
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -21,8 +21,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route as HttpRoute
 
+from crowdify.testing.server import free_port, serving
 from crowdify_gateway.app import create_app
-from crowdify_gateway.testing import free_port, nginx_available, running_nginx, serving
+from crowdify_gateway.testing import nginx_available, running_nginx
 from crowdify_tools.openapi import SERVICES, committed_document, committed_operations
 
 REPO = Path(__file__).resolve().parents[2]

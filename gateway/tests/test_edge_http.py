@@ -17,7 +17,8 @@ from starlette.routing import Route
 
 from crowdify.auth import issue_backend_token
 from crowdify.settings import DEV_JWT_SECRET
-from crowdify_gateway.testing import assert_problem, free_port, running_nginx, serving
+from crowdify.testing.server import free_port, serving
+from crowdify_gateway.testing import assert_problem, running_nginx
 
 ALLOWED_ORIGIN = "https://app.crowdify.test"
 

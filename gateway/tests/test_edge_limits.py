@@ -19,7 +19,8 @@ import pytest
 
 from crowdify.auth import issue_backend_token
 from crowdify.settings import DEV_JWT_SECRET
-from crowdify_gateway.testing import assert_problem, free_port, running_nginx
+from crowdify.testing.server import free_port
+from crowdify_gateway.testing import assert_problem, running_nginx
 
 ORDERS = "/api/v1/purchases"
 ORDER = {"event_id": "e", "items": []}

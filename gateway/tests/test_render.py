@@ -16,9 +16,10 @@ import pytest
 
 from crowdify.auth import issue_backend_token
 from crowdify.settings import DEV_JWT_SECRET
+from crowdify.testing.server import free_port
 from crowdify_gateway.render import RenderError, check_config, find_njs_module, render, write_config
 from crowdify_gateway.settings import GatewaySettings, parse_services
-from crowdify_gateway.testing import free_port, nginx_available, running_nginx
+from crowdify_gateway.testing import nginx_available, running_nginx
 
 
 def njs_available() -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from crowdify.testing import free_port
 from crowdify.testing.mail_sink import MailSinkClient, recipients
 
 pytestmark = pytest.mark.integration
@@ -21,17 +21,11 @@ pytestmark = pytest.mark.integration
 MAILDEV = Path(__file__).resolve().parents[2] / "tools" / "mail-sink" / "node_modules" / ".bin" / "maildev"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def sink_ports() -> Iterator[tuple[int, int]]:
     """A maildev of this test's own (make bootstrap installs it) on free ports: (SMTP, API)."""
     assert MAILDEV.exists(), "the SMTP sink is not installed: run make bootstrap"
-    smtp, web = _free_port(), _free_port()
+    smtp, web = free_port(), free_port()
     command = [str(MAILDEV), "--ip", "127.0.0.1", "--smtp", str(smtp), "--web", str(web), "--silent"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     yield smtp, web

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 from pathlib import Path
 
 import httpx
 
 from crowdify.storage import ObjectStorageSettings, ensure_bucket
-from crowdify.testing import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from crowdify.testing import free_port, wait_until
 
 
 class StorageServer:

@@ -4,10 +4,8 @@ and printed)."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import socket
 import time
 import tracemalloc
 import uuid
@@ -15,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import text
 
 from admin_svc.main import create_app
@@ -23,8 +20,8 @@ from admin_svc.settings import AdminSettings
 from crowdify.contracts import purchase
 from crowdify.contracts.common import OrderLine
 from crowdify.db import UnitOfWorkFactory, create_engine
-from crowdify.testing import wait_until
-from tests.conftest import Bearer, Publish
+from crowdify.testing import serving, wait_until
+from crowdify.testing.service_under_test import Bearer, Publish
 from tests.sales import on_sale
 
 BOM = "\ufeff"
@@ -110,12 +107,6 @@ GENERATE_100K = text("""
 """)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_an_event_of_100000_tickets_exports_in_bounded_memory(
     settings: AdminSettings, bearer: Bearer
 ) -> None:
@@ -131,18 +122,13 @@ async def test_an_event_of_100000_tickets_exports_in_bounded_memory(
     finally:
         await engine.dispose()
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        await wait_until(lambda: server.started, message="admin-svc listening")
+    # Over real HTTP, so the file really streams to the client.
+    with serving(create_app(settings)) as base_url:
         for name, expected_rows in (("attendees", 100_000), ("orders", 50_000)):
             tracemalloc.start()
             started = time.perf_counter()
             size = lines = 0
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+            async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
                 url = f"/api/v1/admin/events/{event_id}/exports/{name}.csv"
                 async with http.stream("GET", url, headers=bearer("admin")) as response:
                     assert response.status_code == 200
@@ -159,6 +145,3 @@ async def test_an_event_of_100000_tickets_exports_in_bounded_memory(
             assert lines - 1 == expected_rows
             # Streamed, not built: the process never held more than a fraction of the file.
             assert peak < size / 3
-    finally:
-        server.should_exit = True
-        await serving

@@ -37,11 +37,11 @@ import httpx
 
 from crowdify.auth import issue_backend_token
 from crowdify.settings import DEV_JWT_SECRET
+from crowdify.testing.server import free_port
 from crowdify_bench.load import session
 from crowdify_bench.stats import percentile
 from crowdify_gateway.render import nginx_command, write_config
 from crowdify_gateway.settings import GatewaySettings
-from crowdify_gateway.testing import free_port
 
 PLAIN = "(0) nginx plain proxy"
 DEPLOYED = "(b) auth_request + proxy_cache, backend HS256 token"

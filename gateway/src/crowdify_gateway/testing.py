@@ -1,4 +1,5 @@
-"""Run the real edge inside a test process: apps in uvicorn threads, nginx as a private child.
+"""Run the real edge inside a test process: nginx as a private child (the apps behind it run in
+uvicorn threads with :func:`crowdify.testing.server.serving`).
 
 Used by gateway/tests and the benchmark; tests-e2e may use :func:`running_nginx` too.
 """
@@ -7,17 +8,14 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-import uvicorn
 
 from crowdify_gateway.render import nginx_command, write_config
 from crowdify_gateway.settings import GatewaySettings
@@ -41,45 +39,6 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 
 def nginx_available(binary: str = "nginx") -> bool:
     return shutil.which(binary) is not None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serving(
-    app: Any,
-    *,
-    port: int | None = None,
-    lifespan: Literal["auto", "on", "off"] = "on",
-    startup_timeout: float = 10.0,
-    **config: Any,
-) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1 in a thread with its own loop; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port or 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan=lifespan, timeout_keep_alive=75, **config)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"app on {base_url} did not start")
-            time.sleep(0.01)
-        yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=startup_timeout)
-        sock.close()
 
 
 @contextmanager

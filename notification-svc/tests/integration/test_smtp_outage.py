@@ -3,7 +3,6 @@ and once a server answers on that port every one of them is sent, once."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from crowdify.testing import wait_until
+from crowdify.testing import free_port, wait_until
 from crowdify.testing.mail_sink import MailSinkClient as Mailbox
 from notification_svc.adapters.tables import emails
 from tests.conftest import Publish, StartWorker
@@ -21,17 +20,11 @@ from tests.orders import Shop
 MAILDEV = Path(__file__).resolve().parents[3] / "tools" / "mail-sink" / "node_modules" / ".bin" / "maildev"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def own_sink_ports() -> tuple[int, int]:
     if not MAILDEV.exists():
         pytest.skip("the SMTP sink is not installed (make bootstrap installs tools/mail-sink)")
-    return _free_port(), _free_port()
+    return free_port(), free_port()
 
 
 @pytest.fixture

@@ -36,8 +36,9 @@ from crowdify.testing import (
     rabbit_namespace,
     wait_until,
 )
+from crowdify.testing.server import serving
 from crowdify.testing.service_database import migrated_database
-from mp_emulator.testing import EmulatorControl, running_emulator, serve
+from mp_emulator.testing import EmulatorControl, running_emulator
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.tables import attendees, messaging, order_items, orders, payments, tickets
 from purchase_svc.api import refunds as refunds_api
@@ -302,7 +303,7 @@ async def payments_env(
     register_payment_handlers(consumer, purchases)
     await consumer.start()
     try:
-        with serve(lambda _url: build_payments_app(settings)) as app_url:
+        with serving(build_payments_app(settings)) as app_url:
             async with EmulatorControl(settings.mercadopago_api_base_url) as control:
                 yield PaymentsEnv(settings=settings, purchases=purchases, control=control, app_url=app_url)
     finally:

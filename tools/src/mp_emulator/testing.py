@@ -8,51 +8,20 @@ drives the ``/__emulator/`` knobs and polls for webhook deliveries.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import mercadopago
-import uvicorn
-from fastapi import FastAPI
 from mercadopago.http import HttpClient
 
+from crowdify.testing.server import serving_built
 from mp_emulator.app import create_app
 from mp_emulator.settings import EmulatorSettings
 
 MP_API = "https://api.mercadopago.com"
-
-
-@contextmanager
-def serve(build: Callable[[str], FastAPI], *, startup_timeout: float = 10.0) -> Iterator[str]:
-    """Serve ``build(base_url)`` on a free 127.0.0.1 port; yields that base URL.
-
-    The app is built once the port is known, so it can embed its own URL (``init_point``).
-    uvicorn runs in a thread with its own event loop, so the caller may block (the SDK is
-    synchronous) or run any loop it likes.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(build(base_url), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.01)
-        yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=startup_timeout)
-        sock.close()
 
 
 @contextmanager
@@ -62,7 +31,7 @@ def running_emulator(**settings: Any) -> Iterator[str]:
     ``settings`` are further :class:`EmulatorSettings` fields (``webhook_secret=...``,
     ``retry_schedule=[]`` ...).
     """
-    with serve(lambda url: create_app(EmulatorSettings(api_base_url=url, **settings))) as base_url:
+    with serving_built(lambda url: create_app(EmulatorSettings(api_base_url=url, **settings))) as base_url:
         yield base_url
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from mp_emulator.testing import serve
+from crowdify.testing.server import serving_built
 from sendgrid_emulator.app import create_app
 from sendgrid_emulator.settings import DEV_API_KEY, EmulatorSettings
 
@@ -23,7 +23,7 @@ __all__ = ["DEV_API_KEY", "EmulatorInbox", "running_emulator"]
 @contextmanager
 def running_emulator(**settings: Any) -> Iterator[str]:
     """A fresh emulator; ``settings`` are :class:`EmulatorSettings` fields (``api_keys=...``)."""
-    with serve(lambda _url: create_app(EmulatorSettings(**settings))) as base_url:
+    with serving_built(lambda _url: create_app(EmulatorSettings(**settings))) as base_url:
         yield base_url
 
 

@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from crowdify.testing.server import free_port, serving
 from crowdify_gateway.app import create_app as create_gateway_app
 from crowdify_gateway.settings import GatewaySettings
-from crowdify_gateway.testing import free_port, serving
 
 REPO = Path(__file__).resolve().parents[3]
 JWT_SECRET = "deploy-test-backend-secret-0123456789"

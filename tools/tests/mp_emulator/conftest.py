@@ -18,7 +18,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from mp_emulator.testing import EmulatorControl, emulator_sdk, running_emulator, serve
+from crowdify.testing.server import serving
+from mp_emulator.testing import EmulatorControl, emulator_sdk, running_emulator
 
 WEBHOOK_SECRET = "test-webhook-secret-for-the-emulator"
 
@@ -84,7 +85,7 @@ def emulator_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def session_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
-    with serve(lambda _: receiver.app()) as url:
+    with serving(receiver.app()) as url:
         receiver.url = url
         yield receiver
 

@@ -20,6 +20,7 @@ from crowdify.testing.database import SchemaUnderTest, unique_schema
 from crowdify.testing.names import unique_name
 from crowdify.testing.polling import wait_until
 from crowdify.testing.rabbitmq import RabbitNamespace, drain, queue_depth, rabbit_namespace
+from crowdify.testing.server import free_port, serving, serving_built
 from crowdify.testing.settings import TestInfrastructureSettings
 
 __all__ = [
@@ -27,8 +28,11 @@ __all__ = [
     "SchemaUnderTest",
     "TestInfrastructureSettings",
     "drain",
+    "free_port",
     "queue_depth",
     "rabbit_namespace",
+    "serving",
+    "serving_built",
     "unique_name",
     "unique_schema",
     "wait_until",
