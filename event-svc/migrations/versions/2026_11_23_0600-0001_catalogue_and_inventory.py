@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-from crowdify.messaging.migrations import create_messaging_tables, drop_messaging_tables
+from crowdify.messaging.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -127,11 +127,11 @@ def upgrade() -> None:
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         schema=schema,
     )
-    create_messaging_tables(op, schema)
+    create_messaging_tables_v1(op, schema)
 
 
 def downgrade() -> None:
     schema = _schema()
-    drop_messaging_tables(op, schema)
+    drop_messaging_tables_v1(op, schema)
     for table in ("applied_refunds", "hold_lines", "holds", "ticket_types", "events"):
         op.drop_table(table, schema=schema)

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from crowdify.messaging.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -48,14 +49,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
     schema=schema
     )
-    op.create_table('inbox',
-    sa.Column('consumer', sa.Text(), nullable=False),
-    sa.Column('message_id', sa.Text(), nullable=False),
-    sa.Column('message_type', sa.Text(), nullable=False),
-    sa.Column('received_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'message_id', name='pk_inbox'),
-    schema=schema
-    )
+    create_messaging_tables_v1(op, schema)
     op.create_table('orders',
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('event_id', sa.UUID(), nullable=False),
@@ -76,20 +70,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_orders_event_id'), 'orders', ['event_id'], unique=False, schema=schema)
     op.create_index(op.f('ix_orders_user_id'), 'orders', ['user_id'], unique=False, schema=schema)
-    op.create_table('outbox',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('routing_key', sa.Text(), nullable=False),
-    sa.Column('envelope', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('headers', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.Integer(), server_default=sa.text('0'), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name='pk_outbox'),
-    schema=schema
-    )
-    op.create_index('ix_outbox_unpublished', 'outbox', ['next_attempt_at', 'created_at'], unique=False, schema=schema, postgresql_where=sa.text('published_at IS NULL'))
     op.create_table('tickets',
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('order_id', sa.UUID(), nullable=False),
@@ -122,12 +102,10 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_tickets_order_id'), table_name='tickets', schema=schema)
     op.drop_index(op.f('ix_tickets_event_id'), table_name='tickets', schema=schema)
     op.drop_table('tickets', schema=schema)
-    op.drop_index('ix_outbox_unpublished', table_name='outbox', schema=schema, postgresql_where=sa.text('published_at IS NULL'))
-    op.drop_table('outbox', schema=schema)
+    drop_messaging_tables_v1(op, schema)
     op.drop_index(op.f('ix_orders_user_id'), table_name='orders', schema=schema)
     op.drop_index(op.f('ix_orders_event_id'), table_name='orders', schema=schema)
     op.drop_table('orders', schema=schema)
-    op.drop_table('inbox', schema=schema)
     op.drop_table('events', schema=schema)
     op.drop_index(op.f('ix_early_revocations_order_id'), table_name='early_revocations', schema=schema)
     op.drop_table('early_revocations', schema=schema)

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from crowdify.messaging.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
+
 revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -57,28 +59,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
     schema=schema
     )
-    op.create_table('inbox',
-    sa.Column('consumer', sa.Text(), nullable=False),
-    sa.Column('message_id', sa.Text(), nullable=False),
-    sa.Column('message_type', sa.Text(), nullable=False),
-    sa.Column('received_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'message_id', name='pk_inbox'),
-    schema=schema
-    )
-    op.create_table('outbox',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('routing_key', sa.Text(), nullable=False),
-    sa.Column('envelope', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('headers', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.Integer(), server_default=sa.text('0'), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name='pk_outbox'),
-    schema=schema
-    )
-    op.create_index('ix_outbox_unpublished', 'outbox', ['next_attempt_at', 'created_at'], unique=False, schema=schema, postgresql_where=sa.text('published_at IS NULL'))
+    create_messaging_tables_v1(op, schema)
     op.create_table('scans',
     sa.Column('scan_id', sa.String(length=64), nullable=False),
     sa.Column('event_id', sa.UUID(), nullable=False),
@@ -132,9 +113,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_scans_ticket_id'), table_name='scans', schema=schema)
     op.drop_index(op.f('ix_scans_event_id'), table_name='scans', schema=schema)
     op.drop_table('scans', schema=schema)
-    op.drop_index('ix_outbox_unpublished', table_name='outbox', schema=schema, postgresql_where=sa.text('published_at IS NULL'))
-    op.drop_table('outbox', schema=schema)
-    op.drop_table('inbox', schema=schema)
+    drop_messaging_tables_v1(op, schema)
     op.drop_table('events', schema=schema)
     op.drop_index(op.f('ix_early_revocations_order_id'), table_name='early_revocations', schema=schema)
     op.drop_table('early_revocations', schema=schema)

@@ -62,6 +62,8 @@ events = Table(
     CheckConstraint("sold >= 0 and held >= 0", name="counters_non_negative"),
     CheckConstraint("capacity is null or sold + held <= capacity", name="within_capacity"),
     CheckConstraint("max_held_per_buyer is null or max_held_per_buyer > 0", name="max_held_positive"),
+    # The public listing: published events by date.
+    Index("ix_events_status_starts_at", "status", "starts_at"),
 )
 
 ticket_types = Table(
@@ -105,6 +107,8 @@ holds = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("status in ('held', 'sold', 'expired', 'released', 'rejected')", name="status"),
     Index("ix_holds_live_by_buyer", "event_id", "buyer_id", postgresql_where=text("status = 'held'")),
+    # The sweeper looks only for live holds by expiry.
+    Index("ix_holds_live_expiry", "hold_expires_at", postgresql_where=text("status = 'held'")),
 )
 
 hold_lines = Table(
@@ -117,6 +121,7 @@ hold_lines = Table(
     # Tickets of this line refunded so far: they no longer count as sold.
     Column("refunded", Integer, nullable=False, server_default="0"),
     CheckConstraint("quantity > 0 and refunded >= 0 and refunded <= quantity", name="quantities"),
+    Index("ix_hold_lines_ticket_type_id", "ticket_type_id"),
 )
 
 # Refunds already applied to the counters, so a refund re-sent under a new message id is still

@@ -1,16 +1,18 @@
 """Alembic operations for a service's first revision::
 
     from alembic import op
-    from crowdify.messaging.migrations import create_messaging_tables, drop_messaging_tables
+    from crowdify.messaging.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
 
     def upgrade() -> None:
-        create_messaging_tables(op, "event")
+        create_messaging_tables_v1(op, "event")
 
     def downgrade() -> None:
-        drop_messaging_tables(op, "event")
+        drop_messaging_tables_v1(op, "event")
 
 The columns come from :mod:`crowdify.messaging.tables`, so autogenerate finds nothing to change
-once this revision has run.
+once this revision has run. The operations are versioned and v1 is frozen (see that module): a
+later change to the tables comes with ``*_v2`` operations and new revisions, never by editing
+what the services' first revisions call.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from crowdify.messaging.tables import (
     INBOX_TABLE,
     OUTBOX_TABLE,
     OUTBOX_UNPUBLISHED_INDEX,
-    inbox_columns,
-    outbox_columns,
+    inbox_columns_v1,
+    outbox_columns_v1,
 )
 
 
@@ -37,8 +39,8 @@ class MigrationOperations(Protocol):
     def drop_index(self, index_name: str, table_name: str | None = None, **kw: Any) -> None: ...
 
 
-def create_messaging_tables(op: MigrationOperations, schema: str) -> None:
-    op.create_table(OUTBOX_TABLE, *outbox_columns(), schema=schema)
+def create_messaging_tables_v1(op: MigrationOperations, schema: str) -> None:
+    op.create_table(OUTBOX_TABLE, *outbox_columns_v1(), schema=schema)
     op.create_index(
         OUTBOX_UNPUBLISHED_INDEX,
         OUTBOX_TABLE,
@@ -46,10 +48,10 @@ def create_messaging_tables(op: MigrationOperations, schema: str) -> None:
         schema=schema,
         postgresql_where=text("published_at IS NULL"),
     )
-    op.create_table(INBOX_TABLE, *inbox_columns(), schema=schema)
+    op.create_table(INBOX_TABLE, *inbox_columns_v1(), schema=schema)
 
 
-def drop_messaging_tables(op: MigrationOperations, schema: str) -> None:
+def drop_messaging_tables_v1(op: MigrationOperations, schema: str) -> None:
     op.drop_table(INBOX_TABLE, schema=schema)
     op.drop_index(OUTBOX_UNPUBLISHED_INDEX, table_name=OUTBOX_TABLE, schema=schema)
     op.drop_table(OUTBOX_TABLE, schema=schema)

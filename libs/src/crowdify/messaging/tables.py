@@ -1,7 +1,12 @@
 """The outbox and inbox tables, created in the owning service's schema.
 
 The column lists are built by functions so that the SQLAlchemy tables (used at run time) and the
-Alembic migration (:mod:`crowdify.messaging.migrations`) come from one definition and cannot drift.
+Alembic migrations (:mod:`crowdify.messaging.migrations`) come from one definition and cannot drift.
+
+Version 1 is frozen: every service's first migration creates these columns by calling
+``create_messaging_tables_v1``, and a migration that has run must never change meaning. A change
+to the tables is a ``*_v2`` set of columns, ``messaging_tables`` moved to it, and a new revision
+in every service that alters v1 into v2 (libs/tests/messaging/test_migrations.py pins v1's DDL).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ INBOX_TABLE = "inbox"
 OUTBOX_UNPUBLISHED_INDEX = "ix_outbox_unpublished"
 
 
-def outbox_columns() -> list[Column[object] | PrimaryKeyConstraint]:
+def outbox_columns_v1() -> list[Column[object] | PrimaryKeyConstraint]:
     return [
         # The envelope id: also the AMQP message_id and the consumers' inbox key.
         Column("id", Uuid(), nullable=False),
@@ -45,7 +50,7 @@ def outbox_columns() -> list[Column[object] | PrimaryKeyConstraint]:
     ]
 
 
-def inbox_columns() -> list[Column[object] | PrimaryKeyConstraint]:
+def inbox_columns_v1() -> list[Column[object] | PrimaryKeyConstraint]:
     return [
         # One row per (consumer queue, message): the same message reaching two consumers of one
         # service is two rows, a redelivery to one consumer hits the primary key.
@@ -65,12 +70,12 @@ class MessagingTables:
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
     """Add the outbox and inbox to ``metadata`` (so they live in ``metadata.schema``)."""
-    outbox = Table(OUTBOX_TABLE, metadata, *outbox_columns())
+    outbox = Table(OUTBOX_TABLE, metadata, *outbox_columns_v1())
     Index(
         OUTBOX_UNPUBLISHED_INDEX,
         outbox.c.next_attempt_at,
         outbox.c.created_at,
         postgresql_where=outbox.c.published_at.is_(None),
     )
-    inbox = Table(INBOX_TABLE, metadata, *inbox_columns())
+    inbox = Table(INBOX_TABLE, metadata, *inbox_columns_v1())
     return MessagingTables(outbox=outbox, inbox=inbox)
