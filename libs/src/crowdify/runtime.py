@@ -87,6 +87,17 @@ class ServiceResources:
         ]
 
 
+def cors_options(settings: ServiceSettings) -> dict[str, Any]:
+    """The CORS rules of every service's API (browsers on the listed origins may call it)."""
+    return {
+        "allow_origins": settings.cors_origin_list,
+        "allow_credentials": True,
+        "allow_methods": ["*"],
+        "allow_headers": ["*"],
+        "expose_headers": ["X-Request-ID", "Location"],
+    }
+
+
 def create_service_app(
     *,
     settings: ServiceSettings,
@@ -134,14 +145,7 @@ def create_service_app(
     )
     install_api_docs(app, openapi_url="/openapi.json", title=title)
     install_problem_handlers(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origin_list,
-        allow_credentials=True,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["X-Request-ID", "Location"],
-    )
+    app.add_middleware(CORSMiddleware, **cors_options(settings))
     if idempotent_prefixes:
         # Writes that create things accept Idempotency-Key (docs/api.md conventions).
         app.add_middleware(
