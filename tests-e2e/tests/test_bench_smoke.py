@@ -14,7 +14,9 @@ from crowdify_bench.door import door_rush, offline_sync, profiled_step
 from crowdify_bench.door_seed import prepare
 from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
 from crowdify_bench.inventory import inventory_step
+from crowdify_bench.load import BuyerAddresses, address_spread
 from crowdify_bench.onsale import onsale_rush
+from crowdify_bench.onsale_open import onsale_open
 from crowdify_bench.platform import Platform
 from crowdify_bench.profile import Profiler, summarize
 from crowdify_bench.settings import BenchSettings
@@ -60,6 +62,30 @@ async def test_onsale_rush_sells_out_without_overselling(platform):
     assert figures["inventory"]["available"] == 0, figures  # 24 orders of 1-4 tickets sell out 12
     assert figures["outcomes"].get("held", 0) > 0 and figures["outcomes"].get("rejected_sold_out", 0) > 0
     assert figures["time_to_payment_link"]["p99_ms"] is not None
+
+
+def test_buyers_come_from_a_spread_of_addresses_a_quarter_behind_one():
+    where = BuyerAddresses(seed=3)
+    spread = address_spread([where.next() for _ in range(4000)])
+    assert 0.22 <= spread["largest_share_behind_one"] <= 0.28, spread
+    assert spread["distinct"] > 1000, spread
+
+
+async def test_onsale_open_loop_reports_held_and_sold_out_apart_without_overselling(platform):
+    # About 16 buyers a round for 10 tickets: every round sells out.
+    figures = await onsale_open(platform, rate_per_s=8, seconds=2, warm_up_seconds=0.5, rounds=3, tickets=10)
+    assert len(figures["rounds"]) == 3 and figures["median"]["rounds"] == 3
+    for round_ in figures["rounds"]:
+        assert round_["tickets_oversold"] == 0 and round_["counters_match_answers"], round_
+        assert round_["inventory"]["available"] == 0, round_
+        assert round_["held"] > 0 and round_["rate_limited"] == 0, round_["outcomes"]
+        assert round_["held"] + round_["sold_out"] <= round_["orders_sent"]
+        assert round_["time_to_payment_link"]["count"] == round_["held"]
+        cost = round_["cpu_ms_per_held_order"]
+        assert cost["platform"] > 0 and "emulators" in cost, cost
+    assert sum(r["sold_out"] for r in figures["rounds"]) > 0
+    median = figures["median"]
+    assert median["held_p99_ms"] is not None and median["load_generator_cores"] is not None
 
 
 async def test_inventory_step_decides_every_order_and_holds_no_more_than_capacity(platform):

@@ -33,6 +33,7 @@ from crowdify_bench.edge import run_edge
 from crowdify_bench.incidents import Incidents
 from crowdify_bench.inventory import inventory_step
 from crowdify_bench.onsale import onsale_rush
+from crowdify_bench.onsale_open import onsale_open
 from crowdify_bench.platform import Platform
 from crowdify_bench.profile import Profiler
 from crowdify_bench.report import add_ratios, check_targets, table
@@ -169,8 +170,22 @@ async def run(args: argparse.Namespace) -> int:
             ),
         )
     if "onsale" in only:
+        opened = {**sizes.onsale_open, **({"rate_per_s": args.onsale_rate} if args.onsale_rate else {})}
+        results["onsale_open"] = await step(
+            "onsale_open",
+            f"on-sale, open loop: {opened['rate_per_s']:,.0f} buyers/s offered, "
+            f"{opened['rounds']:.0f} rounds of {opened['seconds']:.0f} s "
+            f"after a {opened['warm_up_seconds']:.0f} s warm-up",
+            lambda: onsale_open(
+                platform,
+                rate_per_s=opened["rate_per_s"],
+                seconds=opened["seconds"],
+                warm_up_seconds=opened["warm_up_seconds"],
+                rounds=int(opened["rounds"]),
+            ),
+        )
         results["onsale_rush"] = await step(
-            "onsale_rush", "on-sale rush", lambda: onsale_rush(platform, **sizes.onsale)
+            "onsale_rush", "on-sale rush, closed loop", lambda: onsale_rush(platform, **sizes.onsale)
         )
         results["onsale_rush_fewer_buyers"] = await step(
             "onsale_rush_fewer_buyers",
@@ -277,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--profiles-dir", default=str(ROOT / "bench" / "profiles"))
     parser.add_argument("--no-profiles", action="store_true")
+    parser.add_argument(
+        "--onsale-rate",
+        type=float,
+        help="buyers per second the open-loop on-sale offers (default: the size's)",
+    )
     args = parser.parse_args(argv)
     return uvloop.run(run(args))
 

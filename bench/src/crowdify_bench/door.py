@@ -1,8 +1,9 @@
 """The door rush: scans offered at a fixed rate through the gateway (open loop), as a venue's door.
 
 Every scan is sent at its scheduled instant whether or not earlier ones have been answered (an
-open loop, as people arrive), and its latency is counted from that instant: when the platform
-falls behind, the queue shows in the latency instead of slowing the load down. Each step offers
+open loop, as people arrive: ``load.send_open_loop``), and its latency is counted from that
+instant: when the platform falls behind, the queue shows in the latency instead of slowing the
+load down. Each step offers
 one rate for a few seconds to fresh tickets, a share of them (``duplicates``) scanned twice at
 the same instant from two devices, exactly one of which may be admitted. All devices of a rush
 present one client address, as the phones of a venue behind its NAT: no answer may be a 429.
@@ -24,8 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,10 +32,10 @@ from typing import Any
 import aiohttp
 
 from crowdify_bench.door_seed import DoorEvent, prepare, registry_rows
-from crowdify_bench.load import Answer, Tally, bearer, call
+from crowdify_bench.load import Answer, Tally, bearer, call, send_open_loop
 from crowdify_bench.platform import Platform
 from crowdify_bench.procs import CpuMeter
-from crowdify_bench.stats import latency_summary, rate
+from crowdify_bench.stats import latency_summary, median_of, rate
 
 # The one public address of the venue (RFC 2544's benchmark range; only ever a header).
 VENUE_ADDRESS = "198.18.0.1"
@@ -58,26 +57,18 @@ async def open_loop(
     codes = door.take(count - pairs)
     # The first ``pairs`` codes are sent twice at one instant, the rest once.
     sends = [code for code in codes[:pairs] for _ in (0, 1)] + codes[pairs:]
-    answers: list[tuple[str, Answer]] = []
 
-    async def one(n: int, due: float) -> None:
+    async def one(n: int) -> Answer:
         headers = bearer(door.tokens[n % len(door.tokens)], VENUE_ADDRESS)
-        answer = await call(http, "POST", SCAN, json=_body(door, sends[n], n), headers=headers)
-        answer.started = due  # latency from the scheduled instant, not from when it was sent
-        answers.append((sends[n], answer))
+        return await call(http, "POST", SCAN, json=_body(door, sends[n], n), headers=headers)
 
+    # The two scans of a pair share one instant.
+    offsets = [(n // 2 * 2 if n < 2 * pairs else n) / offered for n in range(count)]
     meter = CpuMeter()
     meter.start()
-    began = time.perf_counter() + 0.01
-    tasks: list[asyncio.Task[None]] = []
-    for n in range(count):
-        due = began + (n // 2 * 2 if n < 2 * pairs else n) / offered
-        wait = due - time.perf_counter()
-        if wait > 0.001:
-            await asyncio.sleep(wait)
-        tasks.append(asyncio.create_task(one(n, due)))
-    await asyncio.gather(*tasks)
+    began, sent = await send_open_loop(offsets, one)
     cores = meter.stop()
+    answers = list(zip(sends, sent, strict=True))
     ended = max(a.ended for _, a in answers)
 
     results = Tally()
@@ -120,28 +111,17 @@ async def warm_up(http: aiohttp.ClientSession, door: DoorEvent) -> None:
     await asyncio.gather(*(first(n, t, c) for n, (t, c) in enumerate(zip(door.tokens, codes, strict=True))))
 
 
-def _median(steps: list[dict[str, Any]], *path: str) -> float | None:
-    values = []
-    for step in steps:
-        value: Any = step
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        if isinstance(value, int | float):
-            values.append(float(value))
-    return round(statistics.median(values), 2) if values else None
-
-
 def summarize(steps: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of the rounds of one offered rate."""
     return {
         "rounds": len(steps),
-        "completed_per_s": _median(steps, "completed_per_s"),
-        "p50_ms": _median(steps, "latency", "p50_ms"),
-        "p99_ms": _median(steps, "latency", "p99_ms"),
-        "cpu_ms_per_scan": _median(steps, "cpu_ms_per_scan", "platform"),
-        "validation_api_ms_per_scan": _median(steps, "cpu_ms_per_scan", "validation-api"),
-        "load_generator_cores": _median(steps, "load_generator_cores"),
-        "others_cores": _median(steps, "cpu_cores", "others"),
+        "completed_per_s": median_of(steps, "completed_per_s"),
+        "p50_ms": median_of(steps, "latency", "p50_ms"),
+        "p99_ms": median_of(steps, "latency", "p99_ms"),
+        "cpu_ms_per_scan": median_of(steps, "cpu_ms_per_scan", "platform"),
+        "validation_api_ms_per_scan": median_of(steps, "cpu_ms_per_scan", "validation-api"),
+        "load_generator_cores": median_of(steps, "load_generator_cores"),
+        "others_cores": median_of(steps, "cpu_cores", "others"),
         "rate_limited": sum(int(s["rate_limited"]) for s in steps),
         "double_admissions": sum(int(s["double_admissions"]) for s in steps),
     }

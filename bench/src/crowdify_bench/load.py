@@ -1,16 +1,20 @@
-"""The load generator's pieces: one aiohttp session per scenario, client addresses, timed calls.
+"""The load generator's pieces: one aiohttp session per scenario, client addresses, timed calls,
+and the open loop that sends each request at its scheduled instant.
 
-Every request goes to the gateway on the loopback interface. The gateway rate-limits per
-credential and per client address and, in development, believes ``X-Forwarded-For`` from this
-machine; a rush of thousands of people is many addresses, so each request presents one from
-198.18.0.0/15, the range RFC 2544 sets aside for benchmarks (it only ever appears in a header).
+Every request goes to the gateway on the loopback interface. The gateway rate-limits per person
+and per client address and, in development, believes ``X-Forwarded-For`` from this machine; a
+rush of thousands of people is many addresses, so each request presents one from 198.18.0.0/15,
+the range RFC 2544 sets aside for benchmarks (it only ever appears in a header).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import random
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +41,37 @@ class Addresses:
         return next(self._cycle)
 
 
+class BuyerAddresses:
+    """Where an on-sale's buyers come from: a quarter behind one mobile carrier's address (CGNAT),
+    a tenth behind a second carrier's, the rest spread over ``households`` home addresses, a few
+    of which are shared (family, flatmates). Drawn with a fixed seed, so runs compare."""
+
+    CARRIERS: tuple[tuple[float, str], ...] = ((0.25, "198.19.255.1"), (0.10, "198.19.255.2"))
+
+    def __init__(self, households: int = 4096, seed: int = 11) -> None:
+        self._households = households
+        self._rng = random.Random(seed)
+
+    def next(self) -> str:
+        draw = self._rng.random()
+        for share, address in self.CARRIERS:
+            if draw < share:
+                return address
+            draw -= share
+        n = self._rng.randrange(self._households)
+        return f"198.18.{n // 256 % 256}.{n % 256}"
+
+
+def address_spread(addresses: Sequence[str]) -> dict[str, Any]:
+    """How many addresses the requests came from, and the largest share behind one."""
+    counts = Counter(addresses)
+    busiest = max(counts.values(), default=0)
+    return {
+        "distinct": len(counts),
+        "largest_share_behind_one": round(busiest / len(addresses), 3) if addresses else None,
+    }
+
+
 def bearer(token: str, address: str | None = None) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {token}"}
     if address is not None:
@@ -53,6 +88,8 @@ class Answer:
     status: int
     body: Any = None
     error: str | None = None
+    # In an open loop: how late the load generator itself sent the request after its instant.
+    late_by: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -68,6 +105,32 @@ async def call(http: aiohttp.ClientSession, method: str, path: str, **kwargs: An
             return Answer(started, time.perf_counter(), response.status, body)
     except (aiohttp.ClientError, TimeoutError, ValueError) as error:
         return Answer(started, time.perf_counter(), 0, None, type(error).__name__)
+
+
+async def send_open_loop(
+    offsets: Sequence[float], send: Callable[[int], Awaitable[Answer]]
+) -> tuple[float, list[Answer]]:
+    """Start ``send(n)`` at ``offsets[n]`` seconds after the start, whether or not earlier ones
+    have been answered (an open loop, as people arrive). Each answer's latency is counted from its
+    scheduled instant (``started``): when the platform falls behind, the queue shows in the
+    latency instead of slowing the load down. ``late_by`` is how late the generator itself sent
+    it. Returns the start instant and the answers in the order of ``offsets``."""
+    began = time.perf_counter() + 0.01
+
+    async def timed(n: int, due: float) -> Answer:
+        answer = await send(n)
+        answer.late_by = max(0.0, answer.started - due)
+        answer.started = due
+        return answer
+
+    tasks: list[asyncio.Task[Answer]] = []
+    for n, offset in enumerate(offsets):
+        due = began + offset
+        wait = due - time.perf_counter()
+        if wait > 0.001:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(timed(n, due)))
+    return began, list(await asyncio.gather(*tasks))
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """The on-sale rush: one event, one ticket type, many buyers at once through the gateway.
 
-``buyers`` clients each place orders of 1-4 tickets (``POST /api/v1/purchases?wait=10``) as fast
-as the answers come, every order from a new buyer (own token, own address, as at a real
-on-sale), until ``orders`` have been sent: well past the sell-out, so the figures cover both the
-selling phase and the stream of sold-out answers after it. Afterwards the orders still pending
+The closed loop (``onsale_rush``; the open loop at a target rate is ``onsale_open``): ``buyers``
+clients each place orders of 1-4 tickets (``POST /api/v1/purchases?wait=10``) as fast as the
+answers come, every order from a new buyer (own token; addresses spread as at a real on-sale,
+a share behind one carrier's: ``load.BuyerAddresses``), until ``orders`` have been sent: well
+past the sell-out, so the figures cover both the selling phase and the stream of sold-out
+answers after it. Afterwards the orders still pending
 are read back until decided, and event-svc's counters are compared with what buyers were told.
 """
 
@@ -15,13 +17,13 @@ import random
 import time
 from typing import Any
 
-from crowdify_bench.load import Addresses, Answer, Tally, bearer, call
+from crowdify_bench.load import Answer, BuyerAddresses, Tally, address_spread, bearer, call
 from crowdify_bench.platform import Platform
 from crowdify_bench.procs import CpuMeter
 from crowdify_bench.stats import latency_summary, rate
 
 
-def _outcome(answer: Answer) -> str:
+def outcome(answer: Answer) -> str:
     if answer.status == 201 and isinstance(answer.body, dict):
         if answer.body.get("status") == "awaiting_payment" and answer.body.get("payment_link"):
             return "held"
@@ -46,7 +48,8 @@ async def onsale_rush(
     quantities = [rng.randint(1, 4) for _ in range(orders)]
     # Tokens are signed before the clock starts: the generator's CPU belongs to the platform.
     tokens = [platform.buyer_token(n) for n in range(orders)]
-    addresses = Addresses(count=8192)
+    addresses = BuyerAddresses()
+    sent_from: list[str] = []
     answers: list[tuple[int, Answer]] = []
     numbers = itertools.count()
 
@@ -64,7 +67,8 @@ async def onsale_rush(
                     },
                     "items": [{"ticket_type_id": type_id, "quantity": quantities[n]}],
                 }
-                headers = bearer(tokens[n], addresses.next())
+                sent_from.append(addresses.next())
+                headers = bearer(tokens[n], sent_from[-1])
                 answer = await call(http, "POST", "/api/v1/purchases?wait=10", json=body, headers=headers)
                 answers.append((n, answer))
 
@@ -72,15 +76,16 @@ async def onsale_rush(
         meter.start()
         await asyncio.gather(*(buyer() for _ in range(buyers)))
         cpu = meter.stop()
-        late = await _settle_pending(http, answers, tokens)
+        late = await settle_pending(http, answers, tokens)
         inventory = await platform.inventory(http, event_id)
 
     figures = _figures(tickets, buyers, quantities, answers, late, inventory, cpu)
     figures["cpu_ms_per_order"] = meter.ms_per(len(answers))
+    figures["client_addresses"] = address_spread(sent_from)
     return figures
 
 
-async def _settle_pending(
+async def settle_pending(
     http: Any, answers: list[tuple[int, Answer]], tokens: list[str], within: float = 60
 ) -> Tally:
     """Orders answered 202 (still pending when ``wait`` ran out): how they ended, or
@@ -88,7 +93,7 @@ async def _settle_pending(
     late = Tally()
     deadline = time.perf_counter() + within
     for n, answer in answers:
-        if _outcome(answer) != "pending":
+        if outcome(answer) != "pending":
             continue
         path, token = f"/api/v1/purchases/{answer.body['id']}", tokens[n]
         while True:
@@ -103,6 +108,30 @@ async def _settle_pending(
     return late
 
 
+def sale_check(
+    tickets: int, quantities: list[int], answers: list[tuple[int, Answer]], inventory: dict[str, Any]
+) -> dict[str, Any]:
+    """What buyers were told against event-svc's counters: tickets told held (at once, or later
+    for orders answered pending) and any ticket sold beyond the event's capacity."""
+    tickets_told_held = sum(quantities[n] for n, a in answers if outcome(a) == "held")
+    tickets_told_held += sum(
+        a.body.get("quantity_held_late", 0) for _, a in answers if outcome(a) == "pending"
+    )
+    counted = inventory["held"] + inventory["sold"]
+    return {
+        "tickets_told_held": tickets_told_held,
+        "inventory": {k: inventory[k] for k in ("capacity", "sold", "held", "available")},
+        "tickets_oversold": max(0, tickets_told_held - tickets, counted - inventory["capacity"]),
+        "counters_match_answers": counted == tickets_told_held,
+    }
+
+
+def failures(answers: list[Answer]) -> dict[str, str]:
+    """What the failures said (the first of each kind), so a figure never hides its errors."""
+    failed = {outcome(a): a for a in reversed(answers) if outcome(a).startswith(("http_", "error_"))}
+    return {kind: str(a.body or a.error)[:240] for kind, a in failed.items()}
+
+
 def _figures(
     tickets: int,
     buyers: int,
@@ -114,19 +143,14 @@ def _figures(
 ) -> dict[str, Any]:
     outcomes = Tally()
     for _, answer in answers:
-        outcomes.add(_outcome(answer))
-    held = [(n, a) for n, a in answers if _outcome(a) == "held"]
-    rejected = [a for _, a in answers if _outcome(a).startswith("rejected_")]
-    sold_out = [a for _, a in answers if _outcome(a) == "rejected_sold_out"]
+        outcomes.add(outcome(answer))
+    held = [(n, a) for n, a in answers if outcome(a) == "held"]
+    rejected = [a for _, a in answers if outcome(a).startswith("rejected_")]
+    sold_out = [a for _, a in answers if outcome(a) == "rejected_sold_out"]
     began = min(a.started for _, a in answers)
     ended = max(a.ended for _, a in answers)
     last_held = max((a.ended for _, a in held), default=began)
     after_sell_out = [a for a in sold_out if a.ended > last_held]
-    tickets_told_held = sum(quantities[n] for n, _ in held)
-    tickets_told_held += sum(
-        a.body.get("quantity_held_late", 0) for _, a in answers if _outcome(a) == "pending"
-    )
-    counted = inventory["held"] + inventory["sold"]
     if not held and not rejected:
         sample = [str(a.body or a.error)[:300] for _, a in answers[:3]]
         raise RuntimeError(f"no order was decided: {outcomes.counts}; first answers: {sample}")
@@ -144,16 +168,7 @@ def _figures(
         "sold_out_answers_per_s": rate(len(after_sell_out), ended - last_held)
         if ended - last_held > 0.5
         else None,
-        "tickets_told_held": tickets_told_held,
-        "inventory": {k: inventory[k] for k in ("capacity", "sold", "held", "available")},
-        "tickets_oversold": max(0, tickets_told_held - tickets, counted - inventory["capacity"]),
-        "counters_match_answers": counted == tickets_told_held,
-        # What the failures said (the first of each kind), so a figure never hides its errors.
-        "failures": {
-            kind: str(a.body or a.error)[:240]
-            for kind, a in {
-                _outcome(a): a for _, a in reversed(answers) if _outcome(a).startswith(("http_", "error_"))
-            }.items()
-        },
+        **sale_check(tickets, quantities, answers, inventory),
+        "failures": failures([a for _, a in answers]),
         "cpu_cores": cpu,
     }

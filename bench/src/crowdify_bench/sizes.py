@@ -1,6 +1,7 @@
 """How big each scenario is: the full run of ``make bench`` and a quick one for trying things out.
 
-The full sizes are the issues' (1,000 tickets and 200 buyers; a door of 256 devices behind one
+The full sizes are the issues' (300 buyers a second offered in an open loop, and 1,000 tickets
+for 200 buyers in a closed loop; a door of 256 devices behind one
 address, offered up to 3,000 scans/s, on events of 1,000 to 1,000,000 tickets); the rest is
 chosen so the whole run stays well under 15 minutes on two cores. The quick sizes finish in
 about two minutes and exercise every path.
@@ -18,6 +19,12 @@ class Sizes:
         # Five rounds: with three, one noisy round on a shared machine moved a ratio by 20 points.
         default_factory=lambda: {"duration": 3, "runs": 5, "connections": 50, "rotation": 20000}
     )
+    # The on-sale at a target rate (onsale_open.py, open loop): buyers offered per second, seconds
+    # per round, the unmeasured warm-up before the rounds, rounds (the median is reported).
+    onsale_open: dict[str, float] = field(
+        default_factory=lambda: {"rate_per_s": 300, "seconds": 8, "warm_up_seconds": 2, "rounds": 3}
+    )
+    # The closed loop (onsale.py): a fixed set of buyers, each ordering again once answered.
     onsale: dict[str, int] = field(default_factory=lambda: {"tickets": 1000, "buyers": 200, "orders": 1200})
     # The same rush with fewer buyers at once: what the saga does below purchase-svc's limit on
     # orders waiting at once (docs/performance.md).
@@ -48,6 +55,7 @@ FULL = Sizes()
 QUICK = Sizes(
     baseline_seconds=1.0,
     edge={"duration": 1, "runs": 1, "connections": 16, "rotation": 500},
+    onsale_open={"rate_per_s": 20, "seconds": 3, "warm_up_seconds": 1, "rounds": 3},
     onsale={"tickets": 100, "buyers": 50, "orders": 200},
     onsale_fewer_buyers={"tickets": 50, "buyers": 16, "orders": 80},
     onsale_profile={"tickets": 50, "buyers": 50, "orders": 100},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
+from typing import Any
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -39,3 +41,15 @@ def ratio(value: float | None, baseline: float | None) -> float | None:
     if value is None or not baseline:
         return None
     return round(value / baseline, 3)
+
+
+def median_of(steps: Sequence[dict[str, Any]], *path: str) -> float | None:
+    """The median over ``steps`` (rounds of one measurement) of the figure at ``path``."""
+    values = []
+    for step in steps:
+        value: Any = step
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int | float):
+            values.append(float(value))
+    return round(statistics.median(values), 2) if values else None
