@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
+import anyio
 import httpx
 import pytest
 
@@ -88,3 +90,37 @@ async def test_an_unreachable_provider_is_unavailable():
     mp = client("http://127.0.0.1:9", attempts=2)
     with pytest.raises(PaymentProviderUnavailable):
         await mp.get_payment("1")
+
+
+async def test_calls_share_kept_alive_connections(emulator_url):
+    """One connection serves calls one after another; concurrent calls each get one from the pool,
+    which then serves later calls too (the SDK alone opens a connection per call)."""
+    mp = client(emulator_url)
+    order_id = str(uuid.uuid4())
+    await mp.create_preference(preference(order_id), idempotency_key=f"pref-{order_id}")
+    for _ in range(5):
+        await mp.search_payments(order_id)
+    assert mp.connections_opened() == 1
+
+    async def search() -> None:
+        await mp.search_payments(order_id)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(4):
+            group.start_soon(search)
+    opened = mp.connections_opened()
+    assert 1 <= opened <= 4
+    for _ in range(5):
+        await mp.search_payments(order_id)
+    assert mp.connections_opened() == opened
+
+
+async def test_the_configured_timeout_bounds_a_slow_provider():
+    with running_emulator(retry_schedule=[]) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            await http.post("/__emulator/outage", json={"enabled": False, "latency_seconds": 5})
+        mp = MercadoPagoClient(access_token="TEST-token", base_url=url, timeout_seconds=0.5, attempts=1)
+        started = time.monotonic()
+        with pytest.raises(PaymentProviderUnavailable, match="Timeout"):
+            await mp.get_payment("1")
+        assert time.monotonic() - started < 3

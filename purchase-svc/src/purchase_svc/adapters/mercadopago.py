@@ -1,9 +1,13 @@
 """Mercado Pago through the official SDK, behind a circuit breaker and retries.
 
-The SDK is synchronous (``requests``), so every call runs in a worker thread. Its base URL is
-hard-wired; :class:`_BaseUrlHttpClient` swaps it for ``MERCADOPAGO_API_BASE_URL`` (the emulator in
-development and tests, the real API in production), which is the SDK's documented extension
-point. The SDK retries nothing over ``http://`` and never retries POSTs, so retries are ours:
+The SDK is synchronous (``requests``), so every call runs in a worker thread. Its transport is the
+SDK's documented extension point (``http_client=``); :class:`_PooledHttpClient` replaces the
+default one for two reasons. The SDK's own opens a new ``requests.Session``, so a new TCP (and TLS)
+connection, for every call; ours keeps connections to Mercado Pago alive in one pool shared by the
+threads (docs/adr/0017-mercado-pago-off-the-order-lock.md). And the SDK's base URL is hard-wired;
+ours sends requests to ``MERCADOPAGO_API_BASE_URL`` (the emulator in development and tests, the
+real API in production), with ``MERCADOPAGO_TIMEOUT_SECONDS`` as the timeout.
+The SDK retries nothing over ``http://`` and never retries POSTs, so retries are ours:
 tenacity, only for calls that are safe to repeat (GETs, and POSTs carrying an idempotency key).
 A purgatory circuit breaker stops calling a provider that keeps failing, so a Mercado Pago outage
 costs buyers one fast, clear answer instead of a pile of timeouts.
@@ -12,6 +16,7 @@ costs buyers one fast, clear answer instead of a pile of timeouts.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,16 +24,23 @@ from typing import Any, TypeVar
 
 import anyio
 import mercadopago
+import requests
 from mercadopago.config import RequestOptions
+from mercadopago.config.defaults import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_ON
+from mercadopago.errors.exceptions import MPServerError
 from mercadopago.http import HttpClient
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
+from requests.adapters import HTTPAdapter
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from urllib3.util import Retry
 
 log = logging.getLogger(__name__)
 
 MERCADOPAGO_API = "https://api.mercadopago.com"
 BREAKER = "mercadopago"
+# Kept-alive connections per host: as many as anyio's default worker threads, which run the calls.
+POOL_SIZE = 40
 T = TypeVar("T")
 
 
@@ -45,14 +57,59 @@ class PaymentProviderRejected(Exception):
         self.body = body
 
 
-class _BaseUrlHttpClient(HttpClient):  # type: ignore[misc]  # the SDK ships no type hints
+class _PooledHttpClient(HttpClient):  # type: ignore[misc]  # the SDK ships no type hints
+    """The SDK's transport with kept-alive, pooled connections.
+
+    Each worker thread has a ``requests.Session`` of its own (sessions are not documented as safe
+    to share between threads), and all of them send through the same adapters, whose urllib3
+    pools are thread-safe: up to :data:`POOL_SIZE` connections per host stay open between calls.
+    ``https://`` keeps the retry policy the SDK mounts there (its defaults, which this service
+    never changes: GETs on 429 and 5xx); ``http://`` has none, as in the SDK.
+    """
+
     def __init__(self, base_url: str, timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        retry = Retry(total=DEFAULT_MAX_RETRIES, status_forcelist=DEFAULT_RETRY_ON, backoff_factor=0)
+        self._adapters = {
+            "http://": HTTPAdapter(pool_maxsize=POOL_SIZE),
+            "https://": HTTPAdapter(pool_maxsize=POOL_SIZE, max_retries=retry),
+        }
+        self._local = threading.local()
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url.replace(MERCADOPAGO_API, self.base_url, 1), *args, **kwargs)
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            for prefix, adapter in self._adapters.items():
+                session.mount(prefix, adapter)
+            self._local.session = session
+        return session
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # The SDK's per-call retry arguments are its defaults, already in the https adapter, and
+        # its timeout (60 s) gives way to ours.
+        for sdk_only in ("maxretries", "retry_on", "backoff_factor"):
+            kwargs.pop(sdk_only, None)
+        kwargs["timeout"] = self.timeout
+        target = url.replace(MERCADOPAGO_API, self.base_url, 1)
+        with self._session().request(method, target, *args, **kwargs) as answer:
+            result: dict[str, Any] = {"status": answer.status_code, "response": None}
+            if answer.status_code != 204 and answer.content:
+                try:
+                    result["response"] = answer.json()
+                except ValueError as error:
+                    raise MPServerError(
+                        answer.status_code,
+                        {"message": "Invalid JSON in response body", "error": "invalid_response"},
+                    ) from error
+        return result
+
+    def connections_opened(self) -> int:
+        """How many connections the pools have opened so far (a kept-alive one counts once)."""
+        pools = [adapter.poolmanager.pools for adapter in self._adapters.values()]
+        # urllib3's pool container refuses plain iteration (not thread-safe); keys() is a locked copy.
+        return sum(pool[key].num_connections for pool in pools for key in pool.keys())  # noqa: SIM118
 
 
 @dataclass(frozen=True)
@@ -72,7 +129,8 @@ class MercadoPagoClient:
         breaker_ttl_seconds: float = 30.0,
         attempts: int = 3,
     ) -> None:
-        self._sdk = mercadopago.SDK(access_token, http_client=_BaseUrlHttpClient(base_url, timeout_seconds))
+        self._http = _PooledHttpClient(base_url, timeout_seconds)
+        self._sdk = mercadopago.SDK(access_token, http_client=self._http)
         # A 4xx is our request's fault, not the provider's health: it must not open the breaker.
         self._breakers = AsyncCircuitBreakerFactory(
             default_threshold=breaker_threshold,
@@ -80,6 +138,10 @@ class MercadoPagoClient:
             exclude=[PaymentProviderRejected],
         )
         self._attempts = attempts
+
+    def connections_opened(self) -> int:
+        """How many connections to Mercado Pago this client has opened (kept alive between calls)."""
+        return self._http.connections_opened()
 
     async def _call(self, operation: Callable[[], Any], *, retry: bool) -> Any:
         async def once() -> Any:
