@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import func
@@ -19,7 +20,7 @@ from sqlalchemy import func
 from crowdify.contracts.catalog import SaleConfirmedV1, SaleRefusedV1
 from crowdify.db import UnitOfWork
 from purchase_svc.adapters.mercadopago_answers import provider_refund_id
-from purchase_svc.adapters.orders import OrderRow, lock_order, transition
+from purchase_svc.adapters.orders import OrderRow, get_order, lock_order, transition
 from purchase_svc.adapters.payments import PaymentRow, latest_approved_payment, refund_id_for_key
 from purchase_svc.adapters.tables import orders, refunds
 from purchase_svc.domain.order import OrderEvent, OrderStatus
@@ -50,14 +51,27 @@ async def request_late_payment(
     return "late_payment_requested"
 
 
+def _refund_on_confirmation(order: OrderRow) -> bool:
+    # Cancelled orders never become paid: give the money back, and the seats too.
+    return order.status == OrderStatus.CANCELLED and order.late_payment == "requested"
+
+
+def _refund_on_refusal(order: OrderRow) -> bool:
+    # A late payment nobody can take; or an order paid just as its hold lapsed at event-svc, whose
+    # tickets were gone by then: the tickets issued here have no seat behind them.
+    return order.late_payment == "requested" or (
+        order.status == OrderStatus.PAID and order.late_payment is None
+    )
+
+
 async def on_sale_confirmed(purchases: Purchases, uow: UnitOfWork, event: SaleConfirmedV1) -> str:
-    order = await lock_order(uow, event.order_id)
-    if order is None:
+    seen = await get_order(uow, event.order_id)
+    if seen is None:
         return "unknown_order"
-    if order.status != OrderStatus.EXPIRED or order.late_payment != "requested":
-        if order.status == OrderStatus.CANCELLED and order.late_payment == "requested":
-            # Cancelled orders never become paid: give the money back, and the seats too.
-            return await _refund_late_payment(purchases, uow, order)
+    if _refund_on_confirmation(seen):
+        return await _refund_late_payment(purchases, uow, seen.id, _refund_on_confirmation)
+    order = await lock_order(uow, event.order_id)
+    if order is None or order.status != OrderStatus.EXPIRED or order.late_payment != "requested":
         return "unchanged"  # the ordinary confirmation of a paid order, or a redelivery
     now = datetime.now(UTC)
     await transition(uow, order, OrderEvent.LATE_PAYMENT_ACCEPTED, paid_at=now, late_payment="accepted")
@@ -68,22 +82,18 @@ async def on_sale_confirmed(purchases: Purchases, uow: UnitOfWork, event: SaleCo
 
 
 async def on_sale_refused(purchases: Purchases, uow: UnitOfWork, event: SaleRefusedV1) -> str:
-    order = await lock_order(uow, event.order_id)
-    if order is None:
+    seen = await get_order(uow, event.order_id)
+    if seen is None:
         return "unknown_order"
-    if order.late_payment == "requested":
-        return await _refund_late_payment(purchases, uow, order)
-    if order.status == OrderStatus.PAID and order.late_payment is None:
-        # Paid just as its hold lapsed at event-svc, and the tickets were gone by then: the
-        # tickets issued here have no seat behind them, so the buyer gets the money back.
-        return await _refund_late_payment(purchases, uow, order)
-    return "unchanged"
+    if not _refund_on_refusal(seen):
+        return "unchanged"
+    return await _refund_late_payment(purchases, uow, seen.id, _refund_on_refusal)
 
 
 async def _record_late_refund(
-    uow: UnitOfWork, paid: PaymentRow, key: str, earlier: uuid.UUID | None, provider_id: str | None
+    uow: UnitOfWork, paid: PaymentRow, key: str, provider_id: str | None
 ) -> uuid.UUID:
-    """Write the refund's row, or complete the one an earlier attempt wrote under ``key``;
+    """Write the refund's row, or complete the one a concurrent delivery wrote under ``key``;
     returns its id."""
     values = {
         "order_id": paid.order_id,
@@ -94,6 +104,7 @@ async def _record_late_refund(
         "status": "completed",
         "completed_at": func.now(),
     }
+    earlier = await refund_id_for_key(uow, key)
     if earlier is not None:
         await uow.session.execute(refunds.update().where(refunds.c.id == earlier).values(**values))
         return earlier
@@ -102,16 +113,23 @@ async def _record_late_refund(
     return refund_id
 
 
-async def _refund_late_payment(purchases: Purchases, uow: UnitOfWork, order: OrderRow) -> str:
-    paid = await latest_approved_payment(uow, order.id)
+async def _refund_late_payment(
+    purchases: Purchases, uow: UnitOfWork, order_id: uuid.UUID, still_due: Callable[[OrderRow], bool]
+) -> str:
+    """Refund the order's payment in full, then settle the order under its row lock if
+    ``still_due`` holds there. Mercado Pago is called before the lock is taken (ADR 0017); the
+    stable key makes a concurrent or redelivered attempt the same refund."""
+    paid = await latest_approved_payment(uow, order_id)
     if paid is None:
-        log.warning("late payment of order %s: no approved payment to refund", order.id)
+        log.warning("late payment of order %s: no approved payment to refund", order_id)
         return "unchanged"
-    key = late_refund_key(order.id)
-    earlier = await refund_id_for_key(uow, key)
-    # The same key makes a retry (after a crash or a provider error) the same refund.
+    key = late_refund_key(order_id)
     answer = await purchases.mercadopago.refund(paid.id, amount=None, idempotency_key=key)
-    refund_id = await _record_late_refund(uow, paid, key, earlier, provider_refund_id(answer))
+    order = await lock_order(uow, order_id)
+    refund_id = await _record_late_refund(uow, paid, key, provider_refund_id(answer))
+    if order is None or not still_due(order):
+        # Settled by a concurrent delivery meanwhile: the money went back once, and is on record.
+        return "unchanged"
     event = OrderEvent.REFUNDED if order.status == OrderStatus.PAID else OrderEvent.LATE_PAYMENT_REFUSED
     await transition(uow, order, event, late_payment="refunded")
     revoked = await revoke_tickets(uow, order.id)

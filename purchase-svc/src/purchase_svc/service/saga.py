@@ -1,7 +1,8 @@
 """The order's side of the reservation saga (docs/design.md, the purchase saga, steps 2-3 and 6).
 
-Each function runs in the consumer's transaction, after the inbox recorded the message, under
-the order's row lock; the state machine decides whether the message still means anything.
+Each function runs in the consumer's transaction, after the inbox recorded the message, and
+changes the order under its row lock; the state machine decides whether the message still means
+anything. Mercado Pago is called before the lock is taken, never while it is held.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from crowdify.contracts.common import OrderLine
 from crowdify.contracts.purchase import OrderCancelledV1, OrderExpiredV1
 from crowdify.db import UnitOfWork
 from purchase_svc.adapters import order_updates
-from purchase_svc.adapters.mercadopago import PaymentProviderRejected, PaymentProviderUnavailable
-from purchase_svc.adapters.orders import lock_order, order_lines, transition
+from purchase_svc.adapters.mercadopago import PaymentProviderRejected, PaymentProviderUnavailable, Preference
+from purchase_svc.adapters.orders import OrderRow, get_order, lock_order, order_lines, transition
 from purchase_svc.adapters.tables import order_items
 from purchase_svc.domain.order import OrderEvent, OrderStatus
 from purchase_svc.service.commands import CancellationCause
@@ -66,10 +67,52 @@ def _preference(purchases: Purchases, reserved: TicketsReservedV1) -> dict[str, 
     }
 
 
+async def _payment_link(purchases: Purchases, reserved: TicketsReservedV1) -> Preference | None:
+    """The order's Mercado Pago preference, or None when Mercado Pago cannot make one. The key
+    makes a redelivered message's call the same preference."""
+    try:
+        return await purchases.mercadopago.create_preference(
+            _preference(purchases, reserved), idempotency_key=f"preference-{reserved.order_id}"
+        )
+    except (PaymentProviderUnavailable, PaymentProviderRejected):
+        return None
+
+
+async def _cancel_without_link(
+    purchases: Purchases, reserved: TicketsReservedV1, uow: UnitOfWork, order: OrderRow
+) -> None:
+    """No payment link, no sale: end the order clearly and give the tickets back at once."""
+    log.warning("payment provider unavailable; order cancelled", extra={"order_id": str(order.id)})
+    await transition(
+        uow, order, OrderEvent.PAYMENT_UNAVAILABLE, reason="payment_unavailable", total=reserved.total
+    )
+    await purchases.outbox.add(
+        uow,
+        OrderCancelledV1(
+            order_id=reserved.order_id,
+            event_id=reserved.event_id,
+            lines=tuple(
+                OrderLine(ticket_type_id=ln.ticket_type_id, quantity=ln.quantity) for ln in reserved.lines
+            ),
+            total=reserved.total,
+            cause=CancellationCause.PAYMENT_UNAVAILABLE.value,
+            **{**await buyer_notice(uow, order), "currency": reserved.currency},
+        ),
+        correlation_id=str(reserved.order_id),
+    )
+
+
 async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1, uow: UnitOfWork) -> None:
+    # The preference is made before the order's row is locked, so no Mercado Pago call holds up
+    # the order (a buyer's cancel, a payment) while it is under way (ADR 0017); the state is
+    # checked again under the lock.
+    unlocked = await get_order(uow, reserved.order_id)
+    if unlocked is None or unlocked.status != OrderStatus.PENDING:
+        return  # a duplicate, or the buyer cancelled meanwhile (the cancel released the hold)
+    preference = await _payment_link(purchases, reserved)
     order = await lock_order(uow, reserved.order_id)
     if order is None or order.status != OrderStatus.PENDING:
-        return  # a duplicate, or the buyer cancelled meanwhile (the cancel released the hold)
+        return  # cancelled while the link was made: nobody is shown it, and it expires with the hold
     for line in reserved.lines:
         await uow.session.execute(
             update(order_items)
@@ -79,42 +122,19 @@ async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1,
             )
             .values(unit_price=line.unit_price, ticket_type_name=line.ticket_type_name)
         )
-    try:
-        preference = await purchases.mercadopago.create_preference(
-            _preference(purchases, reserved), idempotency_key=f"preference-{reserved.order_id}"
-        )
-    except (PaymentProviderUnavailable, PaymentProviderRejected):
-        # No payment link, no sale: end the order clearly and give the tickets back at once.
-        log.warning("payment provider unavailable; order cancelled", extra={"order_id": str(order.id)})
+    if preference is None:
+        await _cancel_without_link(purchases, reserved, uow, order)
+    else:
         await transition(
-            uow, order, OrderEvent.PAYMENT_UNAVAILABLE, reason="payment_unavailable", total=reserved.total
-        )
-        await purchases.outbox.add(
             uow,
-            OrderCancelledV1(
-                order_id=reserved.order_id,
-                event_id=reserved.event_id,
-                lines=tuple(
-                    OrderLine(ticket_type_id=ln.ticket_type_id, quantity=ln.quantity) for ln in reserved.lines
-                ),
-                total=reserved.total,
-                cause=CancellationCause.PAYMENT_UNAVAILABLE.value,
-                **{**await buyer_notice(uow, order), "currency": reserved.currency},
-            ),
-            correlation_id=str(reserved.order_id),
+            order,
+            OrderEvent.RESERVED,
+            total=reserved.total,
+            currency=reserved.currency,
+            hold_expires_at=reserved.hold_expires_at,
+            payment_link=preference.init_point,
+            preference_id=preference.id,
         )
-        _announce_after_commit(purchases, uow, reserved.order_id)
-        return
-    await transition(
-        uow,
-        order,
-        OrderEvent.RESERVED,
-        total=reserved.total,
-        currency=reserved.currency,
-        hold_expires_at=reserved.hold_expires_at,
-        payment_link=preference.init_point,
-        preference_id=preference.id,
-    )
     _announce_after_commit(purchases, uow, reserved.order_id)
 
 
