@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from crowdify.db import UnitOfWorkFactory
-from pdf_svc.adapters.tables import messaging, orders, tickets
+from pdf_svc.adapters.tables import early_revocations, messaging, orders, tickets
 
 
 async def order_row(uow_factory: UnitOfWorkFactory, order_id: uuid.UUID) -> dict[str, Any] | None:
@@ -30,6 +30,15 @@ async def ticket_rows(uow_factory: UnitOfWorkFactory, order_id: uuid.UUID) -> li
             .all()
         )
     return [dict(row) for row in rows]
+
+
+async def early_revocation_orders(uow_factory: UnitOfWorkFactory, *order_ids: uuid.UUID) -> set[uuid.UUID]:
+    """Which of ``order_ids`` have refunds recorded ahead of their tickets."""
+    async with uow_factory() as uow:
+        found = await uow.session.scalars(
+            select(early_revocations.c.order_id).where(early_revocations.c.order_id.in_(order_ids))
+        )
+        return set(found)
 
 
 async def rendered_in_outbox(uow_factory: UnitOfWorkFactory, order_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from pdf_svc.worker import Worker
 from tests.bus import WORKER_WITHIN, Recorder
 from tests.conftest import Publish
 from tests.documents import event_published, page_count, qr_texts, tickets_issued
-from tests.rows import rendered_in_outbox, ticket_rows
+from tests.rows import early_revocation_orders, rendered_in_outbox, ticket_rows
 
 pytestmark = pytest.mark.integration
 
@@ -137,6 +137,16 @@ async def test_a_refund_that_overtakes_its_tickets_revokes_them_on_arrival(
     await publish(refund(issued, (issued.tickets[0].id,), full=False))
     partial = tickets_issued(uuid.uuid4(), 1)
     await publish(refund(partial, full=True))
+
+    # The worker handles several messages at once: the refunds must have been taken in before the
+    # tickets are sent, or the tickets could be handled first and nothing would overtake anything.
+    async def refunds_recorded() -> bool:
+        recorded = await early_revocation_orders(worker.uow_factory, issued.order_id, partial.order_id)
+        return recorded == {issued.order_id, partial.order_id}
+
+    await wait_until(
+        refunds_recorded, within=WORKER_WITHIN, message="the refunds recorded ahead of their tickets"
+    )
     await publish(issued)
     await publish(partial)
 
