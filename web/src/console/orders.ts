@@ -7,6 +7,7 @@ import { EMAIL_KIND, EMAIL_STATUS, ORDER_STATUS, TICKET_STATUS, label } from "..
 import { statusBadge, type ScreenContext } from "../shared/screen";
 import type { CrowdEvent, Email, Order, Page } from "../shared/types";
 import { clearFieldErrors, markField, showFormError } from "../shared/view";
+import { paymentsSection } from "./payments";
 
 export async function ordersScreen(): Promise<Node> {
   const query = new URLSearchParams(location.hash.split("?")[1] ?? "");
@@ -66,13 +67,17 @@ export async function ordersScreen(): Promise<Node> {
   );
 }
 
-export async function orderScreen(_context: ScreenContext, orderId: string): Promise<Node> {
+export async function orderScreen(context: ScreenContext, orderId: string): Promise<Node> {
   const order = await api<Order>(`/api/v1/purchases/${encodeURIComponent(orderId)}`);
   const [event, emails] = await Promise.all([
     api<CrowdEvent>(`/api/v1/events/${order.event_id}`).catch(() => null),
     api<Page<Email>>(`/api/v1/notifications?order_id=${order.id}`).catch(() => null),
   ]);
   const typeName = (id: string) => event?.ticket_types.find((t) => t.id === id)?.name ?? "Entrada";
+  const ticketName = (id: string) => {
+    const ticket = order.tickets.find((t) => t.id === id);
+    return ticket ? `${typeName(ticket.ticket_type_id)} · ${ticket.holder_name}` : id.slice(0, 8);
+  };
   const reload = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
   const refundable = order.status === "paid" || order.status === "partially_refunded";
 
@@ -164,6 +169,7 @@ export async function orderScreen(_context: ScreenContext, orderId: string): Pro
         )
       : h("p", {}, "Sin entradas emitidas."),
     refundable ? refund : null,
+    paymentsSection(context, order.id, ticketName),
     order.status === "awaiting_payment" || order.status === "pending" ? h("div", { class: "actions" }, cancel) : null,
     emails ? emailTable(emails.items) : null,
   );

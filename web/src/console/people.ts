@@ -87,7 +87,7 @@ export async function peopleScreen(): Promise<Node> {
   });
   return h(
     "section",
-    {},
+    { "data-search": query.get("buscar") },
     h("h1", {}, "Equipo y roles"),
     search,
     h(

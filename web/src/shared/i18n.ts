@@ -102,3 +102,23 @@ export function isoToSantiagoInput(value: string): string {
   const instant = new Date(value).getTime();
   return new Date(instant + santiagoOffsetMs(instant)).toISOString().slice(0, 16);
 }
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/** An instant as the console's date fields show it: Santiago's wall clock, es-CL ("19-12-2026 21:00"). */
+export function isoToSantiagoText(value: string): string {
+  const [date, time] = isoToSantiagoInput(value).split("T") as [string, string];
+  const [year, month, day] = date.split("-");
+  return `${day}-${month}-${year} ${time}`;
+}
+
+/** "19-12-2026 21:00" (or with "/" or ".", one-digit day, month or hour) read on Santiago's
+ * clock, as an ISO instant; null when it is not a date and time that exists. */
+export function santiagoTextToIso(text: string): string | null {
+  const match = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}),?\s+(\d{1,2}):(\d{2})$/.exec(text.trim());
+  if (!match) return null;
+  const [, day, month, year, hour, minute] = match.map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59) return null;
+  return santiagoInputToIso(`${year}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(minute)}`);
+}

@@ -53,3 +53,20 @@ export const REFUSAL: Record<string, string> = {
 export function label(table: Record<string, string>, value: string | null | undefined): string {
   return value ? (table[value] ?? value) : "—";
 }
+
+/** Mercado Pago payment states as the console shows them. */
+export const PAYMENT_STATUS: Record<string, string> = {
+  approved: "Aprobado",
+  partially_refunded: "Devuelto en parte",
+  refunded: "Devuelto",
+  charged_back: "Contracargo",
+};
+
+/** Why money went back to a buyer. */
+export const REFUND_CAUSE: Record<string, string> = {
+  admin: "Devolución desde la consola",
+  provider: "Devuelto en Mercado Pago",
+  chargeback: "Contracargo del banco",
+  late_payment: "Pago llegado tarde",
+  event_cancelled: "Evento cancelado",
+};
