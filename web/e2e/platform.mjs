@@ -96,3 +96,13 @@ export async function buyTickets(buyer, eventId, typeId, attendees) {
 export async function registerDevice(staff, eventId, name) {
   return (await api("POST", "/api/v1/validation/devices", { token: staff, body: { name, event_id: eventId }, expect: 201 })).body;
 }
+
+const MAIL_SINK = process.env.MAIL_SINK_URL ?? "http://localhost:8025";
+
+/** The SMTP sink's messages to `address` whose subject is `subject` (other tests share the sink). */
+export async function mailsTo(address, subject) {
+  const response = await fetch(`${MAIL_SINK}/email`);
+  assert.equal(response.status, 200, "the SMTP sink answers");
+  const messages = await response.json();
+  return messages.filter((m) => m.subject === subject && m.to.some((to) => to.address === address));
+}
