@@ -22,7 +22,10 @@ class EventSettings(ServiceSettings):
     )
     reservations_queue: str = Field(default="event-svc.orders", alias="EVENT_SVC_ORDERS_QUEUE")
     hold_sweep_seconds: float = Field(default=2.0, alias="EVENT_SVC_HOLD_SWEEP_SECONDS")
-    consumer_prefetch: int = Field(default=32, alias="EVENT_SVC_CONSUMER_PREFETCH")
+    consumer_prefetch: int = Field(default=128, alias="EVENT_SVC_CONSUMER_PREFETCH")
+    # Placed orders decided per transaction at most (group commit, ADR 0017); never more than the
+    # prefetch lets the worker hold.
+    hold_batch_size: int = Field(default=64, alias="EVENT_SVC_HOLD_BATCH_SIZE")
     worker_metrics_host: str = Field(default="127.0.0.1", alias="EVENT_SVC_WORKER_METRICS_HOST")
     # 0 turns the worker's /metrics endpoint off.
     worker_metrics_port: int = Field(default=9101, alias="EVENT_SVC_WORKER_METRICS_PORT")

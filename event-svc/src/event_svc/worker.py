@@ -9,6 +9,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+import uvloop
+
 from crowdify.runtime import ServiceWorker, run_worker
 from event_svc.adapters.tables import messaging
 from event_svc.consumers.orders import register_order_handlers
@@ -24,7 +26,7 @@ class Worker(ServiceWorker):
             settings, messaging, queue=settings.reservations_queue, prefetch=settings.consumer_prefetch
         )
         self.settings: EventSettings = settings
-        register_order_handlers(self.consumer, self.outbox)
+        register_order_handlers(self.consumer, self.outbox, max_batch=settings.hold_batch_size)
 
     def background_tasks(self) -> dict[str, Coroutine[Any, Any, None]]:
         return {"hold-sweeper": self.sweep_holds_forever()}
@@ -48,4 +50,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

@@ -15,7 +15,7 @@ from crowdify.contracts.purchase import (
     OrderPlacedV1,
     OrderRefundedV1,
 )
-from crowdify.messaging.context import handling_envelope_var
+from crowdify.messaging.context import handling_batch_var, handling_envelope_var
 from crowdify.testing import wait_until
 from event_svc.adapters.tables import holds, ticket_types
 from tests.factories import published_event, type_values
@@ -127,8 +127,8 @@ async def test_a_worker_killed_between_commit_and_ack_does_no_harm(catalog, make
     # commits, before the ack: the broker will deliver the message again to the next worker.
     # Only the consumer's own units count (the relay and the sweeper share the factory).
     def kill_after_commit(uow) -> None:
-        envelope = handling_envelope_var.get()
-        if envelope is None or envelope.type != "purchase.order.placed":
+        handling = handling_batch_var.get() or [handling_envelope_var.get()]
+        if not any(e is not None and e.type == "purchase.order.placed" for e in handling):
             return
 
         async def abort() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from crowdify.contracts.common import OrderLine
 from event_svc.service.counters import Line
 from event_svc.service.counters import merge as _merge
-from event_svc.service.inventory import _in_window
+from event_svc.service.hold_plan import _in_window
 from event_svc.service.snapshots import available
 
 A, B = uuid.UUID(int=1), uuid.UUID(int=2)

@@ -306,3 +306,82 @@ async def test_parking_depth_is_read_without_consuming(db, make_consumer, amqp):
         ),
         message="the consumer refreshed its parking depth",
     )
+
+
+# Group commit (Consumer.on_batch): what waits is handled together in arrival order, a lone
+# message is not held back, duplicates are acknowledged without effect, and a failing message
+# falls back to one at a time without blocking its batch.
+
+
+async def test_waiting_messages_are_handled_together_in_arrival_order(db, make_consumer, publisher):
+    batches: list[list[str]] = []
+
+    async def count(batch, uow) -> None:
+        batches.append([event.ticket_id for event, _ in batch])
+        for event, _ in batch:
+            await db.record_effect(uow, event.ticket_id)
+
+    declared = make_consumer("batched")
+    declared.on_batch(TicketCountedV1, count)
+    await declared.start()
+    await declared.stop()  # the queue exists; a backlog can wait in it
+    sent = [f"t{n}" for n in range(12)]
+    for ticket_id in sent:
+        await publisher.publish(Envelope.wrap(TicketCountedV1(ticket_id=ticket_id), correlation_id="c"))
+
+    consumer = make_consumer("batched")
+    consumer.on_batch(TicketCountedV1, count, max_batch=5)
+    await consumer.start()
+    await wait_until(lambda: sum(len(b) for b in batches) == len(sent), message="every message handled")
+    assert [t for b in batches for t in b] == sent
+    assert max(len(b) for b in batches) > 1
+    assert all(len(b) <= 5 for b in batches)
+    assert await db.effect_count() == len(sent)
+
+
+async def test_a_lone_message_is_handled_at_once_and_a_duplicate_without_effect(db, make_consumer, publisher):
+    batches: list[int] = []
+
+    async def count(batch, uow) -> None:
+        batches.append(len(batch))
+        for event, _ in batch:
+            await db.record_effect(uow, event.ticket_id)
+
+    consumer = make_consumer("lone")
+    consumer.on_batch(TicketCountedV1, count, max_batch=50)
+    await consumer.start()
+    envelope = Envelope.wrap(TicketCountedV1(ticket_id="alone"), correlation_id="c")
+    await publisher.publish(envelope)
+    await wait_until(lambda: batches == [1], within=5, message="handled as a batch of one")
+    await publisher.publish(envelope)  # the same message id again
+    await publisher.publish(Envelope.wrap(TicketCountedV1(ticket_id="after"), correlation_id="c"))
+    await wait_until(lambda: db.effect_count("after"), message="the next message handled")
+    assert await db.effect_count("alone") == 1
+
+
+async def test_a_poison_message_falls_back_to_one_at_a_time(db, make_consumer, publisher):
+    attempts: list[list[str]] = []
+
+    async def count(batch, uow) -> None:
+        attempts.append([event.ticket_id for event, _ in batch])
+        for event, _ in batch:
+            if event.ticket_id == "poison":
+                raise ValueError("cannot count this ticket")
+            await db.record_effect(uow, event.ticket_id)
+
+    declared = make_consumer("poisoned")
+    declared.on_batch(TicketCountedV1, count)
+    await declared.start()
+    await declared.stop()
+    for ticket_id in ("a", "b", "poison", "c", "d"):
+        await publisher.publish(Envelope.wrap(TicketCountedV1(ticket_id=ticket_id), correlation_id="c"))
+    consumer = make_consumer("poisoned")
+    consumer.on_batch(TicketCountedV1, count)
+    await consumer.start()
+
+    async def good_ones_counted() -> bool:
+        return all([await db.effect_count(t) == 1 for t in "abcd"])
+
+    await wait_until(good_ones_counted, message="every good message handled")
+    assert await db.effect_count("poison") == 0
+    assert ["poison"] in attempts  # tried alone after its batch failed (and retried, not dropped)

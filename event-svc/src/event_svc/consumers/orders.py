@@ -1,7 +1,11 @@
 """Handlers for purchase-svc's order messages. Each runs inside the consumer's transaction,
-after the inbox has recorded the message, so a redelivery never reaches it."""
+after the inbox has recorded the message, so a redelivery never reaches it. Placed orders are
+decided in batches (group commit, ADR 0017): the orders waiting, in arrival order, in one
+transaction."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from crowdify.contracts.purchase import (
     OrderCancelledV1,
@@ -15,18 +19,24 @@ from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.outbox import Outbox
 from event_svc.service import inventory
+from event_svc.service.counters import merge
+from event_svc.service.hold_plan import PlacedOrder
+from event_svc.service.holding import decide_holds
 
 
-def register_order_handlers(consumer: Consumer, outbox: Outbox) -> None:
-    async def on_placed(event: OrderPlacedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await inventory.reserve(
-            uow,
-            outbox,
-            order_id=event.order_id,
-            event_id=event.event_id,
-            order_lines=event.lines,
-            buyer_id=event.user_id,
-        )
+def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: int | None = None) -> None:
+    async def on_placed(placed: Sequence[tuple[OrderPlacedV1, Envelope]], uow: UnitOfWork) -> None:
+        orders = [
+            PlacedOrder(
+                order_id=event.order_id,
+                event_id=event.event_id,
+                buyer_id=event.user_id,
+                lines=merge(event.lines),
+                causation_id=str(envelope.id),
+            )
+            for event, envelope in placed
+        ]
+        await decide_holds(uow, outbox, orders)
 
     async def on_paid(event: OrderPaidV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await inventory.confirm_sale(
@@ -44,7 +54,7 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox) -> None:
             uow, order_id=event.order_id, refund_id=event.refund_id, refunded=event.lines
         )
 
-    consumer.on(OrderPlacedV1, on_placed)
+    consumer.on_batch(OrderPlacedV1, on_placed, max_batch=max_batch)
     consumer.on(OrderPaidV1, on_paid)
     consumer.on(OrderCancelledV1, on_cancelled)
     consumer.on(OrderExpiredV1, on_expired)

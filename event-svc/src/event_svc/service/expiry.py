@@ -1,4 +1,10 @@
-"""Unpaid holds past their expiry go back on sale, announced with ``catalog.hold.expired``."""
+"""Unpaid holds past their expiry go back on sale, announced with ``catalog.hold.expired``.
+
+A sweep is a batch: the due holds are locked with one statement (SKIP LOCKED: several workers,
+and orders looking for room, may expire at once without waiting on each other), their lines read
+with one, the counters given back with one update of the events and one of the ticket types, the
+holds marked with one, and the announcements written to the outbox with one.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +12,17 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, func, select
-
 from crowdify.contracts.catalog import HoldExpiredV1
 from crowdify.contracts.common import OrderLine
 from crowdify.db import UnitOfWork
-from crowdify.messaging.outbox import Outbox
-from event_svc.adapters.tables import hold_lines, holds
-from event_svc.service.counters import give_back, hold_lines_of, set_status
-
-
-async def _expire_due(
-    uow: UnitOfWork, outbox: Outbox, *, only: ColumnElement[bool] | None = None, limit: int | None = None
-) -> int:
-    """Expire live holds past their time (``only`` narrows them). SKIP LOCKED: several workers,
-    and orders looking for room, may expire at once without waiting on each other."""
-    query = select(holds.c.order_id, holds.c.event_id).where(
-        holds.c.status == "held", holds.c.hold_expires_at <= func.now()
-    )
-    if only is not None:
-        query = query.where(only)
-    query = query.order_by(holds.c.hold_expires_at, holds.c.order_id).limit(limit)
-    due = (await uow.session.execute(query.with_for_update(skip_locked=True))).all()
-    # Give seats back event by event in id order: two sweepers (or a sweep and an order) then
-    # lock event rows in the same order and cannot deadlock.
-    for order_id, _event_id in sorted(due, key=lambda row: (row.event_id, row.order_id)):
-        await _expire_locked_hold(uow, outbox, order_id)
-    return len(due)
+from crowdify.messaging.outbox import Outbox, Outgoing
+from event_svc.adapters import hold_statements as sql
 
 
 async def sweep_expired_holds(uow: UnitOfWork, outbox: Outbox, *, batch_size: int = 200) -> int:
-    """The worker's periodic sweep."""
-    return await _expire_due(uow, outbox, limit=batch_size)
+    """The worker's periodic sweep: at most ``batch_size`` holds per transaction."""
+    db = await uow.driver_connection()
+    return await _expire(uow, outbox, await db.fetch(sql.DUE_HOLDS, batch_size))
 
 
 async def expire_due_holds_of_types(uow: UnitOfWork, outbox: Outbox, type_ids: Sequence[uuid.UUID]) -> int:
@@ -46,24 +31,36 @@ async def expire_due_holds_of_types(uow: UnitOfWork, outbox: Outbox, type_ids: S
     Called when an order finds no room, so a buyer is never told ``sold_out`` while expired holds
     still count against capacity.
     """
-    of_types = holds.c.order_id.in_(
-        select(hold_lines.c.order_id).where(hold_lines.c.ticket_type_id.in_(type_ids))
-    )
-    return await _expire_due(uow, outbox, only=of_types)
+    db = await uow.driver_connection()
+    return await _expire(uow, outbox, await db.fetch(sql.DUE_HOLDS_OF_TYPES, list(type_ids)))
 
 
-async def _expire_locked_hold(uow: UnitOfWork, outbox: Outbox, order_id: uuid.UUID) -> None:
-    hold = (await uow.session.execute(select(holds).where(holds.c.order_id == order_id))).mappings().one()
-    lines = await hold_lines_of(uow, order_id)
-    await give_back(uow, hold["event_id"], lines, "held")
-    await set_status(uow, order_id, "expired")
-    await outbox.add(
+async def _expire(uow: UnitOfWork, outbox: Outbox, due: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> int:
+    """Give back the seats of the locked holds ``due`` (order id, event id) and announce it."""
+    if not due:
+        return 0
+    db = await uow.driver_connection()
+    event_of = {order_id: event_id for order_id, event_id in due}
+    lines: dict[uuid.UUID, list[OrderLine]] = {order_id: [] for order_id in event_of}
+    per_event: dict[uuid.UUID, int] = {}
+    per_type: dict[uuid.UUID, int] = {}
+    for order_id, type_id, quantity in await db.fetch(sql.LIVE_LINES, list(event_of)):
+        lines[order_id].append(OrderLine(ticket_type_id=type_id, quantity=quantity))
+        per_event[event_of[order_id]] = per_event.get(event_of[order_id], 0) + quantity
+        per_type[type_id] = per_type.get(type_id, 0) + quantity
+    await sql.give_back_held(db, per_event, per_type)
+    await db.execute(sql.SET_EXPIRED, list(event_of))
+    expired_at = datetime.now(UTC)
+    await outbox.add_many(
         uow,
-        HoldExpiredV1(
-            order_id=order_id,
-            event_id=hold["event_id"],
-            expired_at=datetime.now(UTC),
-            lines=tuple(OrderLine(ticket_type_id=ln.ticket_type_id, quantity=ln.quantity) for ln in lines),
-        ),
-        correlation_id=str(order_id),
+        [
+            Outgoing(
+                HoldExpiredV1(
+                    order_id=order_id, event_id=event_id, expired_at=expired_at, lines=tuple(lines[order_id])
+                ),
+                correlation_id=str(order_id),
+            )
+            for order_id, event_id in due
+        ],
     )
+    return len(due)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +27,23 @@ class UnitOfWork:
         self.session = session
         self._after_commit: list[AfterCommitHook] = []
         self.committed = False
+
+    async def driver_connection(self) -> Any:
+        """The asyncpg connection under this unit's transaction, for hot statements where the ORM
+        would cost more than the work (asyncpg prepares each query text once per connection).
+        What runs on it commits or rolls back with the unit."""
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if driver is None:
+            raise RuntimeError("the unit of work's connection is closed")
+        if not driver.is_in_transaction():
+            # SQLAlchemy's asyncpg adapter sends BEGIN with the unit's first statement: send one
+            # now, or what runs on the driver would commit statement by statement.
+            await connection.exec_driver_sql("SELECT 1")
+        if not driver.is_in_transaction():
+            raise RuntimeError("the unit of work's connection is not in a transaction")
+        return driver
 
     def after_commit(self, hook: AfterCommitHook) -> None:
         """Run ``hook`` once the transaction has committed (skipped on rollback)."""

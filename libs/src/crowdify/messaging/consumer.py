@@ -9,6 +9,10 @@ committed with the effect turns that redelivery into a no-op.
 A handler that raises has its transaction rolled back; the message is re-published, with
 confirms, to the next retry tier (or to the parking queue once the tiers are used up) and only
 then acknowledged, so a failed message is never acknowledged without a safe copy on the broker.
+
+Types registered with :meth:`Consumer.on_batch` are handled in batches (group commit): the inbox
+rows of a whole batch and its handler share one transaction, and each message is acknowledged
+after that commit, exactly as above; a failed batch falls back to one message at a time.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from sqlalchemy.dialects.postgresql import insert
 from crowdify.contracts.base import Contract
 from crowdify.db.uow import UnitOfWork, UnitOfWorkFactory
 from crowdify.messaging import metrics
-from crowdify.messaging.context import handling_envelope_var
+from crowdify.messaging.batching import Delivery, GroupCommitLane
+from crowdify.messaging.context import handling_batch_var, handling_envelope_var
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.tables import MessagingTables
 from crowdify.messaging.topology import DEFAULT_RETRY_DELAYS, ConsumerTopology, QueueType
@@ -55,6 +60,8 @@ log = logging.getLogger(__name__)
 
 C = TypeVar("C", bound=Contract)
 Handler = Callable[[C, Envelope, UnitOfWork], Awaitable[None]]
+# Handles the new messages of a batch, in arrival order, in one transaction.
+BatchHandler = Callable[[Sequence[tuple[C, Envelope]], UnitOfWork], Awaitable[None]]
 
 UNKNOWN_TYPE = "unknown"
 
@@ -90,6 +97,7 @@ class Consumer:
         self.stop_timeout = stop_timeout
         self.parking_check_seconds = parking_check_seconds
         self._handlers: dict[str, tuple[type[Contract], Handler[Any]]] = {}
+        self._lanes: dict[str, GroupCommitLane] = {}
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
         self._queue: AbstractQueue | None = None
@@ -107,6 +115,24 @@ class Consumer:
         if key in self._handlers:
             raise ValueError(f"{self.queue} already handles {key}")
         self._handlers[key] = (contract, handler)
+
+    def on_batch(self, contract: type[C], handler: BatchHandler[C], *, max_batch: int | None = None) -> None:
+        """Handle ``contract`` in batches (group commit, :mod:`crowdify.messaging.batching`): the
+        messages waiting, up to ``max_batch`` (the prefetch by default), go to ``handler`` together
+        in one transaction with their inbox rows. If a batch fails, nothing of it is committed and
+        each of its messages is handled alone (a batch of one) with the usual retries, so one
+        poison message cannot hold the others back."""
+
+        async def alone(event: C, envelope: Envelope, uow: UnitOfWork) -> None:
+            await handler([(event, envelope)], uow)
+
+        self.on(contract, alone)
+        key = contract.routing_key()
+
+        async def run(deliveries: Sequence[Delivery]) -> list[bool]:
+            return await self._handle_batch(deliveries, handler)
+
+        self._lanes[key] = GroupCommitLane(f"{self.queue}:{key}", run, max_batch=max_batch or self.prefetch)
 
     async def start(self) -> None:
         """Declare the topology and start consuming (robust: reconnects and re-consumes)."""
@@ -187,6 +213,13 @@ class Consumer:
         except ValidationError as error:
             await self._park(message, message_type, "malformed", describe_error(error))
             return
+        lane = self._lanes.get(message_type)
+        if lane is not None:
+            first_time = await lane.submit(Delivery(message, envelope, event))
+            if first_time is not None:
+                await self._acknowledge(message, message_type, first_time=first_time)
+                return
+            # Its batch failed: it is handled alone below, with retries if it fails again.
 
         request_id = (message.headers or {}).get(REQUEST_ID)
         tokens = (
@@ -202,29 +235,59 @@ class Consumer:
                 log.warning("handler for %s %s failed: %s", message_type, envelope.id, describe_error(error))
                 await self._retry_or_park(message, message_type, error)
                 return
-            if not first_time:
-                metrics.MESSAGES_DUPLICATE.labels(queue=self.queue, type=message_type).inc()
-            await self._settle(message.ack())
-            metrics.MESSAGES_CONSUMED.labels(queue=self.queue, type=message_type).inc()
+            await self._acknowledge(message, message_type, first_time=first_time)
         finally:
             handling_envelope_var.reset(tokens[2])
             request_id_var.reset(tokens[1])
             correlation_id_var.reset(tokens[0])
 
+    async def _acknowledge(
+        self, message: AbstractIncomingMessage, message_type: str, *, first_time: bool
+    ) -> None:
+        if not first_time:
+            metrics.MESSAGES_DUPLICATE.labels(queue=self.queue, type=message_type).inc()
+        await self._settle(message.ack())
+        metrics.MESSAGES_CONSUMED.labels(queue=self.queue, type=message_type).inc()
+
     async def _handle_once(self, envelope: Envelope, event: Contract, handler: Handler[Any]) -> bool:
         """Run the handler unless the inbox has seen the message; False for a duplicate."""
-        inbox = self.tables.inbox
         async with self.uow_factory() as uow:
-            claimed = await uow.session.execute(
-                insert(inbox)
-                .values(consumer=self.queue, message_id=str(envelope.id), message_type=envelope.routing_key)
-                .on_conflict_do_nothing(index_elements=[inbox.c.consumer, inbox.c.message_id])
-                .returning(inbox.c.message_id)
-            )
-            if claimed.first() is None:
+            if not await self._claim(uow, [envelope]):
                 return False
             await handler(event, envelope, uow)
         return True
+
+    async def _handle_batch(self, deliveries: Sequence[Delivery], handler: BatchHandler[Any]) -> list[bool]:
+        """One transaction for the batch: inbox rows for all, the handler for those new."""
+        handling_batch_var.set([d.envelope for d in deliveries])  # the lane's task is the batch's own
+        async with self.uow_factory() as uow:
+            claimed = await self._claim(uow, [d.envelope for d in deliveries])
+            fresh: list[Delivery] = []
+            for delivery in deliveries:
+                # A message sent twice may sit in one batch twice: only its first copy counts.
+                if str(delivery.envelope.id) in claimed:
+                    claimed.discard(str(delivery.envelope.id))
+                    fresh.append(delivery)
+            if fresh:
+                await handler([(d.event, d.envelope) for d in fresh], uow)
+        handled = {id(d) for d in fresh}
+        return [id(d) in handled for d in deliveries]
+
+    async def _claim(self, uow: UnitOfWork, envelopes: Sequence[Envelope]) -> set[str]:
+        """Record the messages in the inbox; returns the ids it did not have yet."""
+        inbox = self.tables.inbox
+        claimed = await uow.session.execute(
+            insert(inbox)
+            .values(
+                [
+                    {"consumer": self.queue, "message_id": str(e.id), "message_type": e.routing_key}
+                    for e in envelopes
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=[inbox.c.consumer, inbox.c.message_id])
+            .returning(inbox.c.message_id)
+        )
+        return set(claimed.scalars())
 
     async def _retry_or_park(
         self, message: AbstractIncomingMessage, message_type: str, error: Exception

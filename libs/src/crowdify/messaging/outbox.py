@@ -9,6 +9,8 @@ attached to send their own rows right after commit (low latency); whatever that 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 from weakref import WeakKeyDictionary
@@ -28,6 +30,15 @@ from crowdify.messaging.wire import REQUEST_ID
 from crowdify.observability.context import correlation_id_var, request_id_var
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for :meth:`Outbox.add_many`."""
+
+    event: Contract
+    correlation_id: str | None = None
+    causation_id: str | None = None
 
 
 class Outbox:
@@ -66,30 +77,46 @@ class Outbox:
         to its chain; elsewhere the correlation id is the request's (or, failing that, the new
         message starts a chain of its own).
         """
-        handling = handling_envelope_var.get()
-        correlation = correlation_id or correlation_id_var.get() or request_id_var.get()
-        if causation_id is None and handling is not None:
-            causation_id = str(handling.id)
-        envelope = Envelope.wrap(event, correlation_id=correlation or "", causation_id=causation_id)
-        if not correlation:
-            envelope = envelope.model_copy(update={"correlation_id": str(envelope.id)})
+        [envelope] = await self.add_many(uow, [Outgoing(event, correlation_id, causation_id)])
+        return envelope
 
+    async def add_many(self, uow: UnitOfWork, messages: Sequence[Outgoing]) -> list[Envelope]:
+        """Write several messages in one statement (a batch's decisions), in the order given;
+        each keeps its own correlation and causation, as :meth:`add` would set them."""
+        if not messages:
+            return []
+        handling = handling_envelope_var.get()
+        ambient = correlation_id_var.get() or request_id_var.get()
         headers: dict[str, Any] = {}
         request_id = request_id_var.get()
         if request_id:
             headers[REQUEST_ID] = request_id
+        envelopes: list[Envelope] = []
+        for message in messages:
+            correlation = message.correlation_id or ambient
+            causation = message.causation_id
+            if causation is None and handling is not None:
+                causation = str(handling.id)
+            envelope = Envelope.wrap(message.event, correlation_id=correlation or "", causation_id=causation)
+            if not correlation:
+                envelope = envelope.model_copy(update={"correlation_id": str(envelope.id)})
+            envelopes.append(envelope)
         await uow.session.execute(
-            insert(self.tables.outbox).values(
-                id=envelope.id,
-                routing_key=envelope.routing_key,
-                envelope=envelope.model_dump(mode="json"),
-                headers=headers,
-            )
+            insert(self.tables.outbox),
+            [
+                {
+                    "id": envelope.id,
+                    "routing_key": envelope.routing_key,
+                    "envelope": envelope.model_dump(mode="json"),
+                    "headers": headers,
+                }
+                for envelope in envelopes
+            ],
         )
         added = self._added_by_unit.get(uow)
         if added is not None:
-            added.append(envelope.id)
-        return envelope
+            added.extend(envelope.id for envelope in envelopes)
+        return envelopes
 
     async def _dispatch(self, engine: AsyncEngine, ids: list[UUID]) -> None:
         if not ids or self.publisher is None:
@@ -101,4 +128,4 @@ class Outbox:
             await send_locked_rows(conn, outbox, rows, self.publisher, backoff=None)
 
 
-__all__ = ["Outbox", "OutboxRelay"]
+__all__ = ["Outbox", "OutboxRelay", "Outgoing"]

@@ -1,0 +1,185 @@
+"""Placed orders decided in batches (group commit, ADR 0017), on the real broker and database:
+first come first served within a type, no oversell, redeliveries without effect, a poison
+message that does not hold the others back, and expiry sweeps in one transaction."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from sqlalchemy import func, select, update
+
+from crowdify.contracts.purchase import OrderPlacedV1
+from crowdify.testing import wait_until
+from event_svc.adapters.tables import holds
+from event_svc.service.expiry import sweep_expired_holds
+from tests.factories import published_event, type_values
+from tests.integration.test_reservations import counters, placed
+
+RESERVED = "catalog.tickets.reserved"
+REJECTED = "catalog.reservation.rejected"
+
+
+def decisions(bus) -> dict[str, str]:
+    """Each order's decision: held or the rejection's reason."""
+    return {
+        e.payload["order_id"]: "held" if e.type == RESERVED else e.payload["reason"]
+        for e in bus.of_type(RESERVED) + bus.of_type(REJECTED)
+    }
+
+
+def first_come_first_served(orders, capacity: int) -> dict[str, str]:
+    """What deciding the orders one at a time, in the order sent, would hold."""
+    left, expected = capacity, {}
+    for order in orders:
+        quantity = order.lines[0].quantity
+        if quantity <= left:
+            left -= quantity
+            expected[str(order.order_id)] = "held"
+        else:
+            expected[str(order.order_id)] = "sold_out"
+    return expected
+
+
+async def declare_queues(make_worker) -> None:
+    """Start and stop a worker, so its queue exists and a backlog can wait in it."""
+    worker = make_worker()
+    await worker.start()
+    await worker.stop()
+
+
+async def transactions_that_decided(catalog, event_id: uuid.UUID) -> int:
+    """Distinct commit times of the event's holds (``now()`` is the transaction's start)."""
+    async with catalog.uow_factory() as uow:
+        return (
+            await uow.session.execute(
+                select(func.count(func.distinct(holds.c.created_at))).where(holds.c.event_id == event_id)
+            )
+        ).scalar_one()
+
+
+async def test_a_backlog_is_decided_in_batches_in_arrival_order(catalog, make_worker, bus):
+    capacity = 150
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=capacity)])
+    rng = random.Random(16)
+    orders = [placed(event_id, type_id, quantity=rng.randint(1, 4)) for _ in range(300)]
+    await declare_queues(make_worker)
+    for order in orders:  # queued before the worker starts: a backlog, in this order
+        await bus.send(order)
+    worker = make_worker()
+    await worker.start()
+    try:
+        await wait_until(lambda: len(decisions(bus)) == len(orders), within=60, message="every order decided")
+    finally:
+        await worker.stop()
+
+    assert decisions(bus) == first_come_first_served(orders, capacity)
+    held = sum(o.lines[0].quantity for o in orders if decisions(bus)[str(o.order_id)] == "held")
+    assert await counters(catalog, type_id) == (0, held)
+    assert held <= capacity
+    # Group commit: far fewer transactions than orders.
+    assert await transactions_that_decided(catalog, event_id) < len(orders) // 4
+
+
+async def test_many_workers_never_oversell_and_each_order_is_decided_once(catalog, make_worker, bus):
+    capacity = 40
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=capacity)])
+    workers = [make_worker() for _ in range(3)]
+    for w in workers:
+        await w.start()
+    try:
+        orders = [placed(event_id, type_id, quantity=1 + n % 3) for n in range(400)]
+        for order in orders:
+            await bus.send(order)
+        await wait_until(lambda: len(decisions(bus)) == len(orders), within=90, message="every order decided")
+    finally:
+        for w in workers:
+            await w.stop()
+    announced = bus.of_type(RESERVED) + bus.of_type(REJECTED)
+    assert sorted(e.payload["order_id"] for e in announced) == sorted(str(o.order_id) for o in orders)
+    held = sum(line["quantity"] for e in bus.of_type(RESERVED) for line in e.payload["lines"])
+    assert held == capacity  # orders of 1 ticket keep coming until the last seat is taken
+    assert await counters(catalog, type_id) == (0, capacity)
+
+
+async def test_a_redelivered_or_partly_new_batch_changes_nothing_twice(catalog, make_worker, bus):
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=100)])
+    await declare_queues(make_worker)
+    first = [await bus.send(placed(event_id, type_id, quantity=2)) for _ in range(20)]
+    worker = make_worker()
+    await worker.start()
+    await wait_until(lambda: len(decisions(bus)) == 20, message="the first batch decided")
+    await worker.stop()
+    assert await counters(catalog, type_id) == (0, 40)
+
+    # The whole batch again under the same message ids (a redelivery after a crash before the
+    # acks), mixed with new orders and with copies under new ids (purchase-svc's relay re-sending
+    # after a lost confirm): only the new orders take seats, each announced once.
+    for envelope in first:
+        await bus.resend(envelope)
+    fresh = [placed(event_id, type_id, quantity=1) for _ in range(10)]
+    for order in fresh:
+        await bus.send(order)
+    for envelope in first[:5]:
+        await bus.send(envelope.parse(OrderPlacedV1))
+    worker = make_worker()
+    await worker.start()
+    try:
+        await wait_until(lambda: len(decisions(bus)) == 30, message="the new orders decided")
+        probe = placed(event_id, type_id, quantity=1)
+        await bus.send(probe)  # sent last: once it is decided, everything before it was handled
+        await wait_until(lambda: str(probe.order_id) in decisions(bus), message="probe decided")
+    finally:
+        await worker.stop()
+    assert await counters(catalog, type_id) == (0, 40 + 10 + 1)
+    announced = [e.payload["order_id"] for e in bus.of_type(RESERVED)]
+    assert len(announced) == len(set(announced)) == 31
+
+
+async def test_a_poison_message_does_not_hold_back_its_batch(catalog, make_worker, bus):
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=100)])
+    await declare_queues(make_worker)
+    good = [placed(event_id, type_id, quantity=1) for _ in range(30)]
+    # A buyer id longer than the hold's column: the batch that holds it cannot commit.
+    poison = placed(event_id, type_id, quantity=1, buyer="x" * 200)
+    for order in [*good[:15], poison, *good[15:]]:
+        await bus.send(order)
+    worker = make_worker()
+    await worker.start()
+    try:
+        await wait_until(lambda: len(decisions(bus)) == len(good), message="every good order decided")
+    finally:
+        await worker.stop()
+    assert set(decisions(bus)) == {str(o.order_id) for o in good}
+    assert set(decisions(bus).values()) == {"held"}
+    assert await counters(catalog, type_id) == (0, len(good))
+
+
+async def test_an_expiry_sweep_expires_a_batch_in_one_transaction(catalog, make_worker, bus):
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=100)])
+    orders = [placed(event_id, type_id, quantity=2) for _ in range(25)]
+    await declare_queues(make_worker)
+    for order in orders:
+        await bus.send(order)
+    worker = make_worker()
+    await worker.start()
+    try:
+        await wait_until(lambda: len(decisions(bus)) == 25, message="every order held")
+    finally:
+        await worker.stop()  # the sweep below is the only one
+    async with catalog.uow_factory() as uow:
+        await uow.session.execute(
+            update(holds).where(holds.c.event_id == event_id).values(hold_expires_at=func.now())
+        )
+    async with catalog.uow_factory() as uow:
+        expired = await sweep_expired_holds(uow, catalog.outbox, batch_size=200)
+    assert expired >= 25
+    assert await counters(catalog, type_id) == (0, 0)
+    async with catalog.uow_factory() as uow:
+        statuses = (
+            await uow.session.execute(select(holds.c.status).where(holds.c.event_id == event_id))
+        ).scalars()
+        assert set(statuses) == {"expired"}
+    await wait_until(lambda: len(bus.of_type("catalog.hold.expired")) == 25, message="25 expiries announced")
+    lines = {e.payload["order_id"]: e.payload["lines"] for e in bus.of_type("catalog.hold.expired")}
+    assert lines[str(orders[0].order_id)] == [{"ticket_type_id": str(type_id), "quantity": 2}]
