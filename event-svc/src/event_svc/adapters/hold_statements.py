@@ -80,9 +80,11 @@ WHERE status = 'held' AND hold_expires_at <= now()
 ORDER BY hold_expires_at, order_id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 
+# By event first: the live holds of an event are a short walk of ix_holds_live_by_buyer, where
+# hold_lines has no index by ticket type.
 DUE_HOLDS_OF_TYPES = """
 SELECT order_id, event_id FROM holds
-WHERE status = 'held' AND hold_expires_at <= now()
+WHERE event_id = ANY($2::uuid[]) AND status = 'held' AND hold_expires_at <= now()
   AND order_id IN (SELECT order_id FROM hold_lines WHERE ticket_type_id = ANY($1::uuid[]))
 ORDER BY hold_expires_at, order_id FOR UPDATE SKIP LOCKED
 """

@@ -25,14 +25,17 @@ async def sweep_expired_holds(uow: UnitOfWork, outbox: Outbox, *, batch_size: in
     return await _expire(uow, outbox, await db.fetch(sql.DUE_HOLDS, batch_size))
 
 
-async def expire_due_holds_of_types(uow: UnitOfWork, outbox: Outbox, type_ids: Sequence[uuid.UUID]) -> int:
-    """Release holds of these ticket types that are past their expiry but not yet swept.
+async def expire_due_holds_of_types(
+    uow: UnitOfWork, outbox: Outbox, type_ids: Sequence[uuid.UUID], event_ids: Sequence[uuid.UUID]
+) -> int:
+    """Release holds of these ticket types (of these events) that are past their expiry but not
+    yet swept.
 
     Called when an order finds no room, so a buyer is never told ``sold_out`` while expired holds
     still count against capacity.
     """
     db = await uow.driver_connection()
-    return await _expire(uow, outbox, await db.fetch(sql.DUE_HOLDS_OF_TYPES, list(type_ids)))
+    return await _expire(uow, outbox, await db.fetch(sql.DUE_HOLDS_OF_TYPES, list(type_ids), list(event_ids)))
 
 
 async def _expire(uow: UnitOfWork, outbox: Outbox, due: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> int:

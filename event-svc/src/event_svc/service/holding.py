@@ -39,7 +39,8 @@ async def decide_holds(uow: UnitOfWork, outbox: Outbox, orders: Sequence[PlacedO
     }
     todo: list[PlacedOrder] = []
     for order in orders:
-        if order.order_id not in statuses and order.order_id not in {o.order_id for o in todo}:
+        if order.order_id not in statuses:
+            statuses[order.order_id] = "pending"  # a later copy in this batch is not decided again
             todo.append(order)
     if todo:
         statuses.update(await _decide(uow, db, outbox, todo))
@@ -61,7 +62,7 @@ async def _decide(
         held_by_buyer = {(r["event_id"], r["buyer_id"]): r["quantity"] for r in rows}
     decided, events = await _plan_locked(db, orders, event_ids, type_ids, held_by_buyer, now)
     # No buyer is told sold_out while expired holds, not yet swept, still count against capacity.
-    if decided.short_of_room and await expire_due_holds_of_types(uow, outbox, type_ids):
+    if decided.short_of_room and await expire_due_holds_of_types(uow, outbox, type_ids, event_ids):
         decided, events = await _plan_locked(db, orders, event_ids, type_ids, held_by_buyer, now)
     await sql.add_held(db, decided.per_event, decided.per_type)
     await _write(db, uow, outbox, decided, events, now)
@@ -81,29 +82,28 @@ async def _plan_locked(
     return plan(orders, events, types, dict(held_by_buyer), now), events
 
 
-def _announcement(decision: Decision, event: Any, expires_at: datetime) -> Outgoing:
-    order = decision.order
-    message: TicketsReservedV1 | ReservationRejectedV1
-    if decision.refused is not None:
-        message = ReservationRejectedV1(
-            order_id=order.order_id,
-            event_id=order.event_id,
-            reason=decision.refused.reason,
-            detail=decision.refused.detail,
-        )
-    else:
-        priced = decision.priced
-        message = TicketsReservedV1(
-            order_id=order.order_id,
-            event_id=order.event_id,
-            hold_expires_at=expires_at,
-            lines=tuple(priced),
-            total=sum(p.unit_price * p.quantity for p in priced),
-            currency=priced[0].currency,
-            event_name=event["name"],
-            event_starts_at=event["starts_at"],
-            venue=event["venue"],
-        )
+def _rejection(decision: Decision) -> Outgoing:
+    order, refused = decision.order, decision.refused
+    assert refused is not None
+    message = ReservationRejectedV1(
+        order_id=order.order_id, event_id=order.event_id, reason=refused.reason, detail=refused.detail
+    )
+    return Outgoing(message, correlation_id=str(order.order_id), causation_id=order.causation_id)
+
+
+def _reservation(decision: Decision, event: Any, expires_at: datetime) -> Outgoing:
+    order, priced = decision.order, decision.priced
+    message = TicketsReservedV1(
+        order_id=order.order_id,
+        event_id=order.event_id,
+        hold_expires_at=expires_at,
+        lines=tuple(priced),
+        total=sum(p.unit_price * p.quantity for p in priced),
+        currency=priced[0].currency,
+        event_name=event["name"],
+        event_starts_at=event["starts_at"],
+        venue=event["venue"],
+    )
     return Outgoing(message, correlation_id=str(order.order_id), causation_id=order.causation_id)
 
 
@@ -116,15 +116,16 @@ async def _write(
     messages: list[Outgoing] = []
     for decision in decided.decisions:
         order, event = decision.order, events.get(decision.order.event_id)
-        expires_at = now + timedelta(minutes=event["hold_minutes"]) if event is not None else now
-        messages.append(_announcement(decision, event, expires_at))
-        if decision.refused is not None:
+        if decision.refused is not None or event is None:
+            messages.append(_rejection(decision))
             # Rejections of orders for real events are kept, so the decision is never taken twice.
-            if event is not None:
+            if event is not None and decision.refused is not None:
                 hold_rows.append(
                     (order.order_id, order.event_id, None, "rejected", decision.refused.reason, None)
                 )
             continue
+        expires_at = now + timedelta(minutes=event["hold_minutes"])
+        messages.append(_reservation(decision, event, expires_at))
         hold_rows.append((order.order_id, order.event_id, order.buyer_id, "held", None, expires_at))
         line_rows.extend(
             (order.order_id, p.ticket_type_id, p.quantity, p.unit_price) for p in decision.priced

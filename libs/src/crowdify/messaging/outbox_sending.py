@@ -8,6 +8,7 @@ the confirm and the commit sends it again, which the consumers' inbox absorbs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,9 +26,9 @@ from crowdify.messaging.wire import describe_error
 log = logging.getLogger(__name__)
 
 # Errors that concern one message (the broker nacked it, or returned it as unroutable, which
-# with the alternate exchange in place only happens if someone deleted ``<exchange>.unrouted``):
-# the next rows may still go through. Anything else (connection lost, timeout) stops the batch,
-# because every following publish would wait for the same dead connection.
+# with the alternate exchange in place only happens if someone deleted ``<exchange>.unrouted``);
+# anything else (connection lost, timeout) concerns them all. Either way each failed row records
+# its failure and waits for the relay.
 MESSAGE_ERRORS = (DeliveryError, PublishError)
 
 Backoff = Callable[[int], float]
@@ -65,27 +66,36 @@ async def send_locked_rows(
 ) -> SendResult:
     """Publish ``rows`` (already locked in ``conn``'s transaction) and record each outcome.
 
-    ``backoff=None`` records a failure without delaying the next attempt (the relay's grace
-    period already leaves a fresh row alone for a while).
+    The rows go out together: their confirms are awaited at once, not one round trip after
+    another, and the published ones are marked with one statement (a batch's decisions cost one
+    wait, not one per decision). ``backoff=None`` records a failure without delaying the next
+    attempt (the relay's grace period already leaves a fresh row alone for a while).
     """
+    outcomes = await asyncio.gather(
+        *(publisher.publish(Envelope.model_validate(row.envelope), headers=row.headers) for row in rows),
+        return_exceptions=True,
+    )
     result = SendResult()
-    for row in rows:
-        try:
-            await publisher.publish(Envelope.model_validate(row.envelope), headers=row.headers)
-        except Exception as error:
-            result.failed += 1
-            await _record_failure(conn, outbox, row, error, backoff)
-            if not isinstance(error, MESSAGE_ERRORS):
-                log.warning("outbox publish failed, stopping this batch: %s", describe_error(error))
-                break
-            log.warning("outbox row %s was refused by the broker: %s", row.id, describe_error(error))
+    published: list[Any] = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if outcome is None:
+            published.append(row.id)
             continue
+        if not isinstance(outcome, Exception):
+            raise outcome  # cancelled: the transaction rolls back, the rows stay unpublished
+        result.failed += 1
+        await _record_failure(conn, outbox, row, outcome, backoff)
+        if isinstance(outcome, MESSAGE_ERRORS):
+            log.warning("outbox row %s was refused by the broker: %s", row.id, describe_error(outcome))
+        else:
+            log.warning("outbox publish failed: %s", describe_error(outcome))
+    if published:
         await conn.execute(
             update(outbox)
-            .where(outbox.c.id == row.id)
+            .where(outbox.c.id.in_(published))
             .values(published_at=func.now(), attempts=outbox.c.attempts + 1)
         )
-        result.published += 1
+        result.published = len(published)
     return result
 
 
