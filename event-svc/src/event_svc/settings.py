@@ -23,7 +23,7 @@ class EventSettings(ServiceSettings):
     reservations_queue: str = Field(default="event-svc.orders", alias="EVENT_SVC_ORDERS_QUEUE")
     hold_sweep_seconds: float = Field(default=2.0, alias="EVENT_SVC_HOLD_SWEEP_SECONDS")
     consumer_prefetch: int = Field(default=128, alias="EVENT_SVC_CONSUMER_PREFETCH")
-    # Placed orders decided per transaction at most (group commit, ADR 0017); never more than the
+    # Placed orders decided per transaction at most (group commit, ADR 0018); never more than the
     # prefetch lets the worker hold.
     hold_batch_size: int = Field(default=64, alias="EVENT_SVC_HOLD_BATCH_SIZE")
     worker_metrics_host: str = Field(default="127.0.0.1", alias="EVENT_SVC_WORKER_METRICS_HOST")

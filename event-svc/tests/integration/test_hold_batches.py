@@ -1,4 +1,4 @@
-"""Placed orders decided in batches (group commit, ADR 0017), on the real broker and database:
+"""Placed orders decided in batches (group commit, ADR 0018), on the real broker and database:
 first come first served within a type, no oversell, redeliveries without effect, a poison
 message that does not hold the others back, and expiry sweeps in one transaction."""
 

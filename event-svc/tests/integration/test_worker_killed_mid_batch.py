@@ -1,5 +1,5 @@
 """``kill -9`` of a real worker process while it decides a backlog in batches: after a restart
-every order is decided exactly once and nothing is oversold (ADR 0017)."""
+every order is decided exactly once and nothing is oversold (ADR 0018)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Handlers for purchase-svc's order messages. Each runs inside the consumer's transaction,
 after the inbox has recorded the message, so a redelivery never reaches it. Placed orders are
-decided in batches (group commit, ADR 0017): the orders waiting, in arrival order, in one
+decided in batches (group commit, ADR 0018): the orders waiting, in arrival order, in one
 transaction."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hold or reject a batch of placed orders in one transaction (group commit, ADR 0017).
+"""Hold or reject a batch of placed orders in one transaction (group commit, ADR 0018).
 
 The batch's rows are locked once, in the order every writer of the counters takes them (buyers'
 advisory keys, then events, then ticket types, each in id order); :func:`hold_plan.plan` decides
