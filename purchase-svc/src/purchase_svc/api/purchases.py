@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 from uuid import UUID
 
@@ -50,7 +51,9 @@ def order_out(view: OrderView) -> OrderOut:
         reason=order.reason,
         created_at=order.created_at,
         paid_at=order.paid_at,
-        tickets=[TicketOut.model_validate({**t, "pdf_url": ticket_pdf_url(t["id"])}) for t in view.tickets],
+        tickets=[
+            TicketOut.model_validate({**asdict(t), "pdf_url": ticket_pdf_url(t.id)}) for t in view.tickets
+        ],
     )
 
 

@@ -12,7 +12,6 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy.engine import RowMapping
 
 from crowdify.auth.dependencies import CurrentUser
 from crowdify.errors import NotFound, problem_responses
@@ -20,6 +19,7 @@ from crowdify.inputs import Page, PageSize
 from purchase_svc.api.dependencies import PurchasesDep
 from purchase_svc.api.schemas import ticket_pdf_url
 from purchase_svc.service import tickets as ticket_service
+from purchase_svc.service.tickets import TicketRow
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=problem_responses(401, 404, 422))
 
@@ -44,18 +44,18 @@ class TicketPage(BaseModel):
     total: int
 
 
-def _out(row: RowMapping) -> TicketOut:
+def _out(row: TicketRow) -> TicketOut:
     return TicketOut(
-        id=row["id"],
-        order_id=row["order_id"],
-        event_id=row["event_id"],
-        ticket_type_id=row["ticket_type_id"],
-        holder_name=row["holder_name"],
-        status=row["status"],
-        qr_payload=row["qr_payload"],
-        pdf_url=ticket_pdf_url(row["id"]),
-        issued_at=row["issued_at"],
-        revoked_at=row["revoked_at"],
+        id=row.id,
+        order_id=row.order_id,
+        event_id=row.event_id,
+        ticket_type_id=row.ticket_type_id,
+        holder_name=row.holder_name,
+        status=row.status,
+        qr_payload=row.qr_payload,
+        pdf_url=ticket_pdf_url(row.id),
+        issued_at=row.issued_at,
+        revoked_at=row.revoked_at,
     )
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import RowMapping
 
 from crowdify.auth import Principal
 from crowdify.contracts.common import OrderLine, buyer_hold_cap
@@ -30,14 +29,14 @@ from purchase_svc.service.context import Purchases
 from purchase_svc.service.errors import HoldLimitExceeded, InvalidOrder, OrderNotCancellable, OrderNotFound
 from purchase_svc.service.order_messages import buyer_notice, message_lines
 from purchase_svc.service.order_rate import check_order_rate
-from purchase_svc.service.tickets import order_tickets
+from purchase_svc.service.tickets import TicketRow, order_tickets
 
 
 @dataclass(frozen=True)
 class OrderView:
     order: OrderRow
     items: list[OrderLineRow]
-    tickets: list[RowMapping]
+    tickets: list[TicketRow]
 
 
 async def _check_against_catalogue(uow: UnitOfWork, request: PlaceOrder) -> None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import RowMapping
 
 from crowdify.contracts.tickets import IssuedTicket, TicketsIssuedV1
 from crowdify.db import UnitOfWork
@@ -33,9 +32,39 @@ async def _event_details(uow: UnitOfWork, event_id: uuid.UUID) -> dict[str, Any]
 
 
 @dataclass(frozen=True)
+class TicketRow:
+    """One row of ``tickets``."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    event_id: uuid.UUID
+    ticket_type_id: uuid.UUID
+    attendee_id: uuid.UUID | None
+    holder_name: str
+    status: str  # valid | revoked
+    qr_payload: str
+    issued_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class RevokedTicket:
     id: uuid.UUID
     ticket_type_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class AttendeeRow:
+    """One row of ``attendees``: who holds the ticket at ``position`` of a line of the order."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    ticket_type_id: uuid.UUID
+    position: int
+    name: str
+    child_nombre: str | None
+    child_rut: str | None
+    child_fecha_nacimiento: date | None
 
 
 @dataclass
@@ -46,11 +75,11 @@ class _NewTickets:
     announced: list[IssuedTicket] = field(default_factory=list)
 
 
-async def _attendees_by_type(uow: UnitOfWork, order_id: uuid.UUID) -> dict[uuid.UUID, list[RowMapping]]:
+async def _attendees_by_type(uow: UnitOfWork, order_id: uuid.UUID) -> dict[uuid.UUID, list[AttendeeRow]]:
     query = select(attendees).where(attendees.c.order_id == order_id).order_by(attendees.c.position)
-    people: dict[uuid.UUID, list[RowMapping]] = defaultdict(list)
+    people: dict[uuid.UUID, list[AttendeeRow]] = defaultdict(list)
     for row in (await uow.session.execute(query)).mappings().all():
-        people[row["ticket_type_id"]].append(row)
+        people[row["ticket_type_id"]].append(AttendeeRow(**row))
     return people
 
 
@@ -58,7 +87,7 @@ def _add_ticket(
     new: _NewTickets,
     order: OrderRow,
     line: OrderLineRow,
-    person: RowMapping | None,
+    person: AttendeeRow | None,
     signing_key: SigningKey,
     issued_at: datetime,
 ) -> None:
@@ -66,7 +95,7 @@ def _add_ticket(
     claims = TicketClaims(
         ticket_id=ticket_id, event_id=order.event_id, ticket_type_id=line.ticket_type_id, issued_at=issued_at
     )
-    holder = person["name"] if person is not None else order.buyer_name
+    holder = person.name if person is not None else order.buyer_name
     qr_payload = sign_ticket(claims, signing_key)
     new.rows.append(
         {
@@ -74,7 +103,7 @@ def _add_ticket(
             "order_id": order.id,
             "event_id": order.event_id,
             "ticket_type_id": line.ticket_type_id,
-            "attendee_id": person["id"] if person is not None else None,
+            "attendee_id": person.id if person is not None else None,
             "holder_name": holder,
             "status": "valid",
             "qr_payload": qr_payload,
@@ -88,8 +117,8 @@ def _add_ticket(
             ticket_type=line.ticket_type_name,
             holder_name=holder,
             qr_payload=qr_payload,
-            child_nombre=person["child_nombre"] if person is not None else None,
-            child_rut=person["child_rut"] if person is not None else None,
+            child_nombre=person.child_nombre if person is not None else None,
+            child_rut=person.child_rut if person is not None else None,
         )
     )
 
@@ -149,22 +178,23 @@ async def revoke_tickets(
     return [RevokedTicket(**row) for row in (await uow.session.execute(statement)).mappings().all()]
 
 
-async def order_tickets(uow: UnitOfWork, order_id: uuid.UUID) -> list[RowMapping]:
+async def order_tickets(uow: UnitOfWork, order_id: uuid.UUID) -> list[TicketRow]:
     query = select(tickets).where(tickets.c.order_id == order_id).order_by(tickets.c.issued_at, tickets.c.id)
-    return list((await uow.session.execute(query)).mappings().all())
+    return [TicketRow(**row) for row in (await uow.session.execute(query)).mappings().all()]
 
 
 async def list_user_tickets(
     uow: UnitOfWork, user_id: str, *, limit: int, offset: int
-) -> tuple[list[RowMapping], int]:
+) -> tuple[list[TicketRow], int]:
     """A user's tickets (newest first) and how many there are in all."""
     owned = select(tickets).join(orders, orders.c.id == tickets.c.order_id).where(orders.c.user_id == user_id)
     total = (await uow.session.execute(select(func.count()).select_from(owned.subquery()))).scalar_one()
     page = owned.order_by(tickets.c.issued_at.desc(), tickets.c.id).limit(limit).offset(offset)
-    return list((await uow.session.execute(page)).mappings().all()), int(total)
+    rows = (await uow.session.execute(page)).mappings().all()
+    return [TicketRow(**row) for row in rows], int(total)
 
 
-async def get_ticket(uow: UnitOfWork, ticket_id: uuid.UUID) -> tuple[RowMapping, str] | None:
+async def get_ticket(uow: UnitOfWork, ticket_id: uuid.UUID) -> tuple[TicketRow, str] | None:
     """The ticket and its owner's user id, or None."""
     query = (
         select(tickets, orders.c.user_id.label("owner_id"))
@@ -174,4 +204,5 @@ async def get_ticket(uow: UnitOfWork, ticket_id: uuid.UUID) -> tuple[RowMapping,
     row = (await uow.session.execute(query)).mappings().first()
     if row is None:
         return None
-    return row, str(row["owner_id"])
+    ticket = {key: value for key, value in row.items() if key != "owner_id"}
+    return TicketRow(**ticket), str(row["owner_id"])
