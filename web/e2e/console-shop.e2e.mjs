@@ -260,6 +260,7 @@ async function main() {
     await console_.locator("#order-refunds tbody tr").nth(1).waitFor({ timeout: 60_000 });
     await console_.locator('#order-payments tr[data-status="refunded"]').waitFor({ timeout: 30_000 });
     assert.equal(await console_.locator("#order-refunds tbody tr").count(), 2);
+    assert.equal(await console_.locator("table.emails button.resend").count(), 0, "nothing to resend once all is refunded");
     await screenshot(console_, "console-order-fully-refunded");
 
     await staffAndRoles(console_, eventId, admin);
