@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 
 import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
-from crowdify.messaging.exchange import unrouted_name
+from crowdify.messaging.envelope import Envelope
+from crowdify.messaging.exchange import declare_exchange, unrouted_name
 from crowdify.messaging.topology import ConsumerTopology, QueueType
 from crowdify.testing.names import unique_name
 from crowdify.testing.polling import wait_until
@@ -109,3 +110,38 @@ async def queue_depth(connection: AbstractConnection, name: str) -> int:
     finally:
         if not channel.is_closed:
             await channel.close()
+
+
+@asynccontextmanager
+async def consuming(
+    amqp_url: str, exchange: str, binding_key: str, handle: Callable[[Envelope], Awaitable[None]]
+) -> AsyncIterator[None]:
+    """``handle`` every message published on ``exchange`` that matches ``binding_key``
+    (``"pdf.#"``), as it arrives, on a queue of its own; listening starts before this returns."""
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(await declare_exchange(channel, exchange), binding_key)
+
+        async def take(message: AbstractIncomingMessage) -> None:
+            async with message.process():
+                await handle(Envelope.from_json(message.body))
+
+        await queue.consume(take)
+        yield
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def recording(amqp_url: str, exchange: str, binding_key: str) -> AsyncIterator[list[Envelope]]:
+    """Every message published on ``exchange`` that matches ``binding_key``, in the order it
+    arrives, into the list yielded; recording starts before this returns."""
+    received: list[Envelope] = []
+
+    async def record(envelope: Envelope) -> None:
+        received.append(envelope)
+
+    async with consuming(amqp_url, exchange, binding_key, record):
+        yield received
