@@ -1,8 +1,9 @@
 """Fixtures for event-svc tests, on the real PostgreSQL and RabbitMQ of this machine.
 
-The session gets a database of its own, provisioned like production (one role and schema per
-service) and migrated with event-svc's real Alembic history, then dropped. Each test gets its own
-exchange and queue names, so tests never see each other's messages.
+The shared ones (a migrated database per session, a RabbitMQ namespace, the HTTP app in-process)
+come from :mod:`crowdify.testing.pytest_plugin`; here are what is event-svc's own: its settings,
+a bus that publishes what purchase-svc would and records what event-svc answers, the catalogue
+called directly, and workers.
 """
 
 from __future__ import annotations
@@ -10,45 +11,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import aio_pika
 import pytest
 
 from crowdify.contracts.base import Contract
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.publisher import Publisher
-from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace
-from crowdify.testing.service_database import migrated_database
+from crowdify.testing import RabbitNamespace
+from crowdify.testing.rabbitmq import recording
+from crowdify.testing.service_under_test import ServiceUnderTest, running_workers
+from event_svc.main import create_app
 from event_svc.settings import EventSettings
 
 if TYPE_CHECKING:
     from event_svc.service.catalog import Catalog
     from event_svc.worker import Worker
 
+pytest_plugins = ["crowdify.testing.pytest_plugin"]
+
 
 @pytest.fixture(scope="session")
-async def database_name() -> AsyncIterator[str]:
-    async with migrated_database("crowdify_test_event", ["event-svc"]) as name:
-        yield name
+def service() -> ServiceUnderTest:
+    return ServiceUnderTest("event-svc", create_app=create_app)
 
 
 @pytest.fixture
-async def rabbit() -> AsyncIterator[RabbitNamespace]:
-    async with rabbit_namespace(TestInfrastructureSettings().amqp_url, prefix="event") as namespace:
-        yield namespace
-
-
-@pytest.fixture
-def settings(database_name: str, rabbit: RabbitNamespace) -> EventSettings:
+def settings(infrastructure: dict[str, Any], rabbit: RabbitNamespace) -> EventSettings:
     return EventSettings(
-        amqp_queue_type=TestInfrastructureSettings().amqp_queue_type,
-        database_url=f"postgresql+asyncpg://event_svc@127.0.0.1:5432/{database_name}",
-        amqp_url=rabbit.amqp_url,
-        amqp_exchange=rabbit.exchange,
-        reservations_queue=rabbit.queue("orders"),
-        hold_sweep_seconds=0.2,
-        db_pool_size=3,
+        **infrastructure, reservations_queue=rabbit.queue("orders"), hold_sweep_seconds=0.2, db_pool_size=3
     )
 
 
@@ -95,25 +86,11 @@ class Bus:
 
 @pytest.fixture
 async def bus(settings: EventSettings) -> AsyncIterator[Bus]:
-    publisher = Publisher(settings.amqp_url, settings.amqp_exchange)
-    await publisher.connect()
-    bus = Bus(publisher)
-    connection = await aio_pika.connect(settings.amqp_url)
-    channel = await connection.channel()
-    exchange = await channel.get_exchange(settings.amqp_exchange)
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(exchange, "catalog.#")
-
-    async def record(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        async with message.process():
-            bus.received.append(Envelope.from_json(message.body))
-
-    await queue.consume(record)
-    try:
-        yield bus
-    finally:
-        await connection.close()
-        await publisher.close()
+    async with (
+        Publisher(settings.amqp_url, settings.amqp_exchange) as publisher,
+        recording(settings.amqp_url, settings.amqp_exchange, "catalog.#") as received,
+    ):
+        yield Bus(publisher, received)
 
 
 @pytest.fixture
@@ -136,12 +113,9 @@ async def catalog(settings: EventSettings) -> AsyncIterator[Catalog]:
 
 
 @pytest.fixture
-async def worker(settings: EventSettings, bus: Bus) -> AsyncIterator[Worker]:
-    from event_svc.worker import Worker
-
-    running = Worker(settings)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
+async def worker(
+    make_worker: Callable[[], Worker], bus: Bus, rabbit: RabbitNamespace
+) -> AsyncIterator[Worker]:
+    """A running worker, started once the bus records what it answers."""
+    async with running_workers(rabbit) as start:
+        yield await start(make_worker())

@@ -10,10 +10,7 @@ from typing import Any
 import httpx
 
 from crowdify.testing import wait_until
-from tests.api import test_events_api
 from tests.api.test_events_api import bearer, new_event
-
-client = test_events_api.client  # the same app fixture
 
 STAFF_CHANGED = "catalog.event_staff.changed"
 

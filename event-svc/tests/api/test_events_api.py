@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
-import pytest
-
 from crowdify.auth import issue_backend_token
-from event_svc.main import create_app
 
 STARTS = (datetime.now(UTC) + timedelta(days=20)).isoformat()
 
@@ -18,15 +13,6 @@ STARTS = (datetime.now(UTC) + timedelta(days=20)).isoformat()
 def bearer(settings, role: str, sub: str | None = None) -> dict[str, str]:
     token = issue_backend_token(settings.jwt_secret.get_secret_value(), subject=sub or f"{role}-1", role=role)
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-async def client(settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://event-svc") as http:
-            yield http
 
 
 async def new_event(client, settings, **fields) -> dict:

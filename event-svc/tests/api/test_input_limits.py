@@ -8,9 +8,7 @@ import json
 from crowdify.inputs import INT32_MAX, MAX_PAGE
 from crowdify.testing.inputs import unguarded_inputs
 from event_svc.main import create_app
-from tests.api.test_events_api import STARTS, add_type, bearer, client, new_event
-
-__all__ = ["client"]
+from tests.api.test_events_api import STARTS, add_type, bearer, new_event
 
 
 def raw_json(body: dict) -> bytes:
