@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-
-from aio_pika.abc import AbstractIncomingMessage
+from dataclasses import dataclass
 
 from crowdify.contracts.pdf import TicketsRenderedV1
 from crowdify.messaging.envelope import Envelope
@@ -15,13 +14,11 @@ from crowdify.testing import wait_until
 WORKER_WITHIN = 45.0
 
 
+@dataclass
 class Recorder:
-    def __init__(self) -> None:
-        self.received: list[Envelope] = []
+    """Reads what :func:`crowdify.testing.rabbitmq.recording` keeps of the ``pdf.*`` messages."""
 
-    async def record(self, message: AbstractIncomingMessage) -> None:
-        async with message.process():
-            self.received.append(Envelope.from_json(message.body))
+    received: list[Envelope]
 
     def rendered(self, order_id: uuid.UUID) -> list[TicketsRenderedV1]:
         return [

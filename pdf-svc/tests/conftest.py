@@ -1,29 +1,24 @@
 """Fixtures for pdf-svc tests on the real PostgreSQL, RabbitMQ and S3-compatible storage.
 
-The session gets a database of its own, provisioned like production and migrated with the real
-history of pdf-svc, and a bucket of its own. Each test gets its own exchange and queue names, a
-running worker that renders from published messages, a recorder of what pdf-svc publishes, and
-the HTTP app in-process.
+The shared ones (a migrated database per session, a RabbitMQ namespace, a publisher, the HTTP app
+in-process, tokens) come from :mod:`crowdify.testing.pytest_plugin`; here are what is pdf-svc's
+own: its settings, a bucket for the session, a recorder of what pdf-svc publishes, a worker that
+starts once the recorder listens, and its use cases called directly.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from typing import Any
 
-import aio_pika
-import httpx
 import pytest
 
-from crowdify.auth import issue_backend_token
-from crowdify.contracts.base import Contract
-from crowdify.messaging.envelope import Envelope
-from crowdify.messaging.exchange import declare_exchange
-from crowdify.messaging.publisher import Publisher
 from crowdify.runtime import ServiceResources
 from crowdify.storage import ObjectStorageSettings, ensure_bucket
-from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace
-from crowdify.testing.service_database import migrated_database
+from crowdify.testing import RabbitNamespace
+from crowdify.testing.rabbitmq import recording
+from crowdify.testing.service_under_test import ServiceUnderTest, StartWorker
 from pdf_svc.adapters.storage import document_store
 from pdf_svc.adapters.tables import messaging
 from pdf_svc.main import create_app
@@ -32,13 +27,12 @@ from pdf_svc.settings import PdfSettings
 from pdf_svc.worker import Worker
 from tests.bus import Recorder
 
-Publish = Callable[..., Awaitable[Envelope]]
+pytest_plugins = ["crowdify.testing.pytest_plugin"]
 
 
 @pytest.fixture(scope="session")
-async def database_name() -> AsyncIterator[str]:
-    async with migrated_database("crowdify_test_pdf", ["pdf-svc"]) as name:
-        yield name
+def service() -> ServiceUnderTest:
+    return ServiceUnderTest("pdf-svc", create_app=create_app, worker=Worker, subject="buyer-1")
 
 
 @pytest.fixture(scope="session")
@@ -48,22 +42,14 @@ def bucket() -> str:
     return name
 
 
-@pytest.fixture
-async def rabbit() -> AsyncIterator[RabbitNamespace]:
-    async with rabbit_namespace(TestInfrastructureSettings().amqp_url, prefix="pdf") as namespace:
-        yield namespace
-
-
-def make_settings(database_name: str, rabbit: RabbitNamespace, storage: ObjectStorageSettings) -> PdfSettings:
+def make_settings(
+    infrastructure: dict[str, Any], rabbit: RabbitNamespace, storage: ObjectStorageSettings
+) -> PdfSettings:
     return PdfSettings(
-        database_url=f"postgresql+asyncpg://pdf_svc@127.0.0.1:5432/{database_name}",
-        amqp_url=rabbit.amqp_url,
-        amqp_exchange=rabbit.exchange,
-        amqp_queue_type=TestInfrastructureSettings().amqp_queue_type,
+        **infrastructure,
         events_queue=rabbit.queue("pdf-events"),
         # Small pools: the database server is shared with every other test run on this machine.
         db_pool_size=3,
-        worker_metrics_port=0,
         storage=storage,
         storage_timeout_seconds=10.0,
         storage_breaker_ttl_seconds=0.5,
@@ -71,65 +57,21 @@ def make_settings(database_name: str, rabbit: RabbitNamespace, storage: ObjectSt
 
 
 @pytest.fixture
-def settings(database_name: str, rabbit: RabbitNamespace, bucket: str) -> PdfSettings:
-    return make_settings(database_name, rabbit, ObjectStorageSettings(bucket=bucket))
+def settings(infrastructure: dict[str, Any], rabbit: RabbitNamespace, bucket: str) -> PdfSettings:
+    return make_settings(infrastructure, rabbit, ObjectStorageSettings(bucket=bucket))
 
 
 @pytest.fixture
 async def bus(settings: PdfSettings) -> AsyncIterator[Recorder]:
     """Every ``pdf.*`` message published on the test's exchange, from before the worker starts."""
-    connection = await aio_pika.connect(settings.amqp_url)
-    channel = await connection.channel()
-    exchange = await declare_exchange(channel, settings.amqp_exchange)
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(exchange, "pdf.#")
-    recorder = Recorder()
-    await queue.consume(recorder.record)
-    try:
-        yield recorder
-    finally:
-        await connection.close()
+    async with recording(settings.amqp_url, settings.amqp_exchange, "pdf.#") as received:
+        yield Recorder(received)
 
 
 @pytest.fixture
-async def worker(settings: PdfSettings, rabbit: RabbitNamespace, bus: Recorder) -> AsyncIterator[Worker]:
-    running = Worker(settings)
-    rabbit.track(running.consumer.topology.queue_names)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest.fixture
-async def publish(settings: PdfSettings) -> AsyncIterator[Publish]:
-    async with Publisher(settings.amqp_url, settings.amqp_exchange) as publisher:
-
-        async def send(message: Contract, *, envelope: Envelope | None = None) -> Envelope:
-            envelope = envelope or Envelope.wrap(message, correlation_id=str(uuid.uuid4()))
-            await publisher.publish(envelope)
-            return envelope
-
-        yield send
-
-
-@pytest.fixture
-async def client(settings: PdfSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pdf-svc", timeout=30) as http:
-            yield http
-
-
-@pytest.fixture
-def bearer(settings: PdfSettings) -> Callable[..., dict[str, str]]:
-    def make(sub: str = "buyer-1", role: str = "user") -> dict[str, str]:
-        token = issue_backend_token(settings.jwt_secret.get_secret_value(), subject=sub, role=role)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
+async def worker(start_worker: StartWorker, bus: Recorder) -> Worker:
+    started: Worker = await start_worker()
+    return started
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from crowdify.storage import ObjectStorageSettings
+from crowdify.testing.service_under_test import Publish
 from pdf_svc.settings import PdfSettings
 from pdf_svc.worker import Worker
 from tests.bus import Recorder
-from tests.conftest import Publish
 from tests.documents import event_published, page_count, qr_texts, tickets_issued
 
 pytestmark = pytest.mark.integration
@@ -58,7 +58,7 @@ async def test_issued_tickets_are_rendered_stored_announced_and_served(
         data = stored(settings, single.key)
         assert hashlib.sha256(data).hexdigest() == single.sha256
 
-    owner = bearer("buyer-1")
+    owner = bearer(sub="buyer-1")
     response = await client.get(f"/api/v1/purchases/{issued.order_id}/pdf", headers=owner)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
@@ -86,11 +86,11 @@ async def test_only_the_owner_and_admins_get_the_documents(
     await bus.wait_rendered(issued.order_id)
     paths = [f"/api/v1/purchases/{issued.order_id}/pdf", f"/api/v1/tickets/{issued.tickets[0].id}/pdf"]
     for path in paths:
-        assert (await client.get(path, headers=bearer("buyer-1"))).status_code == 200
-        assert (await client.get(path, headers=bearer("admin-7", role="admin"))).status_code == 200
+        assert (await client.get(path, headers=bearer(sub="buyer-1"))).status_code == 200
+        assert (await client.get(path, headers=bearer("admin", sub="admin-7"))).status_code == 200
 
         # Another user, staff that is not admin: exactly what an unknown id gets.
-        for headers in (bearer("buyer-2"), bearer("coord-1", role="coordinator")):
+        for headers in (bearer(sub="buyer-2"), bearer("coordinator", sub="coord-1")):
             other = await client.get(path, headers=headers)
             assert other.status_code == 404
             assert other.headers["content-type"] == "application/problem+json"
@@ -114,8 +114,8 @@ async def test_an_order_without_a_user_id_is_for_admins_only(
     await publish(issued)
     await bus.wait_rendered(issued.order_id)
     path = f"/api/v1/purchases/{issued.order_id}/pdf"
-    assert (await client.get(path, headers=bearer("buyer-1"))).status_code == 404
-    assert (await client.get(path, headers=bearer("admin-7", role="admin"))).status_code == 200
+    assert (await client.get(path, headers=bearer(sub="buyer-1"))).status_code == 404
+    assert (await client.get(path, headers=bearer("admin", sub="admin-7"))).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -131,7 +131,7 @@ async def test_an_order_without_a_user_id_is_for_admins_only(
 async def test_malformed_or_unknown_ids_are_404_problems(
     client: httpx.AsyncClient, bearer: Callable[..., dict[str, str]], path: str
 ) -> None:
-    for headers in (bearer("buyer-1"), bearer("admin-7", role="admin")):
+    for headers in (bearer(sub="buyer-1"), bearer("admin", sub="admin-7")):
         response = await client.get(path, headers=headers)
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"

@@ -11,13 +11,13 @@ import pytest
 
 from crowdify.runtime import ServiceResources
 from crowdify.testing import wait_until
+from crowdify.testing.service_under_test import Publish
 from pdf_svc.adapters.storage import DocumentStore
 from pdf_svc.service.issuing import TicketOfAnotherOrder, accept_issued
 from pdf_svc.service.rendering import Renderer
 from pdf_svc.settings import PdfSettings
 from pdf_svc.worker import Worker
 from tests.bus import WORKER_WITHIN, Recorder
-from tests.conftest import Publish
 from tests.documents import tickets_issued
 from tests.rows import handled, order_row, rendered_in_outbox, ticket_rows
 

@@ -18,13 +18,13 @@ from crowdify.contracts.purchase import OrderRefundedV1
 from crowdify.contracts.tickets import TicketsIssuedV1
 from crowdify.runtime import ServiceResources
 from crowdify.testing import wait_until
+from crowdify.testing.service_under_test import Publish
 from pdf_svc.service.events import remember_event
 from pdf_svc.service.issuing import accept_issued
 from pdf_svc.service.rendering import Renderer
 from pdf_svc.service.revocations import revoke_event
 from pdf_svc.worker import Worker
 from tests.bus import WORKER_WITHIN, Recorder
-from tests.conftest import Publish
 from tests.documents import event_published, page_count, qr_texts, tickets_issued
 from tests.rows import early_revocation_orders, rendered_in_outbox, ticket_rows
 
@@ -59,7 +59,7 @@ async def test_a_partial_refund_revokes_those_tickets_and_renders_the_rest_again
     kept = [issued.tickets[0], issued.tickets[2]]
     assert [t.ticket_id for t in second.tickets] == [t.id for t in kept]
     assert second.order_document.key != first.order_document.key
-    owner = bearer("buyer-1")
+    owner = bearer(sub="buyer-1")
 
     response = await client.get(f"/api/v1/purchases/{issued.order_id}/pdf", headers=owner)
     assert response.status_code == 200
@@ -73,7 +73,7 @@ async def test_a_partial_refund_revokes_those_tickets_and_renders_the_rest_again
     assert (await client.get(f"/api/v1/tickets/{kept[0].id}/pdf", headers=owner)).status_code == 200
     # Another user still learns nothing, revoked or not.
     assert (
-        await client.get(f"/api/v1/tickets/{refunded.id}/pdf", headers=bearer("buyer-2"))
+        await client.get(f"/api/v1/tickets/{refunded.id}/pdf", headers=bearer(sub="buyer-2"))
     ).status_code == 404
 
 
@@ -92,10 +92,10 @@ async def test_a_full_refund_revokes_the_whole_order(
     path = f"/api/v1/purchases/{issued.order_id}/pdf"
 
     async def revoked() -> bool:
-        return (await client.get(path, headers=bearer("buyer-1"))).status_code == 410
+        return (await client.get(path, headers=bearer(sub="buyer-1"))).status_code == 410
 
     await wait_until(revoked, within=WORKER_WITHIN, message="order document revoked")
-    response = await client.get(path, headers=bearer("admin-1", role="admin"))
+    response = await client.get(path, headers=bearer("admin", sub="admin-1"))
     assert response.json()["code"] == "order_revoked"
     for ticket in issued.tickets:
         assert (await client.get(f"/api/v1/tickets/{ticket.id}/pdf", headers=bearer())).status_code == 410

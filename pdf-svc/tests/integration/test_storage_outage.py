@@ -6,14 +6,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from crowdify.testing import RabbitNamespace, wait_until
+from crowdify.testing.service_under_test import Publish
 from pdf_svc.settings import PdfSettings
 from pdf_svc.worker import Worker
 from tests.bus import Recorder
-from tests.conftest import Publish, make_settings
+from tests.conftest import make_settings
 from tests.documents import tickets_issued
 from tests.rows import handled, order_row
 from tests.storage_server import StorageServer
@@ -32,8 +34,8 @@ async def storage() -> AsyncIterator[StorageServer]:
 
 
 @pytest.fixture
-def settings(database_name: str, rabbit: RabbitNamespace, storage: StorageServer) -> PdfSettings:
-    return make_settings(database_name, rabbit, storage.settings)
+def settings(infrastructure: dict[str, Any], rabbit: RabbitNamespace, storage: StorageServer) -> PdfSettings:
+    return make_settings(infrastructure, rabbit, storage.settings)
 
 
 # The retry tiers wait 1 s, 5 s, then 30 s: on a busy machine the server can take longer than
