@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from crowdify.testing import wait_until
 from crowdify.testing.mail_sink import MailSinkClient as Mailbox
+from crowdify.testing.service_under_test import Publish, StartWorker
 from notification_svc.adapters.tables import emails
 from notification_svc.worker import Worker
-from tests.conftest import Publish, StartWorker
 from tests.orders import Order, Shop
 
 PROBLEM = "application/problem+json"

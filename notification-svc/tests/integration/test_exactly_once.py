@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from crowdify.testing import wait_until
 from crowdify.testing.mail_sink import MailSinkClient as Mailbox
+from crowdify.testing.service_under_test import Publish, StartWorker
 from notification_svc.adapters.tables import emails, messaging
 from notification_svc.worker import Worker
-from tests.conftest import Publish, StartWorker
 from tests.orders import Order, Shop
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from crowdify.testing import wait_until
 from crowdify.testing.mail_sink import MailSinkClient as Mailbox
+from crowdify.testing.service_under_test import Publish, StartWorker
 from notification_svc.adapters.tables import documents, emails
 from notification_svc.domain.emails import Kind, email_id
 from notification_svc.worker import Worker
-from tests.conftest import Publish, StartWorker
 from tests.orders import EVENT_DATE_ES_CL, EVENT_NAME, Order, Shop
 
 

@@ -17,11 +17,11 @@ from sendgrid.helpers.mail import Mail
 from sqlalchemy import select
 
 from crowdify.testing import wait_until
+from crowdify.testing.service_under_test import Publish, StartWorker
 from notification_svc.adapters.tables import emails
 from notification_svc.domain.emails import Kind, email_id
 from notification_svc.worker import Worker
 from sendgrid_emulator.testing import DEV_API_KEY, EmulatorInbox, running_emulator
-from tests.conftest import Publish, StartWorker
 from tests.orders import EVENT_NAME, Shop, pdf_bytes
 
 

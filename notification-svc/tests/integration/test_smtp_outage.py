@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from crowdify.testing import free_port, wait_until
 from crowdify.testing.mail_sink import MailSinkClient as Mailbox
+from crowdify.testing.service_under_test import Publish, StartWorker
 from notification_svc.adapters.tables import emails
-from tests.conftest import Publish, StartWorker
 from tests.orders import Shop
 
 MAILDEV = Path(__file__).resolve().parents[3] / "tools" / "mail-sink" / "node_modules" / ".bin" / "maildev"
