@@ -1,40 +1,34 @@
 """Fixtures for admin-svc tests on the real PostgreSQL and RabbitMQ, the Supabase Auth emulator
 over real HTTP, and the shared SMTP sink.
 
-The session gets a database of its own, provisioned like production and migrated with admin-svc's
-real history, and one emulator; each test gets its own exchange and queue, workers started on
-demand, and the HTTP app in-process.
+The shared ones (a migrated database per session, a RabbitMQ namespace, workers started on
+demand, a publisher, the HTTP app in-process, tokens) come from
+:mod:`crowdify.testing.pytest_plugin`; here are what is admin-svc's own: its settings and one
+Supabase Auth emulator for the session.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from admin_svc.main import create_app
 from admin_svc.settings import AdminSettings
 from admin_svc.worker import Worker
-from crowdify.auth import issue_backend_token
-from crowdify.contracts.base import Contract
-from crowdify.messaging.envelope import Envelope
-from crowdify.messaging.publisher import Publisher
-from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, rabbit_namespace
-from crowdify.testing.service_database import migrated_database
+from crowdify.testing import RabbitNamespace
+from crowdify.testing.service_under_test import ServiceUnderTest
 from supabase_emulator.testing import EmulatorClient, running_emulator
 
-Publish = Callable[..., Awaitable[Envelope]]
-Bearer = Callable[..., dict[str, str]]
+pytest_plugins = ["crowdify.testing.pytest_plugin"]
+
 SUPABASE_SECRET = "admin-svc-tests-supabase-secret-0123456789"
 
 
 @pytest.fixture(scope="session")
-async def database_name() -> AsyncIterator[str]:
-    async with migrated_database("crowdify_test_admin", ["admin-svc"]) as name:
-        yield name
+def service() -> ServiceUnderTest:
+    return ServiceUnderTest("admin-svc", create_app=create_app, worker=Worker, role="admin")
 
 
 @pytest.fixture(scope="session")
@@ -50,83 +44,16 @@ async def emulator(emulator_url: str) -> AsyncIterator[EmulatorClient]:
 
 
 @pytest.fixture
-async def rabbit() -> AsyncIterator[RabbitNamespace]:
-    async with rabbit_namespace(TestInfrastructureSettings().amqp_url, prefix="admin") as namespace:
-        yield namespace
-
-
-@pytest.fixture
-async def settings(database_name: str, rabbit: RabbitNamespace, emulator: EmulatorClient) -> AdminSettings:
+async def settings(
+    infrastructure: dict[str, Any], rabbit: RabbitNamespace, emulator: EmulatorClient
+) -> AdminSettings:
     return AdminSettings(
-        database_url=f"postgresql+asyncpg://admin_svc@127.0.0.1:5432/{database_name}",
-        amqp_url=rabbit.amqp_url,
-        amqp_exchange=rabbit.exchange,
-        amqp_queue_type=TestInfrastructureSettings().amqp_queue_type,
+        **infrastructure,
         events_queue=rabbit.queue("admin-events"),
         db_pool_size=3,
-        worker_metrics_port=0,
         supabase_url=emulator.base_url,
         supabase_jwt_secret=SUPABASE_SECRET,
         supabase_service_role_key=(await emulator.api_keys())["service_role"],
         invite_redirect_url="http://localhost:5173/bienvenida",
         export_batch_rows=500,
     )
-
-
-@pytest.fixture
-async def start_worker(settings: AdminSettings, rabbit: RabbitNamespace) -> AsyncIterator[Callable[..., Any]]:
-    running: list[Worker] = []
-
-    async def start(**overrides: Any) -> Worker:
-        worker = Worker(settings.model_copy(update=overrides))
-        rabbit.track(worker.consumer.topology.queue_names)
-        await worker.start()
-        running.append(worker)
-        return worker
-
-    yield start
-    for worker in running:
-        await worker.stop()
-
-
-@pytest.fixture
-async def worker(start_worker: Callable[..., Any]) -> Worker:
-    worker: Worker = await start_worker()
-    return worker
-
-
-@pytest.fixture
-async def publish(settings: AdminSettings) -> AsyncIterator[Publish]:
-    async with Publisher(settings.amqp_url, settings.amqp_exchange) as publisher:
-
-        async def send(message: Contract | None = None, *, envelope: Envelope | None = None) -> Envelope:
-            """Publish ``message`` (or re-publish ``envelope`` as is: a broker redelivery)."""
-            assert message is not None or envelope is not None
-            sent = envelope or Envelope.wrap(message, correlation_id=str(uuid.uuid4()))  # type: ignore[arg-type]
-            await publisher.publish(sent)
-            return sent
-
-        yield send
-
-
-@pytest.fixture
-async def client(settings: AdminSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://admin-svc", timeout=60) as http:
-            yield http
-
-
-@pytest.fixture
-def bearer(settings: AdminSettings) -> Bearer:
-    def make(role: str = "admin", sub: str | None = None, email: str | None = None) -> dict[str, str]:
-        token = issue_backend_token(
-            settings.jwt_secret.get_secret_value(),
-            subject=sub or f"{role}-{uuid.uuid4().hex[:8]}",
-            role=role,
-            email=email,
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    return make

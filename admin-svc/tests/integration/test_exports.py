@@ -21,7 +21,7 @@ from crowdify.contracts import purchase
 from crowdify.contracts.common import OrderLine
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.testing import serving, wait_until
-from tests.conftest import Bearer, Publish
+from crowdify.testing.service_under_test import Bearer, Publish
 from tests.sales import on_sale
 
 BOM = "\ufeff"

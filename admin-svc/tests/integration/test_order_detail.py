@@ -12,7 +12,7 @@ import httpx
 from crowdify.contracts import purchase
 from crowdify.contracts.tickets import TicketsIssuedV1
 from crowdify.testing import wait_until
-from tests.conftest import Bearer, Publish
+from crowdify.testing.service_under_test import Bearer, Publish
 from tests.sales import on_sale
 
 

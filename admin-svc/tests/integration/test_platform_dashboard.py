@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from crowdify.testing import wait_until
-from tests.conftest import Bearer, Publish
+from crowdify.testing.service_under_test import Bearer, Publish
 from tests.sales import PRICES, on_sale
 
 

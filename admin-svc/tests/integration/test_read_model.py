@@ -15,7 +15,7 @@ from admin_svc.service.journal import rebuild
 from admin_svc.settings import AdminSettings
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.testing import wait_until
-from tests.conftest import Bearer, Publish
+from crowdify.testing.service_under_test import Bearer, Publish
 from tests.sales import GATES, GENERAL, PRICES, VIP, Expected, on_sale
 
 

@@ -16,7 +16,7 @@ from admin_svc.settings import AdminSettings
 from crowdify.contracts.catalog import EventStaffChangedV1
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.testing import wait_until
-from tests.conftest import Bearer, Publish
+from crowdify.testing.service_under_test import Bearer, Publish
 from tests.sales import on_sale
 
 SCOPED_ROUTES = ("dashboard", "exports/orders.csv", "exports/attendees.csv")

@@ -11,8 +11,8 @@ import httpx
 import jwt
 
 from crowdify.testing import wait_until
+from crowdify.testing.service_under_test import Bearer
 from supabase_emulator.testing import EmulatorClient
-from tests.conftest import Bearer
 
 PROBLEM = "application/problem+json"
 MAIL_API = "http://127.0.0.1:8025"
