@@ -15,9 +15,7 @@ from crowdify.inputs import MAX_PAGE
 from crowdify.testing.inputs import unguarded_inputs
 from purchase_svc.adapters.tables import catalog_events, orders
 from purchase_svc.main import create_app
-from tests.integration.test_order_saga import on_sale, order_body, organiser
-
-__all__ = ["organiser"]
+from tests.integration.test_order_saga import order_body
 
 
 async def stored_orders(settings, user_id: str) -> list[dict]:
@@ -34,8 +32,8 @@ def test_every_string_and_integer_of_the_api_uses_the_shared_input_types(setting
     assert unguarded_inputs(create_app(settings)) == []
 
 
-async def test_emails_go_to_the_accounts_verified_address_only(platform, client, bearer, organiser, settings):
-    sale = await on_sale(organiser)
+async def test_emails_go_to_the_accounts_verified_address_only(platform, client, bearer, event_svc, settings):
+    sale = await event_svc.on_sale()
     buyer = f"buyer-{uuid.uuid4()}"
     elsewhere = order_body(sale)
     elsewhere["buyer"]["email"] = "victima@example.com"
@@ -63,8 +61,8 @@ async def test_emails_go_to_the_accounts_verified_address_only(platform, client,
     assert {o["buyer_email"] for o in await stored_orders(settings, buyer)} == {"Ana.Soto@example.com"}
 
 
-async def test_seeded_test_domain_accounts_can_buy_in_development(platform, client, bearer, organiser):
-    sale = await on_sale(organiser)
+async def test_seeded_test_domain_accounts_can_buy_in_development(platform, client, bearer, event_svc):
+    sale = await event_svc.on_sale()
     body = order_body(sale)
     body["buyer"]["email"] = "buyer@crowdify.test"
     placed = await client.post(
@@ -76,9 +74,9 @@ async def test_seeded_test_domain_accounts_can_buy_in_development(platform, clie
 
 
 async def test_names_lose_links_and_control_characters_and_nul_is_refused(
-    platform, client, bearer, organiser, settings
+    platform, client, bearer, event_svc, settings
 ):
-    sale = await on_sale(organiser)
+    sale = await event_svc.on_sale()
     buyer = f"buyer-{uuid.uuid4()}"
     phishing = order_body(sale)
     phishing["buyer"]["name"] = "Hola cliente.\r\nTu cuenta fue bloqueada, verifica en http://evil.example/x"
