@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import inspect
@@ -15,6 +14,7 @@ from crowdify.db import schema_metadata
 from crowdify.messaging import messaging_tables
 from crowdify.messaging.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
 from crowdify.testing import unique_schema
+from crowdify.testing.schema_drift import compare_schema
 
 pytestmark = pytest.mark.integration
 
@@ -23,15 +23,7 @@ def _upgrade_and_diff(connection, schema: str):
     create_messaging_tables_v1(Operations(MigrationContext.configure(connection)), schema)
     metadata = schema_metadata(schema)
     messaging_tables(metadata)
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "include_schemas": True,
-            "include_name": lambda name, type_, parent: type_ != "schema" or name == schema,
-            "compare_type": True,
-        },
-    )
-    return compare_metadata(context, metadata)
+    return compare_schema(connection, metadata, schema)
 
 
 def _downgrade_and_list(connection, schema: str) -> list[str]:

@@ -19,7 +19,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 
-def _compare(connection: Connection, metadata: MetaData, schema: str) -> list[Any]:
+def compare_schema(connection: Connection, metadata: MetaData, schema: str) -> list[Any]:
+    """:func:`schema_drift` on a connection already open (a synchronous one, inside ``run_sync``)."""
+
     def only_this_schema(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         return type_ != "table" or obj.schema == schema
 
@@ -43,6 +45,6 @@ async def schema_drift(database_url: str, metadata: MetaData, *, schema: str) ->
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
-            return await connection.run_sync(_compare, metadata, schema)
+            return await connection.run_sync(compare_schema, metadata, schema)
     finally:
         await engine.dispose()
