@@ -85,22 +85,7 @@ class Outbox:
         each keeps its own correlation and causation, as :meth:`add` would set them."""
         if not messages:
             return []
-        handling = handling_envelope_var.get()
-        ambient = correlation_id_var.get() or request_id_var.get()
-        headers: dict[str, Any] = {}
-        request_id = request_id_var.get()
-        if request_id:
-            headers[REQUEST_ID] = request_id
-        envelopes: list[Envelope] = []
-        for message in messages:
-            correlation = message.correlation_id or ambient
-            causation = message.causation_id
-            if causation is None and handling is not None:
-                causation = str(handling.id)
-            envelope = Envelope.wrap(message.event, correlation_id=correlation or "", causation_id=causation)
-            if not correlation:
-                envelope = envelope.model_copy(update={"correlation_id": str(envelope.id)})
-            envelopes.append(envelope)
+        envelopes, headers = self.envelopes_for(messages)
         await uow.session.execute(
             insert(self.tables.outbox),
             [
@@ -117,6 +102,37 @@ class Outbox:
         if added is not None:
             added.extend(envelope.id for envelope in envelopes)
         return envelopes
+
+    def envelopes_for(self, messages: Sequence[Outgoing]) -> tuple[list[Envelope], dict[str, Any]]:
+        """The envelopes and headers :meth:`add_many` writes, also for a statement that writes the
+        outbox rows itself (with the state change, in one statement); :meth:`send` publishes them."""
+        handling = handling_envelope_var.get()
+        ambient = correlation_id_var.get() or request_id_var.get()
+        headers: dict[str, Any] = {}
+        request_id = request_id_var.get()
+        if request_id:
+            headers[REQUEST_ID] = request_id
+        envelopes: list[Envelope] = []
+        for message in messages:
+            correlation = message.correlation_id or ambient
+            causation = message.causation_id
+            if causation is None and handling is not None:
+                causation = str(handling.id)
+            envelope = Envelope.wrap(message.event, correlation_id=correlation or "", causation_id=causation)
+            if not correlation:
+                envelope = envelope.model_copy(update={"correlation_id": str(envelope.id)})
+            envelopes.append(envelope)
+        return envelopes, headers
+
+    async def send(self, engine: AsyncEngine, ids: list[UUID]) -> None:
+        """Publish rows committed outside a unit of work right away, as an attached unit does after
+        its commit; what cannot be sent now the relay sends later."""
+        try:
+            await self._dispatch(engine, ids)
+        except Exception:
+            # The rows are committed: a failed send must not turn the caller's success into an
+            # error (the same rule as a unit's after-commit hooks).
+            log.exception("sending committed outbox rows failed; the outbox relay will retry")
 
     async def _dispatch(self, engine: AsyncEngine, ids: list[UUID]) -> None:
         if not ids or self.publisher is None:

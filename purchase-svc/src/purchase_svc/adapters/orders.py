@@ -5,12 +5,12 @@ serialised and the state machine of ``domain/order.py`` is the only judge of wha
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import RowMapping
 
 from crowdify.db import UnitOfWork
 from purchase_svc.adapters.tables import order_items, orders
@@ -40,7 +40,7 @@ class OrderRow:
     paid_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> OrderRow:
+    def from_row(cls, row: Mapping[Any, Any]) -> OrderRow:
         return cls(**{**row, "status": OrderStatus(row["status"])})
 
 

@@ -25,6 +25,7 @@ from purchase_svc.domain.order import OrderStatus
 from purchase_svc.service import orders as use_cases
 from purchase_svc.service.commands import RefundCause, RefundOrder
 from purchase_svc.service.orders import OrderView
+from purchase_svc.service.placing import place_order_and_wait
 from purchase_svc.service.refunds import refund_order
 from purchase_svc.service.stats import check_stats_scope, sales_stats
 
@@ -75,7 +76,7 @@ async def place_order(
     wait: Annotated[float, Query(ge=0, le=10)] = 5,
     idempotency_key: Annotated[Text | None, Header(max_length=255)] = None,
 ) -> OrderOut:
-    view = await use_cases.place_order_and_wait(purchases, body.to_command(), user, wait, idempotency_key)
+    view = await place_order_and_wait(purchases, body.to_command(), user, wait, idempotency_key)
     if view.order.status == OrderStatus.PENDING:
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Location"] = f"/api/v1/purchases/{view.order.id}"

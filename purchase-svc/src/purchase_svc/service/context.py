@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from redis.asyncio import Redis
 
@@ -10,7 +11,9 @@ from crowdify.db import UnitOfWorkFactory
 from crowdify.messaging.outbox import Outbox
 from crowdify.tickets import SigningKey
 from purchase_svc.adapters.mercadopago import MercadoPagoClient
+from purchase_svc.adapters.order_statements import OrderStatements
 from purchase_svc.adapters.order_updates import OrderUpdates
+from purchase_svc.service.catalogue_check import CatalogueCopy
 from purchase_svc.settings import PurchaseSettings
 
 
@@ -28,3 +31,13 @@ class Purchases:
     def signing_key(self) -> SigningKey:
         """The key new tickets' QR payloads are signed with."""
         return self.settings.ticket_signing_key
+
+    @cached_property
+    def order_statements(self) -> OrderStatements:
+        """The buyer's hot statements, on the unit factory's pool."""
+        return OrderStatements(self.uow_factory.engine)
+
+    @cached_property
+    def catalogue(self) -> CatalogueCopy:
+        """This process's copy of the catalogue, for the advisory check of new orders."""
+        return CatalogueCopy()

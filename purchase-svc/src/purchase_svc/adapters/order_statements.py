@@ -1,0 +1,176 @@
+"""The buyer's hot path in raw SQL on asyncpg: placing an order is one statement, reading it
+back is one statement.
+
+Both run on the asyncpg connection under a pooled SQLAlchemy connection, outside any explicit
+transaction (one statement is atomic by itself), so each costs one round trip: asyncpg prepares
+each query text once per connection and reuses it, and no ``BEGIN``/``COMMIT`` is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crowdify.messaging.envelope import Envelope
+from purchase_svc.settings import SCHEMA
+
+# Inserts the order, its lines, its attendees and its outbox row only when: the order id is new
+# (the Idempotency-Key's order is never placed twice; a concurrent twin waits on the primary key
+# and inserts nothing), the buyer placed fewer than $6 orders in the last minute, and the
+# catalogue snapshot the caller checked the order against ($7, the snapshot's ``as_of``) is still
+# the newest, and the caller found nothing wrong with the order in it ($20). The answer says which
+# of these held, so the caller refuses in the use case's order (existing, rate, catalogue).
+_PLACE = f"""
+WITH recent AS (
+    SELECT count(*) AS placed, extract(epoch FROM now() - min(created_at))::float8 AS oldest_age
+    FROM {SCHEMA}.orders WHERE user_id = $2 AND created_at > now() - interval '1 minute'
+), known AS (
+    SELECT EXISTS (SELECT 1 FROM {SCHEMA}.orders WHERE id = $1) AS found,
+           (SELECT as_of FROM {SCHEMA}.catalog_events WHERE id = $3) AS catalogue_as_of
+), placed AS (
+    INSERT INTO {SCHEMA}.orders (id, user_id, event_id, buyer_name, buyer_email)
+    SELECT $1, $2, $3, $4, $5 FROM recent, known
+    WHERE NOT known.found AND recent.placed < $6 AND known.catalogue_as_of IS NOT DISTINCT FROM $7 AND $20
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+), lines AS (
+    INSERT INTO {SCHEMA}.order_items (order_id, ticket_type_id, quantity)
+    SELECT placed.id, line.ticket_type_id, line.quantity
+    FROM placed, unnest($8::uuid[], $9::int[]) AS line(ticket_type_id, quantity)
+), people AS (
+    INSERT INTO {SCHEMA}.attendees
+        (id, order_id, ticket_type_id, position, name, child_nombre, child_rut, child_fecha_nacimiento)
+    SELECT gen_random_uuid(), placed.id, person.*
+    FROM placed, unnest($10::uuid[], $11::int[], $12::text[], $13::text[], $14::text[], $15::date[])
+        AS person(ticket_type_id, position, name, child_nombre, child_rut, child_fecha_nacimiento)
+), announced AS (
+    INSERT INTO {SCHEMA}.outbox (id, routing_key, envelope, headers)
+    SELECT $16, $17, $18::text::jsonb, $19::text::jsonb FROM placed
+)
+SELECT EXISTS (SELECT 1 FROM placed) AS placed, known.found, known.catalogue_as_of,
+       recent.placed AS recent_orders, recent.oldest_age
+FROM recent, known
+"""
+
+# The order with its lines and tickets, in the order the API shows them.
+_READ = f"""
+SELECT o.*,
+       ARRAY(SELECT i FROM {SCHEMA}.order_items i WHERE i.order_id = o.id ORDER BY i.ticket_type_id) AS lines,
+       ARRAY(SELECT t FROM {SCHEMA}.tickets t WHERE t.order_id = o.id ORDER BY t.issued_at, t.id) AS tickets
+FROM {SCHEMA}.orders o WHERE o.id = $1
+"""
+
+_CATALOGUE = f"SELECT snapshot, as_of FROM {SCHEMA}.catalog_events WHERE id = $1"
+
+
+@dataclass(frozen=True)
+class Attendee:
+    ticket_type_id: uuid.UUID
+    position: int
+    name: str
+    child_nombre: str | None
+    child_rut: str | None
+    child_fecha_nacimiento: date | None
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    id: uuid.UUID
+    user_id: str
+    event_id: uuid.UUID
+    buyer_name: str
+    buyer_email: str
+    lines: Sequence[tuple[uuid.UUID, int]]
+    attendees: Sequence[Attendee]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What the placing statement found. ``placed``: this call inserted the order."""
+
+    placed: bool
+    found: bool
+    catalogue_as_of: datetime | None
+    recent_orders: int
+    oldest_age: float | None
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    snapshot: dict[str, Any] | None
+    as_of: datetime | None
+
+
+@asynccontextmanager
+async def _driver(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        if driver is None:
+            raise RuntimeError("the pooled connection is closed")
+        yield driver
+
+
+class OrderStatements:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def place(
+        self,
+        order: NewOrder,
+        *,
+        per_minute: int,
+        catalogue_as_of: datetime | None,
+        valid: bool,
+        outbox: Envelope,
+        headers: dict[str, Any],
+    ) -> Placement:
+        people = order.attendees
+        arguments = (
+            order.id,
+            order.user_id,
+            order.event_id,
+            order.buyer_name,
+            order.buyer_email,
+            per_minute,
+            catalogue_as_of,
+            [type_id for type_id, _ in order.lines],
+            [quantity for _, quantity in order.lines],
+            [p.ticket_type_id for p in people],
+            [p.position for p in people],
+            [p.name for p in people],
+            [p.child_nombre for p in people],
+            [p.child_rut for p in people],
+            [p.child_fecha_nacimiento for p in people],
+            outbox.id,
+            outbox.routing_key,
+            outbox.model_dump_json(),
+            json.dumps(headers),
+            valid,
+        )
+        async with _driver(self._engine) as connection:
+            row = await connection.fetchrow(_PLACE, *arguments)
+        assert row is not None  # the statement always answers one row
+        return Placement(**dict(row))
+
+    async def catalogue(self, event_id: uuid.UUID) -> CatalogueEntry:
+        async with _driver(self._engine) as connection:
+            row = await connection.fetchrow(_CATALOGUE, event_id)
+        if row is None:
+            return CatalogueEntry(None, None)
+        # SQLAlchemy's dialect registered the JSON codecs on its connections: jsonb comes decoded.
+        return CatalogueEntry(row["snapshot"], row["as_of"])
+
+    async def read(self, order_id: uuid.UUID) -> asyncpg.Record | None:
+        """The order's row with ``lines`` and ``tickets`` (arrays of their rows), or None."""
+        async with _driver(self._engine) as connection:
+            row: asyncpg.Record | None = await connection.fetchrow(_READ, order_id)
+        return row
