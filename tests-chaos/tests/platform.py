@@ -14,7 +14,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import uuid
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import httpx
 
 from crowdify.db.provision import SERVICE_SCHEMAS
 from crowdify.storage import ObjectStorageSettings, ensure_bucket
-from crowdify.testing import wait_until
+from crowdify.testing import free_port, wait_until
 from crowdify.testing.mail_sink import MailSinkClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,12 +39,6 @@ EMULATORS = {"supabase-emulator", "mp-emulator"}
 
 def _expand(arg: str, env: dict[str, str]) -> str:
     return SHELL_VARIABLE.sub(lambda m: env.get(m.group(1)) or m.group(2) or "", arg)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def read_procfile(path: Path = PROCFILE) -> dict[str, str]:
