@@ -4,7 +4,7 @@ through the inbox, and every projection is safe in any order)."""
 
 from __future__ import annotations
 
-import asyncio
+import uvloop
 
 from admin_svc.adapters.tables import messaging
 from admin_svc.consumers.reporting import register_reporting_handlers
@@ -26,4 +26,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

@@ -4,10 +4,11 @@ emails with SKIP LOCKED, so no email is sent by two workers)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
+
+import uvloop
 
 from crowdify.runtime import ServiceWorker, run_worker
 from crowdify.storage import ObjectStorageSettings
@@ -53,4 +54,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

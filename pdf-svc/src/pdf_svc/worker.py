@@ -3,7 +3,7 @@ Run it with ``python -m pdf_svc.worker``; several may run at once."""
 
 from __future__ import annotations
 
-import asyncio
+import uvloop
 
 from crowdify.runtime import ServiceWorker, run_worker
 from pdf_svc.adapters.storage import document_store
@@ -29,4 +29,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

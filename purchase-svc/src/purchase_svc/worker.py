@@ -3,11 +3,12 @@ reconciliation, the outbox relay. Run it with ``python -m purchase_svc.worker``;
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
+
+import uvloop
 
 from crowdify.runtime import ServiceWorker, run_worker
 from purchase_svc.adapters.tables import messaging
@@ -53,4 +54,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())
