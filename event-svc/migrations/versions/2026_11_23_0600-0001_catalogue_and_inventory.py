@@ -11,18 +11,13 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
+from crowdify.db.migration_schema import migration_schema
 from crowdify.messaging.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
 
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "event-svc migrations run through crowdify.db.alembic_env"
-    return schema
 
 
 def _timestamps() -> list[sa.Column]:  # type: ignore[type-arg]
@@ -33,7 +28,7 @@ def _timestamps() -> list[sa.Column]:  # type: ignore[type-arg]
 
 
 def upgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     op.create_table(
         "events",
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
@@ -131,7 +126,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     drop_messaging_tables_v1(op, schema)
     for table in ("applied_refunds", "hold_lines", "holds", "ticket_types", "events"):
         op.drop_table(table, schema=schema)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from crowdify.db.migration_schema import migration_schema
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -16,14 +17,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "event-svc migrations run through crowdify.db.alembic_env"
-    return schema
-
-
 def upgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     op.add_column("events", sa.Column("max_held_per_buyer", sa.Integer(), nullable=True), schema=schema)
     op.create_check_constraint(
         "ck_events_max_held_positive",
@@ -43,7 +38,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     op.drop_index("ix_holds_live_by_buyer", table_name="holds", schema=schema)
     op.drop_column("holds", "buyer_id", schema=schema)
     op.drop_constraint("ck_events_max_held_positive", "events", schema=schema)

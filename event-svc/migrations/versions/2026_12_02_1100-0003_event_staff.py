@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from crowdify.db.migration_schema import migration_schema
 from crowdify.event_staff import create_event_staff_table, drop_event_staff_table
 
 revision: str = "0003"
@@ -18,14 +19,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "event-svc migrations run through crowdify.db.alembic_env"
-    return schema
-
-
 def upgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     create_event_staff_table(op, schema)
     # Events created before this revision: their creator is their staff.
     op.execute(
@@ -37,4 +32,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    drop_event_staff_table(op, _schema())
+    drop_event_staff_table(op, migration_schema())

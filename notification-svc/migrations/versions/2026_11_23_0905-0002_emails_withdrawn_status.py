@@ -8,6 +8,7 @@ Create Date: 2026-11-23 09:05:00+00:00
 from collections.abc import Sequence
 
 from alembic import op
+from crowdify.db.migration_schema import migration_schema
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -15,14 +16,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "notification-svc migrations run through crowdify.db.alembic_env"
-    return schema
-
-
 def upgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     op.drop_constraint(op.f('ck_emails_status'), 'emails', schema=schema, type_='check')
     op.create_check_constraint(
         op.f('ck_emails_status'), 'emails', "status IN ('pending', 'sent', 'failed', 'withdrawn')", schema=schema
@@ -30,7 +25,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     op.execute(f"UPDATE {schema}.emails SET status = 'failed' WHERE status = 'withdrawn'")
     op.drop_constraint(op.f('ck_emails_status'), 'emails', schema=schema, type_='check')
     op.create_check_constraint(

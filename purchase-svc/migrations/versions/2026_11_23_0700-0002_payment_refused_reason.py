@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from crowdify.db.migration_schema import migration_schema
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -16,15 +17,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "purchase-svc migrations run through crowdify.db.alembic_env"
-    return schema
-
-
 def upgrade() -> None:
-    op.add_column("payments", sa.Column("refused_reason", sa.String(length=40), nullable=True), schema=_schema())
+    op.add_column("payments", sa.Column("refused_reason", sa.String(length=40), nullable=True), schema=migration_schema())
 
 
 def downgrade() -> None:
-    op.drop_column("payments", "refused_reason", schema=_schema())
+    op.drop_column("payments", "refused_reason", schema=migration_schema())

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from crowdify.db.migration_schema import migration_schema
 from crowdify.event_staff import create_event_staff_table, drop_event_staff_table
 
 revision: str = "0003"
@@ -17,15 +18,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "purchase-svc migrations run through crowdify.db.alembic_env"
-    return schema
-
-
 def upgrade() -> None:
-    create_event_staff_table(op, _schema())
+    create_event_staff_table(op, migration_schema())
 
 
 def downgrade() -> None:
-    drop_event_staff_table(op, _schema())
+    drop_event_staff_table(op, migration_schema())

@@ -14,17 +14,12 @@ is refused by the functions with SQLSTATE ``CD409``, a revoked device with ``CD4
 from collections.abc import Sequence
 
 from alembic import op
+from crowdify.db.migration_schema import migration_schema
 
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "validation-svc migrations run through crowdify.db.alembic_env"
-    return schema
 
 
 # How the API has always written times: ISO 8601 in UTC.
@@ -258,7 +253,7 @@ $$;
 
 
 def upgrade() -> None:
-    s = _schema()
+    s = migration_schema()
     op.execute(f"UPDATE {s}.scans SET scanner = '' WHERE scanner IS NULL")
     op.execute(f"ALTER TABLE {s}.scans ALTER COLUMN scanner SET NOT NULL")
     op.execute(f"ALTER TABLE {s}.scans DROP CONSTRAINT pk_scans")
@@ -268,7 +263,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    s = _schema()
+    s = migration_schema()
     op.execute(f"DROP FUNCTION {s}.door_sync(text, uuid, uuid, text, text[], uuid[], uuid[], integer[], "
                "text[], text[], timestamptz[], text[])")
     op.execute(f"DROP FUNCTION {s}.door_scan(text, uuid, text, uuid, uuid, uuid, integer, text, text, text)")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from crowdify.db.migration_schema import migration_schema
 from crowdify.event_staff import create_event_staff_table, drop_event_staff_table
 
 revision: str = "0003"
@@ -20,14 +21,8 @@ depends_on: str | Sequence[str] | None = None
 UNANNOUNCED = "first_entry_at IS NOT NULL AND announced_entry_at IS DISTINCT FROM first_entry_at"
 
 
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "validation-svc migrations run through crowdify.db.alembic_env"
-    return schema
-
-
 def upgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     create_event_staff_table(op, schema)
     op.add_column("tickets", sa.Column("announced_entry_at", sa.DateTime(timezone=True)), schema=schema)
     op.create_index(
@@ -40,7 +35,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     op.drop_index("ix_tickets_admission_unannounced", table_name="tickets", schema=schema)
     op.drop_column("tickets", "announced_entry_at", schema=schema)
     drop_event_staff_table(op, schema)

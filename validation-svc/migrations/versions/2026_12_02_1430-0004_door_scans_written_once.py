@@ -16,17 +16,12 @@ stored answer. What is decided and answered does not change.
 from collections.abc import Sequence
 
 from alembic import op
+from crowdify.db.migration_schema import migration_schema
 
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-
-def _schema() -> str:
-    schema = op.get_context().version_table_schema
-    assert schema, "validation-svc migrations run through crowdify.db.alembic_env"
-    return schema
 
 
 SCAN = """
@@ -239,7 +234,7 @@ $$;
 
 
 def upgrade() -> None:
-    s = _schema()
+    s = migration_schema()
     for function in (SCAN, SYNC):
         op.execute(function.format(s=s))
 
@@ -249,6 +244,6 @@ def downgrade() -> None:
     script = op.get_context().script
     assert script is not None, "validation-svc migrations run through alembic's command line"
     previous = script.get_revision("0002").module
-    s = _schema()
+    s = migration_schema()
     for function in (previous.SCAN, previous.SYNC):
         op.execute(function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION").format(s=s))
