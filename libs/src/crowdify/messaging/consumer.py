@@ -64,6 +64,8 @@ Handler = Callable[[C, Envelope, UnitOfWork], Awaitable[None]]
 BatchHandler = Callable[[Sequence[tuple[C, Envelope]], UnitOfWork], Awaitable[None]]
 
 UNKNOWN_TYPE = "unknown"
+# How long stopping waits for a parking-depth check in progress before cancelling it.
+WATCH_STOP_SECONDS = 5.0
 
 
 class Consumer:
@@ -104,6 +106,7 @@ class Consumer:
         self._consumer_tag: str | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._parking_watch: asyncio.Task[None] | None = None
+        self._watch_stopping = asyncio.Event()
 
     @property
     def queue(self) -> str:
@@ -148,6 +151,7 @@ class Consumer:
         self._consumer_tag = await self._queue.consume(self._on_message, no_ack=False)
         log.info("consuming %s (%s)", self.queue, ", ".join(sorted(self._handlers)))
         if self.parking_check_seconds is not None:
+            self._watch_stopping = asyncio.Event()
             self._parking_watch = asyncio.create_task(
                 self._watch_parking(self.parking_check_seconds), name=f"parking-depth:{self.queue}"
             )
@@ -167,9 +171,16 @@ class Consumer:
         """Close the connection at once; unacknowledged messages go back to the queue."""
         watch, self._parking_watch = self._parking_watch, None
         if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+            # Let a depth check in progress finish rather than cancel it: a channel whose open or
+            # close is cancelled half-way makes the broker close the whole connection
+            # (CHANNEL_ERROR), and closing that connection could then hang.
+            self._watch_stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(watch), timeout=WATCH_STOP_SECONDS)
+            except TimeoutError:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
         connection, self._connection = self._connection, None
         self._queue = self._consumer_tag = None
         if connection is not None and not connection.is_closed:
@@ -177,14 +188,15 @@ class Consumer:
 
     async def _watch_parking(self, interval: float) -> None:
         """Keep ``crowdify_parking_queue_depth`` current for this consumer's parking queue."""
-        while True:
+        while not self._watch_stopping.is_set():
             connection = self._connection
             if connection is not None and connection.connected.is_set():
                 try:
                     await metrics.update_parking_queue_depth(connection, self.topology.parking_queue)
                 except Exception as error:
                     log.debug("could not read the depth of %s: %r", self.topology.parking_queue, error)
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._watch_stopping.wait(), timeout=interval)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
