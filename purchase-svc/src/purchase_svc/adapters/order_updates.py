@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
@@ -37,8 +37,15 @@ def channel_for(order_id: uuid.UUID) -> str:
     return f"{CHANNEL_PREFIX}{order_id}"
 
 
-async def announce(redis: Redis, order_id: uuid.UUID) -> None:
-    await redis.publish(channel_for(order_id), "updated")
+async def announce_many(redis: Redis, order_ids: Sequence[uuid.UUID]) -> None:
+    """Wake the requests waiting for any of ``order_ids`` with one round trip to Redis (a batch
+    of decisions): the same per-order messages, pipelined."""
+    if not order_ids:
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for order_id in order_ids:
+            pipe.publish(channel_for(order_id), "updated")
+        await pipe.execute()
 
 
 class Subscription:

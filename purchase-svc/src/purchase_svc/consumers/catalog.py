@@ -1,6 +1,9 @@
-"""Handlers for event-svc's messages; each runs inside the consumer's transaction."""
+"""Handlers for event-svc's messages; each runs inside the consumer's transaction (the decisions
+on orders in batches, ``service/decisions.py``)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from crowdify.contracts.catalog import (
     EventCancelledV1,
@@ -16,18 +19,20 @@ from crowdify.event_staff import record_event_staff
 from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
 from purchase_svc.adapters.tables import event_staff
-from purchase_svc.service import saga
+from purchase_svc.service import decisions, saga
 from purchase_svc.service.catalog_replica import remember_event
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.event_cancellation import settle_orders_of_cancelled_event
 
 
 def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
-    async def on_reserved(event: TicketsReservedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await saga.on_tickets_reserved(purchases, event, uow)
+    async def on_reserved(reserved: Sequence[tuple[TicketsReservedV1, Envelope]], uow: UnitOfWork) -> None:
+        await decisions.apply_reservations(purchases, reserved, uow)
 
-    async def on_rejected(event: ReservationRejectedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await saga.on_reservation_rejected(purchases, event, uow)
+    async def on_rejected(
+        rejected: Sequence[tuple[ReservationRejectedV1, Envelope]], uow: UnitOfWork
+    ) -> None:
+        await decisions.apply_rejections(purchases, rejected, uow)
 
     async def on_hold_expired(event: HoldExpiredV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await saga.on_hold_expired(purchases, event, uow)
@@ -44,8 +49,9 @@ def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
     async def on_staff_changed(event: EventStaffChangedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await record_event_staff(uow.session, event_staff, event)
 
-    consumer.on(TicketsReservedV1, on_reserved)
-    consumer.on(ReservationRejectedV1, on_rejected)
+    # Decisions are applied in batches (group commit): the ones waiting, in one transaction.
+    consumer.on_batch(TicketsReservedV1, on_reserved)
+    consumer.on_batch(ReservationRejectedV1, on_rejected)
     consumer.on(HoldExpiredV1, on_hold_expired)
     consumer.on(EventPublishedV1, on_event_changed)
     consumer.on(EventUpdatedV1, on_event_changed)

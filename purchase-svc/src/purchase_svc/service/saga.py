@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import update
 
-from crowdify.contracts.catalog import HoldExpiredV1, ReservationRejectedV1, TicketsReservedV1
+from crowdify.contracts.catalog import HoldExpiredV1, TicketsReservedV1
 from crowdify.contracts.common import OrderLine
 from crowdify.contracts.purchase import OrderCancelledV1, OrderExpiredV1
 from crowdify.db import UnitOfWork
 from purchase_svc.adapters import order_updates
 from purchase_svc.adapters.mercadopago import PaymentProviderRejected, PaymentProviderUnavailable, Preference
-from purchase_svc.adapters.orders import OrderRow, get_order, lock_order, order_lines, transition
+from purchase_svc.adapters.orders import OrderRow, lock_order, order_lines, transition
 from purchase_svc.adapters.tables import order_items
 from purchase_svc.domain.order import OrderEvent, OrderStatus
 from purchase_svc.service.commands import CancellationCause
@@ -29,11 +30,15 @@ from purchase_svc.service.order_messages import buyer_notice, message_lines
 log = logging.getLogger(__name__)
 
 
-def _announce_after_commit(purchases: Purchases, uow: UnitOfWork, order_id: uuid.UUID) -> None:
-    async def announce() -> None:
-        await order_updates.announce(purchases.redis, order_id)
+def announce_after_commit(purchases: Purchases, uow: UnitOfWork, order_ids: Sequence[uuid.UUID]) -> None:
+    """Wake the requests waiting for these orders once the decision has committed (one round
+    trip to Redis, however many orders)."""
 
-    uow.after_commit(announce)
+    async def announce() -> None:
+        await order_updates.announce_many(purchases.redis, order_ids)
+
+    if order_ids:
+        uow.after_commit(announce)
 
 
 def _preference(purchases: Purchases, reserved: TicketsReservedV1) -> dict[str, object]:
@@ -67,7 +72,7 @@ def _preference(purchases: Purchases, reserved: TicketsReservedV1) -> dict[str, 
     }
 
 
-async def _payment_link(purchases: Purchases, reserved: TicketsReservedV1) -> Preference | None:
+async def payment_link(purchases: Purchases, reserved: TicketsReservedV1) -> Preference | None:
     """The order's Mercado Pago preference, or None when Mercado Pago cannot make one. The key
     makes a redelivered message's call the same preference."""
     try:
@@ -79,7 +84,11 @@ async def _payment_link(purchases: Purchases, reserved: TicketsReservedV1) -> Pr
 
 
 async def _cancel_without_link(
-    purchases: Purchases, reserved: TicketsReservedV1, uow: UnitOfWork, order: OrderRow
+    purchases: Purchases,
+    reserved: TicketsReservedV1,
+    uow: UnitOfWork,
+    order: OrderRow,
+    causation_id: str | None,
 ) -> None:
     """No payment link, no sale: end the order clearly and give the tickets back at once."""
     log.warning("payment provider unavailable; order cancelled", extra={"order_id": str(order.id)})
@@ -99,17 +108,19 @@ async def _cancel_without_link(
             **{**await buyer_notice(uow, order), "currency": reserved.currency},
         ),
         correlation_id=str(reserved.order_id),
+        causation_id=causation_id,
     )
 
 
-async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1, uow: UnitOfWork) -> None:
-    # The preference is made before the order's row is locked, so no Mercado Pago call holds up
-    # the order (a buyer's cancel, a payment) while it is under way (ADR 0017); the state is
-    # checked again under the lock.
-    unlocked = await get_order(uow, reserved.order_id)
-    if unlocked is None or unlocked.status != OrderStatus.PENDING:
-        return  # a duplicate, or the buyer cancelled meanwhile (the cancel released the hold)
-    preference = await _payment_link(purchases, reserved)
+async def settle_reserved(
+    purchases: Purchases,
+    reserved: TicketsReservedV1,
+    uow: UnitOfWork,
+    preference: Preference | None,
+    *,
+    causation_id: str | None = None,
+) -> None:
+    """Under the order's lock: awaiting payment with its link, or cancelled without one."""
     order = await lock_order(uow, reserved.order_id)
     if order is None or order.status != OrderStatus.PENDING:
         return  # cancelled while the link was made: nobody is shown it, and it expires with the hold
@@ -123,7 +134,7 @@ async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1,
             .values(unit_price=line.unit_price, ticket_type_name=line.ticket_type_name)
         )
     if preference is None:
-        await _cancel_without_link(purchases, reserved, uow, order)
+        await _cancel_without_link(purchases, reserved, uow, order, causation_id)
     else:
         await transition(
             uow,
@@ -135,17 +146,7 @@ async def on_tickets_reserved(purchases: Purchases, reserved: TicketsReservedV1,
             payment_link=preference.init_point,
             preference_id=preference.id,
         )
-    _announce_after_commit(purchases, uow, reserved.order_id)
-
-
-async def on_reservation_rejected(
-    purchases: Purchases, rejected: ReservationRejectedV1, uow: UnitOfWork
-) -> None:
-    order = await lock_order(uow, rejected.order_id)
-    if order is None:
-        return
-    if await transition(uow, order, OrderEvent.RESERVATION_REJECTED, reason=rejected.reason):
-        _announce_after_commit(purchases, uow, rejected.order_id)
+    announce_after_commit(purchases, uow, [reserved.order_id])
 
 
 async def on_hold_expired(purchases: Purchases, expired: HoldExpiredV1, uow: UnitOfWork) -> None:
