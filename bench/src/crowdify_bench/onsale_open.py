@@ -7,7 +7,8 @@ real on-sale (a quarter behind one carrier's CGNAT address: ``load.BuyerAddresse
 is sent at its instant whether or not earlier ones were answered (``load.send_open_loop``, the
 door's machinery), and its latency is counted from that instant. The event holds what three
 quarters of the round's buyers would buy, so it sells out near the end of the window: held
-orders (a payment link) and sold-out answers are both measured, and reported apart.
+orders (a payment link) and sold-out answers are both measured, and reported apart, as are the
+orders that got no decision (an error, or no answer in time).
 
 Before the rounds, an unmeasured warm-up at the same rate on an event that does not sell out
 (connections opened, the edge's verdict cache and the services' caches warm). ``rounds`` rounds;
@@ -58,7 +59,7 @@ def _arrivals(
     per_s: float,
     seconds: float,
 ) -> Arrivals:
-    offsets: list[float] = []
+    offsets: list[float] = [0.0]  # the first buyer comes as the window opens
     at = rng.expovariate(per_s)
     while at < seconds:
         offsets.append(at)
@@ -109,6 +110,8 @@ async def _round(
         outcomes.add(outcome(answer))
     held = [a for a in answers if outcome(a) == "held"]
     sold_out = [a for a in answers if outcome(a) == "rejected_sold_out"]
+    # No decision at all: an error status, or no answer within the generator's timeout.
+    undecided = [a for a in answers if outcome(a).startswith(("http_", "error_"))]
     ended = max(a.ended for a in answers)
     last_held = max((a.ended for a in held), default=began)
     return {
@@ -126,9 +129,13 @@ async def _round(
         else None,
         "time_to_payment_link": latency_summary([a.seconds for a in held]),
         "time_to_sold_out_answer": latency_summary([a.seconds for a in sold_out]),
+        "undecided": len(undecided),
         "rate_limited": outcomes.get("http_429"),
         "generator_late": latency_summary([a.late_by for a in answers]),
         "load_generator_cores": cores.get("load generator", 0.0),
+        "load_generator_ms_per_order": round(
+            cores.get("load generator", 0.0) * meter.wall * 1000 / len(answers), 2
+        ),
         "cpu_cores": cores,
         "cpu_ms_per_held_order": meter.ms_per(len(held)),
         "client_addresses": address_spread(arrivals.addresses),
@@ -151,7 +158,9 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "sold_out_p99_ms": median_of(rounds, "time_to_sold_out_answer", "p99_ms"),
         "cpu_ms_per_held_order": median_of(rounds, "cpu_ms_per_held_order", "platform"),
         "emulators_ms_per_held_order": median_of(rounds, "cpu_ms_per_held_order", "emulators"),
+        "undecided": median_of(rounds, "undecided"),
         "load_generator_cores": median_of(rounds, "load_generator_cores"),
+        "load_generator_ms_per_order": median_of(rounds, "load_generator_ms_per_order"),
         "generator_late_p99_ms": median_of(rounds, "generator_late", "p99_ms"),
         "rate_limited": sum(int(r["rate_limited"]) for r in rounds),
         "tickets_oversold": sum(int(r["tickets_oversold"]) for r in rounds),
@@ -167,7 +176,10 @@ async def onsale_open(
     warm_up_seconds: float = 2,
     rounds: int = 3,
     tickets: int | None = None,
-    connections: int = 1000,
+    # Orders in flight at once; more wait in the generator, their latency still counted from
+    # their instant. Each one in flight holds two of nginx's connections (client and upstream):
+    # 512 stays inside its 2 x 1024 (GATEWAY_WORKER_CONNECTIONS) with room for the rest.
+    connections: int = 512,
     seed: int = 7,
 ) -> dict[str, Any]:
     rng, where = random.Random(seed), BuyerAddresses(seed=seed)

@@ -395,6 +395,7 @@ def _open_rows(results: dict[str, Any]) -> list[tuple[str, str, Any]]:
             "sold-out answers per round; sold-out/s",
             _pair(_open(results, "sold_out"), _open(results, "sold_out_per_s")),
         ),
+        (scenario, "orders without a decision per round (5xx, timeouts)", _open(results, "undecided")),
         (
             scenario,
             "held: time to payment link p50 / p99 ms",
@@ -412,8 +413,10 @@ def _open_rows(results: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ),
         (
             scenario,
-            "load generator CPU, cores (its p99 lateness in sending, ms)",
-            _pair(_open(results, "load_generator_cores"), _open(results, "generator_late_p99_ms")),
+            "load generator CPU: cores; ms per order; p99 lateness in sending, ms",
+            f"{_fmt(_open(results, 'load_generator_cores'))}; "
+            f"{_fmt(_open(results, 'load_generator_ms_per_order'))}; "
+            f"{_fmt(_open(results, 'generator_late_p99_ms'))}",
         ),
         (
             scenario,
