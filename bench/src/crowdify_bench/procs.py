@@ -42,6 +42,8 @@ PATTERNS: tuple[tuple[str, str], ...] = (
     ("pdf_svc.worker", "pdf-worker"),
     ("notification_svc.main", "notification-api"),
     ("notification_svc.worker", "notification-worker"),
+    ("admin_svc.main", "admin-api"),
+    ("admin_svc.worker", "admin-worker"),
     ("crowdify_gateway.app", "gateway-auth"),
     ("mp_emulator", "mp-emulator"),
     ("supabase_emulator", "supabase-emulator"),
