@@ -30,7 +30,9 @@ class AdminSettings(ServiceSettings):
         default="postgresql+asyncpg://admin_svc@127.0.0.1:5432/crowdify", alias="ADMIN_SVC_DATABASE_URL"
     )
     events_queue: str = Field(default="admin-svc.events", alias="ADMIN_SVC_EVENTS_QUEUE")
-    consumer_prefetch: int = Field(default=32, alias="ADMIN_SVC_CONSUMER_PREFETCH")
+    # Messages in hand at once. They are applied in batches per kind (one lane for each of the
+    # fourteen kinds it takes in), so the window must hold several of each for batches to form.
+    consumer_prefetch: int = Field(default=256, ge=1, alias="ADMIN_SVC_CONSUMER_PREFETCH")
     worker_metrics_host: str = Field(default="127.0.0.1", alias="ADMIN_SVC_WORKER_METRICS_HOST")
     # 0 turns the worker's /metrics endpoint off.
     worker_metrics_port: int = Field(default=9106, alias="ADMIN_SVC_WORKER_METRICS_PORT")

@@ -1,0 +1,57 @@
+"""A backlog of messages (the worker was down, or a rush outran it) is taken in by batches: far
+fewer transactions than messages, and the same read model as one message at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from admin_svc.settings import AdminSettings
+from crowdify.db import create_engine
+from crowdify.testing import wait_until
+from crowdify.testing.service_under_test import Bearer, Publish, StartWorker
+from tests.sales import on_sale
+
+# The sale's messages in the journal, and how many transactions wrote them (now() is the time
+# its transaction started, the same for every row a transaction writes).
+JOURNALLED = text("""
+    SELECT count(*) AS messages, count(DISTINCT received_at) AS transactions FROM admin.journal
+    WHERE payload->>'event_id' = :event OR payload->'event'->>'id' = :event
+""")
+
+
+async def test_a_backlog_is_taken_in_by_batches_with_the_same_figures(
+    start_worker: StartWorker,
+    publish: Publish,
+    settings: AdminSettings,
+    client: httpx.AsyncClient,
+    bearer: Bearer,
+) -> None:
+    idle = await start_worker()  # declares the queue, so what follows waits in it
+    await idle.stop()
+    sale = on_sale(60, seed=31, name="Rock en Conce")
+    for message in sale.messages:
+        await publish(message)
+    await start_worker(consumer_prefetch=256)
+
+    engine = create_engine(settings.database_url, settings.db_schema, pool_size=1)
+    try:
+
+        async def journalled() -> dict[str, Any] | None:
+            async with engine.connect() as conn:
+                row = (await conn.execute(JOURNALLED, {"event": str(sale.event_id)})).mappings().one()
+            return dict(row) if row["messages"] == len(sale.messages) else None
+
+        counted = await wait_until(journalled, within=60, message="the backlog in the journal")
+    finally:
+        await engine.dispose()
+    assert counted["transactions"] < len(sale.messages) // 4, counted  # one per message before batches
+
+    dashboard = await client.get(f"/api/v1/admin/events/{sale.event_id}/dashboard", headers=bearer("admin"))
+    assert dashboard.status_code == 200
+    body = dashboard.json()
+    assert body["attendance"]["tickets_issued"] == sale.expected.tickets_issued
+    assert body["attendance"]["admitted"] == sum(sale.expected.admitted_by_gate.values())
+    assert body["funnel"]["paid"] == sale.expected.funnel["paid"]
