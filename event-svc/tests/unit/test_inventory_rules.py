@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from crowdify.contracts.common import OrderLine
 from event_svc.service.counters import Line
 from event_svc.service.counters import merge as _merge
-from event_svc.service.hold_plan import _in_window
 from event_svc.service.snapshots import available
 
 A, B = uuid.UUID(int=1), uuid.UUID(int=2)
@@ -23,14 +21,6 @@ def test_lines_of_one_type_merge_and_sort_by_id():
         ]
     )
     assert merged == [Line(A, 2), Line(B, 4)]
-
-
-def test_sales_window_is_half_open():
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert _in_window(now, None, None)
-    assert _in_window(now, now, None)
-    assert not _in_window(now, None, now)
-    assert not _in_window(now, now + timedelta(seconds=1), None)
 
 
 def test_available_is_bounded_by_the_venue_and_never_negative():

@@ -20,8 +20,7 @@ from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.outbox import Outbox
 from event_svc.service import inventory
 from event_svc.service.counters import merge
-from event_svc.service.hold_plan import PlacedOrder
-from event_svc.service.holding import decide_holds
+from event_svc.service.holding import PlacedOrder, decide_holds
 
 
 def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: int | None = None) -> None:

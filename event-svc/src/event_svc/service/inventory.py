@@ -22,8 +22,7 @@ from crowdify.db import UnitOfWork
 from crowdify.messaging.outbox import Outbox
 from event_svc.adapters.tables import applied_refunds, events, hold_lines, holds, ticket_types
 from event_svc.service.counters import Line, give_back, hold_lines_of, lock_hold, merge, set_status, take
-from event_svc.service.hold_plan import PlacedOrder
-from event_svc.service.holding import decide_holds
+from event_svc.service.holding import PlacedOrder, decide_holds
 
 
 async def reserve(
