@@ -2,9 +2,11 @@
 the read model, in the consumer's transaction (the inbox has already dropped duplicates).
 
 Messages of one kind that are waiting are taken together (``Consumer.on_batch``): one transaction,
-one commit and one set of inbox rows for the batch instead of one per message. During an on-sale
-or a door rush the read model receives a message for every order, payment, ticket and admission,
-and a commit per message made it cost more CPU than the paths it reports on. Projections are safe
+one commit and one set of inbox rows for the batch instead of one per message, and within it one
+journal insert and a few set-based statements for the whole batch (``projection_batches``).
+During an on-sale or a door rush the read model receives a message for every order, payment,
+ticket and admission, and a commit and statements per message made it cost more CPU than the
+paths it reports on. Projections are safe
 in any order and a failed batch is handled again one message at a time, so batching changes when
 a message is applied, never what it does to the read model.
 """
@@ -23,8 +25,7 @@ from crowdify.messaging.envelope import Envelope
 
 def register_reporting_handlers(consumer: Consumer) -> None:
     async def on_batch(batch: Sequence[tuple[Any, Envelope]], uow: UnitOfWork) -> None:
-        for message, envelope in batch:
-            await record_and_project(uow.session, envelope, message)
+        await record_and_project(uow.session, batch)
 
     for contract in PROJECTORS:
         consumer.on_batch(contract, on_batch)
