@@ -3,7 +3,9 @@ figures the dashboard must show for it worked out independently of admin-svc's c
 
 Orders end in every way the saga allows: paid (some partly or wholly refunded, one charged back),
 left to expire, refused because the event sold out, or cancelled before paying. Paid tickets are
-let in at two gates.
+let in at two gates, announced as validation-svc does (batches of an event's first entries), some
+still one by one as before batches (a rolling deploy), and some reported again later at the other
+gate (a later entry that must not count).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class OnSale:
     type_ids: dict[str, uuid.UUID]
     messages: list[Contract] = field(default_factory=list)
     expected: Expected = field(default_factory=Expected)
+    # First entries, announced by ``_announce`` once every order is made.
+    admissions: list[validation.Admission] = field(default_factory=list)
 
     def envelopes(self) -> list[Envelope]:
         return [Envelope.wrap(m, correlation_id=str(uuid.uuid4())) for m in self.messages]
@@ -95,7 +99,34 @@ def on_sale(
         elif n == 1:
             outcome = "partly_refunded"
         _order(sale, rng, n, outcome)
+    _announce(sale, rng)
     return sale
+
+
+def _announce(sale: OnSale, rng: random.Random, per_message: int = 20) -> None:
+    """Every fourth admission one by one (the superseded contract); the rest in batches, some of
+    them listed again later at the other gate, in the same batch or another one."""
+    batched: list[validation.Admission] = []
+    for n, admission in enumerate(sale.admissions):
+        if n % 4 == 3:
+            sale.messages.append(
+                validation.TicketAdmittedV1(
+                    ticket_id=admission.ticket_id, event_id=sale.event_id,
+                    ticket_type_id=admission.ticket_type_id, gate=admission.gate,
+                    admitted_at=admission.admitted_at,
+                )
+            )  # fmt: skip
+            continue
+        batched.append(admission)
+        if rng.random() < 0.3:
+            other = GATES[1 - GATES.index(admission.gate or GATES[0])]
+            later = admission.model_copy(
+                update={"gate": other, "admitted_at": admission.admitted_at + timedelta(minutes=5)}
+            )
+            batched.append(later)
+    for start in range(0, len(batched), per_message):
+        chunk = sorted(batched[start : start + per_message], key=lambda a: a.admitted_at)
+        sale.messages.append(validation.TicketsAdmittedV1(event_id=sale.event_id, admissions=tuple(chunk)))
 
 
 def _order(sale: OnSale, rng: random.Random, n: int, outcome: str) -> None:
@@ -222,9 +253,9 @@ def _order(sale: OnSale, rng: random.Random, n: int, outcome: str) -> None:
             continue
         gate = rng.choice(GATES)
         expected.admitted_by_gate[gate] += 1
-        messages.append(
-            validation.TicketAdmittedV1(
-                ticket_id=ticket.id, event_id=event_id, ticket_type_id=ticket.ticket_type_id, gate=gate,
+        sale.admissions.append(
+            validation.Admission(
+                ticket_id=ticket.id, ticket_type_id=ticket.ticket_type_id, gate=gate,
                 admitted_at=now + timedelta(minutes=rng.randint(0, 90)),
             )
         )  # fmt: skip

@@ -28,8 +28,8 @@ class ValidationSettings(ServiceSettings):
     worker_metrics_host: str = Field(default="127.0.0.1", alias="VALIDATION_SVC_WORKER_METRICS_HOST")
     # 0 turns the worker's /metrics endpoint off.
     worker_metrics_port: int = Field(default=9103, alias="VALIDATION_SVC_WORKER_METRICS_PORT")
-    # The worker announces first admissions (validation.ticket.admitted.v1) this often, this many
-    # tickets per transaction at most.
+    # The worker announces first admissions (validation.tickets.admitted.v1, one message per event)
+    # this often, this many tickets per transaction at most.
     admissions_poll_seconds: float = Field(default=2.0, gt=0, alias="VALIDATION_SVC_ADMISSIONS_POLL_SECONDS")
     admissions_batch: int = Field(default=500, gt=0, alias="VALIDATION_SVC_ADMISSIONS_BATCH")
     # Connections of the door's own pool (scan and sync statements) in each API process; the

@@ -269,20 +269,57 @@ async def staff_changed(session: AsyncSession, message: catalog.EventStaffChange
     await record_event_staff(session, event_staff, message)
 
 
-async def ticket_admitted(session: AsyncSession, message: validation.TicketAdmittedV1, at: datetime) -> None:
-    """The earliest admission of a ticket is the one that counts (two devices may report one)."""
-    statement = insert(admissions).values(
-        ticket_id=message.ticket_id,
-        event_id=message.event_id,
-        gate=message.gate,
-        admitted_at=message.admitted_at,
-    )
+async def _admit(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """The earliest admission of a ticket is the one that counts (two devices may report one, and
+    a later sync may announce an earlier one): one statement for every row given, each ticket once."""
+    statement = insert(admissions).values(rows)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[admissions.c.ticket_id],
             set_={"gate": statement.excluded.gate, "admitted_at": statement.excluded.admitted_at},
             where=admissions.c.admitted_at > statement.excluded.admitted_at,
         )
+    )
+
+
+async def ticket_admitted(session: AsyncSession, message: validation.TicketAdmittedV1, at: datetime) -> None:
+    """Superseded by ``tickets_admitted``; still applied for messages sent before the change."""
+    await _admit(
+        session,
+        [
+            {
+                "ticket_id": message.ticket_id,
+                "event_id": message.event_id,
+                "gate": message.gate,
+                "admitted_at": message.admitted_at,
+            }
+        ],
+    )
+
+
+async def tickets_admitted(
+    session: AsyncSession, message: validation.TicketsAdmittedV1, at: datetime
+) -> None:
+    """A batch of an event's first entries in one statement. ``ON CONFLICT DO UPDATE`` cannot touch
+    a row twice in one statement, so a ticket listed more than once is reduced to its earliest
+    entry first (the first listed among equals, as the row already stored wins a tie)."""
+    earliest: dict[UUID, validation.Admission] = {}
+    for admission in message.admissions:
+        kept = earliest.get(admission.ticket_id)
+        if kept is None or admission.admitted_at < kept.admitted_at:
+            earliest[admission.ticket_id] = admission
+    await _admit(
+        session,
+        [
+            {
+                "ticket_id": admission.ticket_id,
+                "event_id": message.event_id,
+                "gate": admission.gate,
+                "admitted_at": admission.admitted_at,
+            }
+            # In the order of the key: two workers upserting overlapping lists lock rows alike.
+            for admission in sorted(earliest.values(), key=lambda admission: admission.ticket_id)
+        ],
     )
 
 
@@ -301,4 +338,5 @@ PROJECTORS: Mapping[type[Contract], Projector] = {
     ticket_contracts.TicketsIssuedV1: tickets_issued,
     catalog.EventStaffChangedV1: staff_changed,
     validation.TicketAdmittedV1: ticket_admitted,
+    validation.TicketsAdmittedV1: tickets_admitted,
 }

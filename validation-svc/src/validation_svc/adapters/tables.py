@@ -66,7 +66,7 @@ tickets = Table(
     Column("revoked_reason", String(40)),
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("changed_xid", BigInteger, nullable=False, server_default=CURRENT_XID),
-    # The first entry last announced (validation.ticket.admitted.v1); differs from first_entry_at
+    # The first entry last announced (validation.tickets.admitted.v1); differs from first_entry_at
     # until the worker's announcer has told the other services about it.
     Column("announced_entry_at", DateTime(timezone=True)),
     CheckConstraint("status IN ('valid', 'revoked')", name="status"),

@@ -1,22 +1,29 @@
-"""Announcing first admissions (``validation.ticket.admitted.v1``) off the door's hot path.
+"""Announcing first admissions (``validation.tickets.admitted.v1``) off the door's hot path.
 
 A scan only sets the ticket's ``first_entry_at`` (and gate); this loop in the worker finds the
 tickets whose first entry has not been announced yet (or changed: an offline scan synced later
-took the first entry over), adds one outbox message each and marks them, in one transaction:
-admissions reach the other services within a poll, exactly once per first entry, and a scan never
-waits for the broker. ``SKIP LOCKED`` lets several workers share the work.
+took the first entry over), marks them and adds one outbox message per event for the lot, in one
+transaction: admissions reach the other services within a poll, exactly once per first entry, and
+a scan never waits for the broker. ``SKIP LOCKED`` lets several workers share the work.
+
+One message per event and batch, not one per ticket: at the door each message cost a persistent
+publish, the broker's work and a consumer's transaction, more CPU than the scan it reported.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
 
 from sqlalchemy import text
 
-from crowdify.contracts.validation import TicketAdmittedV1
+from crowdify.contracts.validation import ADMISSIONS_PER_MESSAGE, Admission, TicketsAdmittedV1
 from crowdify.db import UnitOfWorkFactory
-from crowdify.messaging.outbox import Outbox
+from crowdify.messaging.outbox import Outbox, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,29 @@ CLAIM_UNANNOUNCED = text("""
 """)
 
 
+def admissions_by_event(rows: Sequence[Any]) -> list[TicketsAdmittedV1]:
+    """The claimed tickets as messages: one per event (more past ``ADMISSIONS_PER_MESSAGE``),
+    each listing its admissions in order of admission."""
+    by_event: defaultdict[UUID, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_event[row.event_id].append(row)
+    messages = []
+    for event_id, claimed in by_event.items():
+        claimed.sort(key=lambda row: (row.first_entry_at, row.id))
+        for start in range(0, len(claimed), ADMISSIONS_PER_MESSAGE):
+            admissions = tuple(
+                Admission(
+                    ticket_id=row.id,
+                    ticket_type_id=row.ticket_type_id,
+                    gate=row.first_entry_gate,
+                    admitted_at=row.first_entry_at,
+                )
+                for row in claimed[start : start + ADMISSIONS_PER_MESSAGE]
+            )
+            messages.append(TicketsAdmittedV1(event_id=event_id, admissions=admissions))
+    return messages
+
+
 class AdmissionAnnouncer:
     def __init__(
         self, uow_factory: UnitOfWorkFactory, outbox: Outbox, *, poll_seconds: float, batch: int
@@ -47,15 +77,10 @@ class AdmissionAnnouncer:
         """Announce up to one batch; returns how many."""
         async with self.uow_factory() as uow:
             rows = (await uow.session.execute(CLAIM_UNANNOUNCED, {"batch": self.batch})).all()
-            for row in rows:
-                message = TicketAdmittedV1(
-                    ticket_id=row.id,
-                    event_id=row.event_id,
-                    ticket_type_id=row.ticket_type_id,
-                    gate=row.first_entry_gate,
-                    admitted_at=row.first_entry_at,
-                )
-                await self.outbox.add(uow, message, correlation_id=str(row.event_id))
+            messages = admissions_by_event(rows)
+            await self.outbox.add_many(
+                uow, [Outgoing(message, correlation_id=str(message.event_id)) for message in messages]
+            )
         return len(rows)
 
     async def run_forever(self) -> None:
