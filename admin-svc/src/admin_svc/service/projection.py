@@ -9,7 +9,7 @@ leave the same read model, and replaying the journal rebuilds it exactly.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,7 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin_svc.adapters.bulk import arrays, insert_arrays
 from admin_svc.adapters.tables import (
     admissions,
     event_staff,
@@ -269,58 +270,64 @@ async def staff_changed(session: AsyncSession, message: catalog.EventStaffChange
     await record_event_staff(session, event_staff, message)
 
 
-async def _admit(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+ADMISSION_COLUMNS = ("ticket_id", "event_id", "gate", "admitted_at")
+# Any number of admissions in one statement (one array per column, see adapters.bulk).
+ADMISSIONS_UPSERT = insert_arrays(
+    admissions,
+    ADMISSION_COLUMNS,
+    "ON CONFLICT (ticket_id) DO UPDATE SET gate = EXCLUDED.gate, admitted_at = EXCLUDED.admitted_at"
+    " WHERE admissions.admitted_at > EXCLUDED.admitted_at",
+)
+# One ticket's admission as a message reports it: (event_id, ticket_id, gate, admitted_at).
+AdmissionFact = tuple[UUID, UUID, str | None, datetime]
+
+
+def admission_facts(
+    message: validation.TicketAdmittedV1 | validation.TicketsAdmittedV1,
+) -> list[AdmissionFact]:
+    if isinstance(message, validation.TicketAdmittedV1):
+        return [(message.event_id, message.ticket_id, message.gate, message.admitted_at)]
+    return [(message.event_id, a.ticket_id, a.gate, a.admitted_at) for a in message.admissions]
+
+
+async def upsert_admissions(session: AsyncSession, facts: Iterable[AdmissionFact]) -> None:
     """The earliest admission of a ticket is the one that counts (two devices may report one, and
-    a later sync may announce an earlier one): one statement for every row given, each ticket once."""
-    statement = insert(admissions).values(rows)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[admissions.c.ticket_id],
-            set_={"gate": statement.excluded.gate, "admitted_at": statement.excluded.admitted_at},
-            where=admissions.c.admitted_at > statement.excluded.admitted_at,
-        )
-    )
+    a later sync may announce an earlier one), in one statement for all ``facts``.
+
+    ``ON CONFLICT DO UPDATE`` cannot touch a row twice in one statement, so a ticket reported more
+    than once is reduced first to what the reports one by one would leave: the event of the first
+    report (the insert's) and the earliest entry, the first reported among equals (a stored row
+    wins a tie as well).
+    """
+    rows: dict[UUID, dict[str, Any]] = {}
+    for event_id, ticket_id, gate, admitted_at in facts:
+        kept = rows.get(ticket_id)
+        if kept is None:
+            rows[ticket_id] = {
+                "ticket_id": ticket_id,
+                "event_id": event_id,
+                "gate": gate,
+                "admitted_at": admitted_at,
+            }
+        elif admitted_at < kept["admitted_at"]:
+            kept.update(gate=gate, admitted_at=admitted_at)
+    if not rows:
+        return
+    # In the order of the key: two workers upserting overlapping lists lock rows alike.
+    ordered = (rows[ticket_id] for ticket_id in sorted(rows))
+    await session.execute(ADMISSIONS_UPSERT, arrays(ordered, ADMISSION_COLUMNS))
 
 
 async def ticket_admitted(session: AsyncSession, message: validation.TicketAdmittedV1, at: datetime) -> None:
     """Superseded by ``tickets_admitted``; still applied for messages sent before the change."""
-    await _admit(
-        session,
-        [
-            {
-                "ticket_id": message.ticket_id,
-                "event_id": message.event_id,
-                "gate": message.gate,
-                "admitted_at": message.admitted_at,
-            }
-        ],
-    )
+    await upsert_admissions(session, admission_facts(message))
 
 
 async def tickets_admitted(
     session: AsyncSession, message: validation.TicketsAdmittedV1, at: datetime
 ) -> None:
-    """A batch of an event's first entries in one statement. ``ON CONFLICT DO UPDATE`` cannot touch
-    a row twice in one statement, so a ticket listed more than once is reduced to its earliest
-    entry first (the first listed among equals, as the row already stored wins a tie)."""
-    earliest: dict[UUID, validation.Admission] = {}
-    for admission in message.admissions:
-        kept = earliest.get(admission.ticket_id)
-        if kept is None or admission.admitted_at < kept.admitted_at:
-            earliest[admission.ticket_id] = admission
-    await _admit(
-        session,
-        [
-            {
-                "ticket_id": admission.ticket_id,
-                "event_id": message.event_id,
-                "gate": admission.gate,
-                "admitted_at": admission.admitted_at,
-            }
-            # In the order of the key: two workers upserting overlapping lists lock rows alike.
-            for admission in sorted(earliest.values(), key=lambda admission: admission.ticket_id)
-        ],
-    )
+    """A batch of an event's first entries, in one statement."""
+    await upsert_admissions(session, admission_facts(message))
 
 
 PROJECTORS: Mapping[type[Contract], Projector] = {

@@ -15,7 +15,9 @@ merge them one after another, in the batch's order:
   ``COALESCE`` against the stored row: exactly what the statements one by one would have left;
 - an order line keeps its first quantity and the first unit price and type name that are not null;
 - a ticket keeps the first copy written (``DO NOTHING``), and a ticket revoked by a refund stored
-  before it takes that refund's time, as :func:`.projection.tickets_issued` does.
+  before it takes that refund's time, as :func:`.projection.tickets_issued` does;
+- an admission keeps the earliest entry of its ticket (the first reported among equals) and the
+  event of its first report, as :func:`.projection.upsert_admissions` reduces them.
 
 A batch applied here therefore leaves the rows that its messages applied one at a time, in the
 same order, would leave; and as every rule is order-independent (the first value of a fact is its
@@ -35,8 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_svc.adapters.bulk import arrays, insert_arrays, keep_first_value
 from admin_svc.adapters.tables import order_lines, orders, refunds, tickets
-from admin_svc.service.projection import PROJECTORS
-from crowdify.contracts import catalog, purchase
+from admin_svc.service.projection import PROJECTORS, admission_facts, upsert_admissions
+from crowdify.contracts import catalog, purchase, validation
 from crowdify.contracts import tickets as ticket_contracts
 from crowdify.contracts.base import Contract
 from crowdify.contracts.common import OrderLine, PricedLine
@@ -269,6 +271,12 @@ async def tickets_issued(session: AsyncSession, batch: Sequence[Timed]) -> None:
         await session.execute(TICKETS_INSERT, arrays(rows.values(), TICKET_COLUMNS))
 
 
+async def admitted(session: AsyncSession, batch: Sequence[Timed]) -> None:
+    """Admissions of every message in the batch (batches of first entries, or the superseded
+    one-ticket messages) in one statement, each ticket reduced to its earliest entry."""
+    await upsert_admissions(session, (fact for message, _ in batch for fact in admission_facts(message)))
+
+
 BATCH_PROJECTORS: Mapping[type[Contract], BatchProjector] = {
     purchase.OrderPlacedV1: order_placed,
     catalog.TicketsReservedV1: tickets_reserved,
@@ -278,6 +286,8 @@ BATCH_PROJECTORS: Mapping[type[Contract], BatchProjector] = {
     purchase.OrderExpiredV1: order_expired,
     purchase.OrderCancelledV1: order_cancelled,
     ticket_contracts.TicketsIssuedV1: tickets_issued,
+    validation.TicketAdmittedV1: admitted,
+    validation.TicketsAdmittedV1: admitted,
 }
 
 
