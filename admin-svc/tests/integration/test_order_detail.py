@@ -73,9 +73,9 @@ async def test_an_order_shows_its_mercado_pago_payment_and_each_refund_with_its_
     async def charged_back_known() -> dict[str, Any] | None:
         response = await client.get(f"/api/v1/admin/orders/{charged_back}", headers=bearer("admin"))
         body = response.json() if response.status_code == 200 else None
-        return body if body and body["refunds"] else None
+        return body if body and body["payments"] and body["refunds"] else None
 
-    reversed_ = await wait_until(charged_back_known, message="the charged-back order known")
+    reversed_ = await wait_until(charged_back_known, message="the charged-back order and its payment known")
     assert reversed_["status"] == "refunded"
     assert reversed_["payments"][0]["status"] == "charged_back"
     assert reversed_["refunds"][0]["cause"] == "chargeback" and reversed_["refunds"][0]["full"] is True
