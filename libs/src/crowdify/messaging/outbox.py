@@ -12,7 +12,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import insert
@@ -22,7 +21,7 @@ from crowdify.contracts.base import Contract
 from crowdify.db.uow import UnitOfWork, UnitOfWorkFactory
 from crowdify.messaging.context import handling_envelope_var
 from crowdify.messaging.envelope import Envelope
-from crowdify.messaging.outbox_sending import lockable_unpublished, send_locked_rows
+from crowdify.messaging.outbox_dispatch import Pending, dispatch
 from crowdify.messaging.publisher import Publisher
 from crowdify.messaging.relay import OutboxRelay
 from crowdify.messaging.tables import MessagingTables
@@ -45,15 +44,16 @@ class Outbox:
     def __init__(self, tables: MessagingTables, publisher: Publisher | None) -> None:
         self.tables = tables
         self.publisher = publisher
-        # Ids each attached unit added; weak so a finished unit takes its list with it.
-        self._added_by_unit: WeakKeyDictionary[UnitOfWork, list[UUID]] = WeakKeyDictionary()
+        # The rows each attached unit added, as written (sent after its commit without reading
+        # them back); weak so a finished unit takes its list with it.
+        self._added_by_unit: WeakKeyDictionary[UnitOfWork, list[Pending]] = WeakKeyDictionary()
 
     def attach(self, uow_factory: UnitOfWorkFactory) -> None:
         """Every unit ``uow_factory`` creates sends the rows it added right after its commit."""
         engine = uow_factory.engine
 
         def configure(uow: UnitOfWork) -> None:
-            added: list[UUID] = []
+            added: list[Pending] = []
             self._added_by_unit[uow] = added
 
             async def dispatch() -> None:
@@ -100,7 +100,7 @@ class Outbox:
         )
         added = self._added_by_unit.get(uow)
         if added is not None:
-            added.extend(envelope.id for envelope in envelopes)
+            added.extend(Pending(envelope, headers) for envelope in envelopes)
         return envelopes
 
     def envelopes_for(self, messages: Sequence[Outgoing]) -> tuple[list[Envelope], dict[str, Any]]:
@@ -124,24 +124,20 @@ class Outbox:
             envelopes.append(envelope)
         return envelopes, headers
 
-    async def send(self, engine: AsyncEngine, ids: list[UUID]) -> None:
-        """Publish rows committed outside a unit of work right away, as an attached unit does after
-        its commit; what cannot be sent now the relay sends later."""
+    async def send(self, engine: AsyncEngine, envelopes: Sequence[Envelope], headers: dict[str, Any]) -> None:
+        """Publish rows committed outside a unit of work right away (``envelopes`` and ``headers``
+        as :meth:`envelopes_for` made them and the caller wrote them), as an attached unit does
+        after its commit; what cannot be sent now the relay sends later."""
         try:
-            await self._dispatch(engine, ids)
+            await self._dispatch(engine, [Pending(envelope, headers) for envelope in envelopes])
         except Exception:
             # The rows are committed: a failed send must not turn the caller's success into an
             # error (the same rule as a unit's after-commit hooks).
             log.exception("sending committed outbox rows failed; the outbox relay will retry")
 
-    async def _dispatch(self, engine: AsyncEngine, ids: list[UUID]) -> None:
-        if not ids or self.publisher is None:
-            return
-        outbox = self.tables.outbox
-        async with engine.connect() as conn, conn.begin():
-            rows = (await conn.execute(lockable_unpublished(outbox).where(outbox.c.id.in_(ids)))).all()
-            # No backoff here: a fresh row is left alone by the relay for its grace period anyway.
-            await send_locked_rows(conn, outbox, rows, self.publisher, backoff=None)
+    async def _dispatch(self, engine: AsyncEngine, pending: list[Pending]) -> None:
+        if pending and self.publisher is not None:
+            await dispatch(engine, self.tables.outbox, pending, self.publisher)
 
 
 __all__ = ["Outbox", "OutboxRelay", "Outgoing"]

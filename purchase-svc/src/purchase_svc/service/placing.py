@@ -108,7 +108,7 @@ async def place_order(
             headers=headers,
         )
         if placement.placed:
-            await purchases.outbox.send(purchases.uow_factory.engine, [envelope.id])
+            await purchases.outbox.send(purchases.uow_factory.engine, [envelope], headers)
             return True
         if placement.found:
             return False  # the same Idempotency-Key again: the order already exists
