@@ -14,10 +14,12 @@ from sqlalchemy import func, select, update
 from crowdify.auth import Principal
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.testing import wait_until
+from crowdify.testing.round_trips import statements_sent
 from purchase_svc.adapters.tables import catalog_events, messaging, order_items, orders
 from purchase_svc.api.schemas import OrderIn
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.placing import order_id_for, place_order
+from purchase_svc.settings import SCHEMA
 from tests.integration.test_order_saga import order_body
 
 
@@ -133,3 +135,31 @@ async def test_an_order_is_judged_against_the_newest_catalogue_snapshot(
         "/api/v1/purchases", json=order_body(sale, 2), params={"wait": 0}, headers=other
     )
     assert allowed.status_code in (201, 202), allowed.text
+
+
+async def test_a_new_order_costs_the_api_four_round_trips(platform, client, bearer, event_svc, settings):
+    sale = await event_svc.on_sale(capacity=100)
+    await wait_until(
+        lambda: _known_snapshot(settings, uuid.UUID(sale["event_id"])),
+        message="purchase-svc knows the published event",
+    )
+    purchases: Purchases = client._transport.app.state.purchases  # type: ignore[attr-defined]
+
+    async def place() -> list[str]:
+        with statements_sent(purchases.uow_factory.engine) as sent:
+            response = await client.post(
+                "/api/v1/purchases", json=order_body(sale), params={"wait": 0}, headers=bearer()
+            )
+        assert response.status_code == 202, response.text
+        return sent
+
+    await place()  # the process reads the catalogue once per event; asyncpg learns the row types
+    sent = await place()
+
+    # The order with its outbox row in one statement; its message sent with the lock taken in the
+    # BEGIN's round trip and the mark in the COMMIT's; the order read once.
+    assert len(sent) == 4, sent
+    assert sent[0].lstrip().startswith("WITH recent AS")
+    assert sent[1].startswith("BEGIN;") and "FOR UPDATE SKIP LOCKED" in sent[1]
+    assert sent[2].startswith("UPDATE") and sent[2].endswith("COMMIT")
+    assert f"FROM {SCHEMA}.orders o WHERE o.id = $1" in sent[3]
