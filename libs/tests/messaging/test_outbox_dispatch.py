@@ -186,3 +186,20 @@ async def test_a_message_the_broker_refuses_is_recorded_and_left_for_the_relay(d
     assert await relay.run_once() == 1
     [row] = await db.outbox_rows()
     assert row.published_at is not None and row.attempts == 2
+
+
+async def test_rows_are_sent_on_a_connection_the_caller_holds(db, publisher, probe):
+    probe_queue = await probe()
+    envelopes, headers = await _commit(db, 2)
+
+    with statements_sent(db.engine) as sent:
+        async with db.engine.connect() as connection:  # the one the rows were written on
+            await Outbox(db.tables, publisher).send(connection, envelopes, headers)
+            raw = await connection.get_raw_connection()
+            assert raw.driver_connection is not None
+            assert not raw.driver_connection.is_in_transaction()  # committed: the caller may go on
+
+    assert len(sent) == 2, sent
+    messages = await drain(probe_queue, 2)
+    assert sorted(m.message_id for m in messages) == sorted(str(e.id) for e in envelopes)
+    assert all(row.published_at is not None for row in await db.outbox_rows())

@@ -15,7 +15,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crowdify.contracts.base import Contract
 from crowdify.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -124,20 +124,23 @@ class Outbox:
             envelopes.append(envelope)
         return envelopes, headers
 
-    async def send(self, engine: AsyncEngine, envelopes: Sequence[Envelope], headers: dict[str, Any]) -> None:
+    async def send(
+        self, bind: AsyncEngine | AsyncConnection, envelopes: Sequence[Envelope], headers: dict[str, Any]
+    ) -> None:
         """Publish rows committed outside a unit of work right away (``envelopes`` and ``headers``
         as :meth:`envelopes_for` made them and the caller wrote them), as an attached unit does
-        after its commit; what cannot be sent now the relay sends later."""
+        after its commit; what cannot be sent now the relay sends later. ``bind``: the engine, or
+        the connection the rows were written on (no second checkout from the pool)."""
         try:
-            await self._dispatch(engine, [Pending(envelope, headers) for envelope in envelopes])
+            await self._dispatch(bind, [Pending(envelope, headers) for envelope in envelopes])
         except Exception:
             # The rows are committed: a failed send must not turn the caller's success into an
             # error (the same rule as a unit's after-commit hooks).
             log.exception("sending committed outbox rows failed; the outbox relay will retry")
 
-    async def _dispatch(self, engine: AsyncEngine, pending: list[Pending]) -> None:
+    async def _dispatch(self, bind: AsyncEngine | AsyncConnection, pending: list[Pending]) -> None:
         if pending and self.publisher is not None:
-            await dispatch(engine, self.tables.outbox, pending, self.publisher)
+            await dispatch(bind, self.tables.outbox, pending, self.publisher)
 
 
 __all__ = ["Outbox", "OutboxRelay", "Outgoing"]

@@ -64,22 +64,32 @@ def _id_array(ids: Sequence[UUID]) -> str:
 
 
 async def dispatch(
-    engine: AsyncEngine, outbox: Table, pending: Sequence[Pending], publisher: Publisher
+    bind: AsyncEngine | AsyncConnection, outbox: Table, pending: Sequence[Pending], publisher: Publisher
 ) -> SendResult:
-    """Publish the committed rows ``pending`` unless someone else holds or has sent them."""
+    """Publish the committed rows ``pending`` unless someone else holds or has sent them, on a
+    connection of ``bind``'s pool, or on ``bind`` itself when the caller already holds one (out of
+    any transaction: the statement that wrote the rows committed on it)."""
     if not pending:
         return SendResult()
-    table = outbox_name(engine, outbox)
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        if driver is None or driver.is_in_transaction():
-            raise RuntimeError("the pooled connection is closed or inside a transaction")
-        try:
-            return await _send(driver, table, pending, publisher)
-        except BaseException:
-            await _abandon(connection, driver)
-            raise
+    if isinstance(bind, AsyncConnection):
+        return await _dispatch_on(bind, outbox, pending, publisher)
+    async with bind.connect() as connection:
+        return await _dispatch_on(connection, outbox, pending, publisher)
+
+
+async def _dispatch_on(
+    connection: AsyncConnection, outbox: Table, pending: Sequence[Pending], publisher: Publisher
+) -> SendResult:
+    table = outbox_name(connection.engine, outbox)
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if driver is None or driver.is_in_transaction():
+        raise RuntimeError("the pooled connection is closed or inside a transaction")
+    try:
+        return await _send(driver, table, pending, publisher)
+    except BaseException:
+        await _abandon(connection, driver)
+        raise
 
 
 async def _send(driver: Any, table: str, pending: Sequence[Pending], publisher: Publisher) -> SendResult:

@@ -1,9 +1,10 @@
 """The buyer's hot path in raw SQL on asyncpg: placing an order is one statement, reading it
 back is one statement.
 
-Both run on the asyncpg connection under a pooled SQLAlchemy connection, outside any explicit
-transaction (one statement is atomic by itself), so each costs one round trip: asyncpg prepares
-each query text once per connection and reuses it, and no ``BEGIN``/``COMMIT`` is sent.
+Both run on the asyncpg connection under a pooled SQLAlchemy connection (a placement keeps one
+for its statements and its outbox row's send), outside any explicit transaction (one statement
+is atomic by itself), so each costs one round trip: asyncpg prepares each query text once per
+connection and reuses it, and no ``BEGIN``/``COMMIT`` is sent.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from crowdify.messaging.envelope import Envelope
 from purchase_svc.settings import SCHEMA
@@ -109,22 +110,34 @@ class CatalogueEntry:
     as_of: datetime | None
 
 
+async def _driver_of(connection: AsyncConnection) -> asyncpg.Connection:
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is None:
+        raise RuntimeError("the pooled connection is closed")
+    return driver
+
+
 @asynccontextmanager
 async def _driver(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        if driver is None:
-            raise RuntimeError("the pooled connection is closed")
-        yield driver
+        yield await _driver_of(connection)
 
 
 class OrderStatements:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """One pooled connection for a placement's statements and the send of its outbox row
+        (a checkout from SQLAlchemy's pool costs more CPU than the statement)."""
+        async with self._engine.connect() as connection:
+            yield connection
+
     async def place(
         self,
+        connection: AsyncConnection,
         order: NewOrder,
         *,
         per_minute: int,
@@ -156,14 +169,12 @@ class OrderStatements:
             json.dumps(headers),
             valid,
         )
-        async with _driver(self._engine) as connection:
-            row = await connection.fetchrow(_PLACE, *arguments)
+        row = await (await _driver_of(connection)).fetchrow(_PLACE, *arguments)
         assert row is not None  # the statement always answers one row
         return Placement(**dict(row))
 
-    async def catalogue(self, event_id: uuid.UUID) -> CatalogueEntry:
-        async with _driver(self._engine) as connection:
-            row = await connection.fetchrow(_CATALOGUE, event_id)
+    async def catalogue(self, connection: AsyncConnection, event_id: uuid.UUID) -> CatalogueEntry:
+        row = await (await _driver_of(connection)).fetchrow(_CATALOGUE, event_id)
         if row is None:
             return CatalogueEntry(None, None)
         # SQLAlchemy's dialect registered the JSON codecs on its connections: jsonb comes decoded.

@@ -12,6 +12,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from crowdify.auth import Principal
 from crowdify.contracts.common import OrderLine
 from crowdify.contracts.purchase import OrderPlacedV1
@@ -76,10 +78,12 @@ def _placed_message(order: NewOrder) -> OrderPlacedV1:
     )
 
 
-async def _catalogue_entry(purchases: Purchases, event_id: uuid.UUID, *, fresh: bool) -> CatalogueEntry:
+async def _catalogue_entry(
+    purchases: Purchases, connection: AsyncConnection, event_id: uuid.UUID, *, fresh: bool
+) -> CatalogueEntry:
     entry = None if fresh else purchases.catalogue.get(event_id)
     if entry is None:
-        entry = await purchases.order_statements.catalogue(event_id)
+        entry = await purchases.order_statements.catalogue(connection, event_id)
         purchases.catalogue.remember(event_id, entry)
     return entry
 
@@ -96,29 +100,32 @@ async def place_order(
     order = _new_order(order_id, command, user, buyer_email)
     [envelope], headers = purchases.outbox.envelopes_for([Outgoing(_placed_message(order), str(order_id))])
     per_minute = purchases.settings.orders_per_minute
-    entry = await _catalogue_entry(purchases, command.event_id, fresh=False)
-    for _ in range(_CATALOGUE_ATTEMPTS):
-        problem = catalogue_problem(entry.snapshot, command)
-        placement = await purchases.order_statements.place(
-            order,
-            per_minute=per_minute,
-            catalogue_as_of=entry.as_of,
-            valid=problem is None,
-            outbox=envelope,
-            headers=headers,
-        )
-        if placement.placed:
-            await purchases.outbox.send(purchases.uow_factory.engine, [envelope], headers)
-            return True
-        if placement.found:
-            return False  # the same Idempotency-Key again: the order already exists
-        refuse_over_rate(placement.recent_orders, placement.oldest_age, per_minute)
-        if placement.catalogue_as_of != entry.as_of:
-            entry = await _catalogue_entry(purchases, command.event_id, fresh=True)
-            continue  # judged against an outdated snapshot: judge it again
-        if problem is not None:
-            raise problem
-        return False  # a concurrent request with the same key placed it first
+    async with purchases.order_statements.connection() as connection:
+        entry = await _catalogue_entry(purchases, connection, command.event_id, fresh=False)
+        for _ in range(_CATALOGUE_ATTEMPTS):
+            problem = catalogue_problem(entry.snapshot, command)
+            placement = await purchases.order_statements.place(
+                connection,
+                order,
+                per_minute=per_minute,
+                catalogue_as_of=entry.as_of,
+                valid=problem is None,
+                outbox=envelope,
+                headers=headers,
+            )
+            if placement.placed:
+                # On the connection the order was placed on: no second checkout from the pool.
+                await purchases.outbox.send(connection, [envelope], headers)
+                return True
+            if placement.found:
+                return False  # the same Idempotency-Key again: the order already exists
+            refuse_over_rate(placement.recent_orders, placement.oldest_age, per_minute)
+            if placement.catalogue_as_of != entry.as_of:
+                entry = await _catalogue_entry(purchases, connection, command.event_id, fresh=True)
+                continue  # judged against an outdated snapshot: judge it again
+            if problem is not None:
+                raise problem
+            return False  # a concurrent request with the same key placed it first
     raise ProblemError(
         "The event is being changed; try again shortly",
         status=503,
