@@ -38,8 +38,15 @@ async def test_an_order_shows_its_mercado_pago_payment_and_each_refund_with_its_
     async def with_refund() -> dict[str, Any] | None:
         response = await client.get(f"/api/v1/admin/orders/{partly}", headers=as_ana)
         body = response.json() if response.status_code == 200 else None
-        # Each kind of message is projected in its own batches: the payment may come last.
-        known = body and body["payments"] and body["refunds"] and len(body["tickets"]) == len(issued.tickets)
+        # Each kind of message is projected in its own batches, in any order: wait for every one
+        # this test reads (the hold brings the total, the payment and the refund their lists).
+        known = (
+            body
+            and body["payments"]
+            and body["refunds"]
+            and len(body["tickets"]) == len(issued.tickets)
+            and all(body[field] is not None for field in ("total", "refunded", "buyer_email", "event_name"))
+        )
         return body if known else None
 
     detail = await wait_until(with_refund, message="the order, its payment, refund and tickets known")
