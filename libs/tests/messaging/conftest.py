@@ -14,7 +14,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text, func, insert, sel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crowdify.db import UnitOfWork, UnitOfWorkFactory, schema_metadata
-from crowdify.messaging import MessagingTables, messaging_tables
+from crowdify.messaging import MessagingTables, Publisher, messaging_tables
 from crowdify.messaging.exchange import declare_exchange
 from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, unique_schema
 
@@ -70,6 +70,12 @@ async def amqp(infra: TestInfrastructureSettings) -> AsyncIterator[AbstractRobus
     connection = await aio_pika.connect_robust(infra.amqp_url)
     async with connection:
         yield connection
+
+
+@pytest.fixture
+async def publisher(infra: TestInfrastructureSettings, rabbit: RabbitNamespace) -> AsyncIterator[Publisher]:
+    async with Publisher(infra.amqp_url, rabbit.exchange) as publisher:
+        yield publisher
 
 
 ProbeFactory = Callable[..., Awaitable[AbstractQueue]]

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from crowdify.contracts.base import Contract
-from crowdify.messaging import Consumer, Envelope, Outbox, Publisher
+from crowdify.messaging import Consumer, Envelope, Outbox
 from crowdify.messaging.metrics import parking_queue_depth, update_parking_queue_depth
 from crowdify.messaging.wire import CAUSATION_ID, CORRELATION_ID, PARKED_ERROR, PARKED_REASON, RETRY_COUNT
 from crowdify.observability.context import correlation_id_var, request_id_var
@@ -36,12 +36,6 @@ class GateOpenedV1(Contract):
     producer = "tests"
 
     gate: str
-
-
-@pytest.fixture
-async def publisher(infra, rabbit):
-    async with Publisher(infra.amqp_url, rabbit.exchange) as publisher:
-        yield publisher
 
 
 @pytest.fixture

@@ -28,12 +28,6 @@ class TicketCountedV1(Contract):
     ticket_id: str
 
 
-@pytest.fixture
-async def publisher(infra, rabbit):
-    async with Publisher(infra.amqp_url, rabbit.exchange) as publisher:
-        yield publisher
-
-
 async def test_rollback_writes_and_publishes_nothing(db, publisher, probe, amqp):
     probe_queue = await probe()
     uow_factory = db.uow_factory()

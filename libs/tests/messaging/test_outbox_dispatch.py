@@ -5,7 +5,6 @@ broker confirmed them, and what the broker refuses stays for the relay."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -30,12 +29,6 @@ class SeatCountedV1(Contract):
     producer = "tests"
 
     seat: str
-
-
-@pytest.fixture
-async def publisher(infra, rabbit) -> AsyncIterator[Publisher]:
-    async with Publisher(infra.amqp_url, rabbit.exchange) as publisher:
-        yield publisher
 
 
 async def _commit(db: Any, count: int, prefix: str = "s") -> tuple[list[Envelope], dict[str, Any]]:
