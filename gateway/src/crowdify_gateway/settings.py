@@ -119,7 +119,12 @@ class GatewaySettings(ServiceSettings):
     # POST /api/v1/purchases may wait up to 10 s by contract; leave room above that.
     proxy_read_timeout: str = Field(default="30s", alias="GATEWAY_PROXY_READ_TIMEOUT")
     proxy_send_timeout: str = Field(default="30s", alias="GATEWAY_PROXY_SEND_TIMEOUT")
-    upstream_keepalive: int = Field(default=32, ge=0, alias="GATEWAY_UPSTREAM_KEEPALIVE")
+    # Idle keep-alive connections each nginx worker keeps per service. Sized to the door: a burst
+    # of scans from a venue's 256 devices needs that many connections to validation-api at once,
+    # and with fewer nginx opens a fresh one per excess request and closes it after (measured at
+    # 32: about 125 new connections a second at 1,000 scans/s, each a handshake and a protocol
+    # set-up in the service; at 256 none).
+    upstream_keepalive: int = Field(default=256, ge=0, alias="GATEWAY_UPSTREAM_KEEPALIVE")
     # Keep below uvicorn's --timeout-keep-alive (services run with 75), or nginx reuses
     # connections the service already closed.
     upstream_keepalive_timeout: int = Field(default=60, ge=1, alias="GATEWAY_UPSTREAM_KEEPALIVE_TIMEOUT")
