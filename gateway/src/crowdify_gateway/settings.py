@@ -122,8 +122,8 @@ class GatewaySettings(ServiceSettings):
     # Idle keep-alive connections each nginx worker keeps per service. Sized to the door: a burst
     # of scans from a venue's 256 devices needs that many connections to validation-api at once,
     # and with fewer nginx opens a fresh one per excess request and closes it after (measured at
-    # 32: about 125 new connections a second at 1,000 scans/s, each a handshake and a protocol
-    # set-up in the service; at 256 none).
+    # 32: about a hundred new connections a second at 1,000-1,500 scans/s offered, each a
+    # handshake and a protocol set-up in the service; at 256 none; docs/performance.md).
     upstream_keepalive: int = Field(default=256, ge=0, alias="GATEWAY_UPSTREAM_KEEPALIVE")
     # Keep below uvicorn's --timeout-keep-alive (services run with 75), or nginx reuses
     # connections the service already closed.
