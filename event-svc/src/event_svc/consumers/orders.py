@@ -1,7 +1,7 @@
 """Handlers for purchase-svc's order messages. Each runs inside the consumer's transaction,
 after the inbox has recorded the message, so a redelivery never reaches it. Placed orders are
 decided in batches (group commit, ADR 0018): the orders waiting, in arrival order, in one
-transaction."""
+transaction; expired orders are released in batches the same way."""
 
 from __future__ import annotations
 
@@ -45,8 +45,13 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: in
     async def on_cancelled(event: OrderCancelledV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await inventory.release(uow, order_id=event.order_id, event_id=event.event_id)
 
-    async def on_expired(event: OrderExpiredV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await inventory.release(uow, order_id=event.order_id, event_id=event.event_id)
+    async def on_expired(expired: Sequence[tuple[OrderExpiredV1, Envelope]], uow: UnitOfWork) -> None:
+        # Nearly always a no-op (the hold expired here first, which is what expired the order),
+        # and they come by the thousand after an on-sale: one transaction for those waiting, in
+        # order id order so two batches lock their holds in the same order.
+        by_order = {event.order_id: event for event, _ in expired}
+        for order_id in sorted(by_order):
+            await inventory.release(uow, order_id=order_id, event_id=by_order[order_id].event_id)
 
     async def on_refunded(event: OrderRefundedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await inventory.apply_refund(
@@ -56,5 +61,5 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: in
     consumer.on_batch(OrderPlacedV1, on_placed, max_batch=max_batch)
     consumer.on(OrderPaidV1, on_paid)
     consumer.on(OrderCancelledV1, on_cancelled)
-    consumer.on(OrderExpiredV1, on_expired)
+    consumer.on_batch(OrderExpiredV1, on_expired, max_batch=max_batch)
     consumer.on(OrderRefundedV1, on_refunded)

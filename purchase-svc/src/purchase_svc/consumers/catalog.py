@@ -1,5 +1,5 @@
 """Handlers for event-svc's messages; each runs inside the consumer's transaction (the decisions
-on orders in batches, ``service/decisions.py``)."""
+on orders and the expired holds in batches, ``service/decisions.py`` and ``service/hold_expiry.py``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from crowdify.event_staff import record_event_staff
 from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
 from purchase_svc.adapters.tables import event_staff
-from purchase_svc.service import decisions, saga
+from purchase_svc.service import decisions, hold_expiry
 from purchase_svc.service.catalog_replica import remember_event
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.event_cancellation import settle_orders_of_cancelled_event
@@ -34,8 +34,8 @@ def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
     ) -> None:
         await decisions.apply_rejections(purchases, rejected, uow)
 
-    async def on_hold_expired(event: HoldExpiredV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await saga.on_hold_expired(purchases, event, uow)
+    async def on_holds_expired(expired: Sequence[tuple[HoldExpiredV1, Envelope]], uow: UnitOfWork) -> None:
+        await hold_expiry.apply_expired_holds(purchases, expired, uow)
 
     async def on_event_changed(
         event: EventPublishedV1 | EventUpdatedV1, envelope: Envelope, uow: UnitOfWork
@@ -49,10 +49,11 @@ def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
     async def on_staff_changed(event: EventStaffChangedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await record_event_staff(uow.session, event_staff, event)
 
-    # Decisions are applied in batches (group commit): the ones waiting, in one transaction.
+    # Decisions and expiries are applied in batches (group commit): the ones waiting, in one
+    # transaction.
     consumer.on_batch(TicketsReservedV1, on_reserved)
     consumer.on_batch(ReservationRejectedV1, on_rejected)
-    consumer.on(HoldExpiredV1, on_hold_expired)
+    consumer.on_batch(HoldExpiredV1, on_holds_expired)
     consumer.on(EventPublishedV1, on_event_changed)
     consumer.on(EventUpdatedV1, on_event_changed)
     consumer.on(EventCancelledV1, on_event_cancelled)

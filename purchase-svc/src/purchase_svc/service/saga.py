@@ -1,4 +1,5 @@
-"""The order's side of the reservation saga (docs/design.md, the purchase saga, steps 2-3 and 6).
+"""The order's side of the reservation saga (docs/design.md, the purchase saga, steps 2-3; step 6,
+the holds that expire, is ``hold_expiry.py``).
 
 Each function runs in the consumer's transaction, after the inbox recorded the message, and
 changes the order under its row lock; the state machine decides whether the message still means
@@ -14,18 +15,18 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from crowdify.contracts.catalog import HoldExpiredV1, TicketsReservedV1
+from crowdify.contracts.catalog import TicketsReservedV1
 from crowdify.contracts.common import OrderLine
-from crowdify.contracts.purchase import OrderCancelledV1, OrderExpiredV1
+from crowdify.contracts.purchase import OrderCancelledV1
 from crowdify.db import UnitOfWork
 from purchase_svc.adapters import order_updates
 from purchase_svc.adapters.mercadopago import PaymentProviderRejected, PaymentProviderUnavailable, Preference
-from purchase_svc.adapters.orders import OrderRow, lock_order, order_lines, transition
+from purchase_svc.adapters.orders import OrderRow, lock_order, transition
 from purchase_svc.adapters.tables import order_items
 from purchase_svc.domain.order import OrderEvent, OrderStatus
 from purchase_svc.service.commands import CancellationCause
 from purchase_svc.service.context import Purchases
-from purchase_svc.service.order_messages import buyer_notice, message_lines
+from purchase_svc.service.order_messages import buyer_notice
 
 log = logging.getLogger(__name__)
 
@@ -147,22 +148,3 @@ async def settle_reserved(
             preference_id=preference.id,
         )
     announce_after_commit(purchases, uow, [reserved.order_id])
-
-
-async def on_hold_expired(purchases: Purchases, expired: HoldExpiredV1, uow: UnitOfWork) -> None:
-    order = await lock_order(uow, expired.order_id)
-    if order is None:
-        return
-    if await transition(uow, order, OrderEvent.HOLD_EXPIRED):
-        await purchases.outbox.add(
-            uow,
-            OrderExpiredV1(
-                order_id=expired.order_id,
-                event_id=expired.event_id,
-                lines=message_lines(await order_lines(uow, expired.order_id)),
-                total=order.total,
-                expired_at=expired.expired_at,
-                **await buyer_notice(uow, order),
-            ),
-            correlation_id=str(expired.order_id),
-        )
