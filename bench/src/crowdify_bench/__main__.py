@@ -252,6 +252,10 @@ async def run(args: argparse.Namespace) -> int:
             ),
         }
 
+    # Not measured: the platform is left with no seat held by the run.
+    results["events_cancelled_to_release_holds"] = await step(
+        "release_holds", "cancelling the run's events that still hold seats", platform.release_holds
+    )
     await incidents.close()
     results["incidents"] = incidents.seen
     add_ratios(results)

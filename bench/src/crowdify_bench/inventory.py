@@ -23,7 +23,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from crowdify.contracts.catalog import ReservationRejectedV1, TicketsReservedV1
 from crowdify.contracts.common import OrderLine
-from crowdify.contracts.purchase import OrderPlacedV1
+from crowdify.contracts.purchase import OrderCancelledV1, OrderPlacedV1
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.wire import envelope_message
 from crowdify.testing import wait_until
@@ -100,6 +100,7 @@ async def inventory_step(
 
     async with platform.http(4) as http:
         inventory = await platform.inventory(http, event_id)
+    await _give_back(platform, envelopes, decisions)
     times = sorted(t for t, _, _ in decisions.values())
     # The steady rate: the middle 80% of decisions, without the start-up and the tail.
     low, high = times[len(times) // 10], times[len(times) * 9 // 10]
@@ -122,3 +123,36 @@ async def inventory_step(
         "cpu_cores": cpu,
         "cpu_ms_per_decision": meter.ms_per(len(times)),
     }
+
+
+async def _give_back(
+    platform: Platform, placed: list[Envelope], decisions: dict[str, tuple[float, str, int]]
+) -> None:
+    """Cancel the orders held, as purchase-svc would, and wait until the event holds nothing:
+    these orders exist only here, so neither a cancelled event nor their expiry two hours later
+    would reach them through purchase-svc (``Platform.release_holds``)."""
+    settings = platform.settings
+    held = [e.payload for e in placed if decisions.get(e.payload["order_id"], (0, ""))[1] == "held"]
+    connection = await aio_pika.connect_robust(settings.amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        for order in held:
+            cancelled = OrderCancelledV1(
+                order_id=order["order_id"], event_id=order["event_id"], lines=order["lines"], cause="admin"
+            )
+            await channel.default_exchange.publish(
+                envelope_message(Envelope.wrap(cancelled, correlation_id=f"bench-{platform.run_id}")),
+                routing_key=settings.orders_queue,
+                mandatory=True,
+                timeout=30,
+            )
+    finally:
+        await connection.close()
+    if held:
+        event_id = str(held[0]["event_id"])
+        async with platform.http(4) as http:
+
+            async def nothing_held() -> bool:
+                return bool((await platform.inventory(http, event_id))["held"] == 0)
+
+            await wait_until(nothing_held, within=120, interval=0.5, message="the bench's holds released")

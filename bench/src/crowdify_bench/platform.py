@@ -4,6 +4,7 @@ through the gateway, as an organiser and door staff would."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,8 @@ class Platform:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     # Staff calls (creating events, registering devices) come from addresses of their own.
     addresses: Addresses = field(default_factory=lambda: Addresses(count=1024, offset=60000))
+    # Every event this run created, for ``release_holds``.
+    created_events: list[str] = field(default_factory=list)
 
     @property
     def secret(self) -> str:
@@ -77,6 +80,7 @@ class Platform:
         self._expect(ticket_type.status == 201, "add the ticket type", ticket_type.body)
         published = await call(http, "POST", f"/api/v1/events/{event_id}/publish", headers=self.staff())
         self._expect(published.status == 200, "publish the event", published.body)
+        self.created_events.append(str(event_id))
         return str(event_id), str(ticket_type.body["id"])
 
     async def inventory(self, http: aiohttp.ClientSession, event_id: str) -> dict[str, Any]:
@@ -105,6 +109,27 @@ class Platform:
             return str(device.body["token"])
 
         return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+    async def release_holds(self, within: float = 300) -> int:
+        """Cancel the run's events that still hold seats, and wait until none holds any; returns
+        how many were cancelled. Their holds last two hours: left alone, thousands would expire
+        together long after the run, and whatever ran on the platform then (a test suite, a
+        demo) would find its orders queued behind the expiries."""
+        async with self.http(4, 30) as http:
+            holding = [e for e in self.created_events if (await self.inventory(http, e))["held"] > 0]
+            for event_id in holding:
+                body = {"reason": "Fin de la medición de rendimiento"}
+                path = f"/api/v1/events/{event_id}/cancel"
+                cancelled = await call(http, "POST", path, json=body, headers=self.staff())
+                self._expect(cancelled.status == 200, "cancel the event", cancelled.body)
+            deadline = time.monotonic() + within
+            for event_id in holding:
+                while (held := (await self.inventory(http, event_id))["held"]) > 0:
+                    if time.monotonic() > deadline:
+                        raise PlatformError(f"event {event_id} still holds {held} seats after {within:.0f} s")
+                    await asyncio.sleep(0.5)
+        self.created_events.clear()
+        return len(holding)
 
     @staticmethod
     def _expect(ok: bool, what: str, body: Any) -> None:
