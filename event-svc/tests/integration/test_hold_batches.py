@@ -1,6 +1,7 @@
 """Placed orders decided in batches (group commit, ADR 0018), on the real broker and database:
 first come first served within a type, no oversell, redeliveries without effect, a poison
-message that does not hold the others back, and expiry sweeps in one transaction."""
+message that does not hold the others back, expiry sweeps in one transaction, and expired orders
+released in batches."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import uuid
 
 from sqlalchemy import func, select, update
 
-from crowdify.contracts.purchase import OrderPlacedV1
+from crowdify.contracts.purchase import OrderExpiredV1, OrderPlacedV1
 from crowdify.testing import wait_until
 from event_svc.adapters.tables import holds
 from event_svc.service.expiry import sweep_expired_holds
 from tests.factories import published_event, type_values
-from tests.integration.test_reservations import counters, placed
+from tests.integration.test_reservations import _equals, counters, placed
 
 RESERVED = "catalog.tickets.reserved"
 REJECTED = "catalog.reservation.rejected"
@@ -183,3 +184,43 @@ async def test_an_expiry_sweep_expires_a_batch_in_one_transaction(catalog, make_
     await wait_until(lambda: len(bus.of_type("catalog.hold.expired")) == 25, message="25 expiries announced")
     lines = {e.payload["order_id"]: e.payload["lines"] for e in bus.of_type("catalog.hold.expired")}
     assert lines[str(orders[0].order_id)] == [{"ticket_type_id": str(type_id), "quantity": 2}]
+
+
+async def test_a_backlog_of_expired_orders_releases_each_live_hold_once_in_batches(catalog, make_worker, bus):
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=100)])
+    orders = [placed(event_id, type_id, quantity=2) for _ in range(20)]
+    await declare_queues(make_worker)
+    for order in orders:
+        await bus.send(order)
+    worker = make_worker()
+    await worker.start()
+    await wait_until(lambda: len(decisions(bus)) == 20, message="every order held")
+    await worker.stop()
+    assert await counters(catalog, type_id) == (0, 40)
+
+    # purchase-svc expires 12 of them while no worker consumes (one expiry sent twice, under a
+    # new message id): a backlog, as after an on-sale's holds end together.
+    expired, kept = orders[:12], orders[12:]
+    for order in expired:
+        await bus.send(OrderExpiredV1(order_id=order.order_id, event_id=event_id, lines=order.lines))
+    await bus.send(OrderExpiredV1(order_id=expired[0].order_id, event_id=event_id, lines=expired[0].lines))
+    worker = make_worker()
+    await worker.start()
+    try:
+        await wait_until(lambda: _equals(counters(catalog, type_id), (0, 16)), message="12 holds released")
+        probe = placed(event_id, type_id, quantity=1)
+        await bus.send(probe)  # sent last: once it is decided, everything before it was handled
+        await wait_until(lambda: str(probe.order_id) in decisions(bus), message="probe decided")
+    finally:
+        await worker.stop()
+    assert await counters(catalog, type_id) == (0, 16 + 1)  # released once, the copy changed nothing
+    async with catalog.uow_factory() as uow:
+        columns = (holds.c.order_id, holds.c.status, holds.c.updated_at)
+        query = select(*columns).where(holds.c.event_id == event_id)
+        rows = (await uow.session.execute(query)).all()
+    status = {row.order_id: row.status for row in rows}
+    assert {status[o.order_id] for o in expired} == {"released"}
+    assert {status[o.order_id] for o in kept} == {"held"}
+    # Group commit: far fewer transactions than expiries.
+    released_at = {row.updated_at for row in rows if row.status == "released"}
+    assert len(released_at) <= len(expired) // 3, sorted(released_at)
