@@ -49,6 +49,19 @@ async def declare_queues(make_worker) -> None:
     await worker.stop()
 
 
+async def hold_with_no_worker_left(make_worker, bus, orders) -> None:
+    """Have a worker decide ``orders`` (each held: the tests give them room), then stop it."""
+    await declare_queues(make_worker)
+    for order in orders:
+        await bus.send(order)
+    worker = make_worker()
+    await worker.start()
+    try:
+        await wait_until(lambda: len(decisions(bus)) == len(orders), message="every order held")
+    finally:
+        await worker.stop()
+
+
 async def transactions_that_decided(catalog, event_id: uuid.UUID) -> int:
     """Distinct commit times of the event's holds (``now()`` is the transaction's start)."""
     async with catalog.uow_factory() as uow:
@@ -159,15 +172,7 @@ async def test_a_poison_message_does_not_hold_back_its_batch(catalog, make_worke
 async def test_an_expiry_sweep_expires_a_batch_in_one_transaction(catalog, make_worker, bus):
     event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=100)])
     orders = [placed(event_id, type_id, quantity=2) for _ in range(25)]
-    await declare_queues(make_worker)
-    for order in orders:
-        await bus.send(order)
-    worker = make_worker()
-    await worker.start()
-    try:
-        await wait_until(lambda: len(decisions(bus)) == 25, message="every order held")
-    finally:
-        await worker.stop()  # the sweep below is the only one
+    await hold_with_no_worker_left(make_worker, bus, orders)  # the sweep below is the only one
     async with catalog.uow_factory() as uow:
         await uow.session.execute(
             update(holds).where(holds.c.event_id == event_id).values(hold_expires_at=func.now())
@@ -189,13 +194,7 @@ async def test_an_expiry_sweep_expires_a_batch_in_one_transaction(catalog, make_
 async def test_a_backlog_of_expired_orders_releases_each_live_hold_once_in_batches(catalog, make_worker, bus):
     event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=100)])
     orders = [placed(event_id, type_id, quantity=2) for _ in range(20)]
-    await declare_queues(make_worker)
-    for order in orders:
-        await bus.send(order)
-    worker = make_worker()
-    await worker.start()
-    await wait_until(lambda: len(decisions(bus)) == 20, message="every order held")
-    await worker.stop()
+    await hold_with_no_worker_left(make_worker, bus, orders)
     assert await counters(catalog, type_id) == (0, 40)
 
     # purchase-svc expires 12 of them while no worker consumes (one expiry sent twice, under a
