@@ -291,6 +291,12 @@ async function main() {
     await coordinator.locator('main[data-screen="problem"] [data-problem="404"]').waitFor();
 
     await cancelEvent(console_, eventId, admin);
+    // The buyer's page of the event says it is cancelled, why, and what happens to the money.
+    await shop.goto(`${GATEWAY}/eventos/${eventId}`);
+    await screen(shop, "event");
+    await shop.locator("#cancelled .reason", { hasText: "Lluvia intensa anunciada para esa noche" }).waitFor();
+    assert.equal(await shop.locator("#checkout").count(), 0, "a cancelled event sells nothing");
+    await screenshot(shop, "shop-event-cancelled");
 
     // A buyer in the console: a clear "no permission" screen.
     const buyerConsole = await buyerContext.newPage();
@@ -445,6 +451,7 @@ async function cancelEvent(page, eventId, admin) {
   await page.click('#cancel-event button[type="submit"]');
   await page.locator('main[data-screen="event-editor"] section[data-status="cancelled"]').waitFor({ timeout: 30_000 });
   await page.locator("#lifecycle", { hasText: "Este evento fue cancelado." }).waitFor();
+  await page.locator("#lifecycle .reason", { hasText: "Lluvia intensa anunciada para esa noche" }).waitFor();
   const event = await api("GET", `/api/v1/events/${eventId}`, { token: admin, expect: 200 });
   assert.equal(event.body.status, "cancelled");
   await screenshot(page, "console-event-cancelled");

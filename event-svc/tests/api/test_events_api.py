@@ -163,6 +163,9 @@ async def test_publishing_needs_a_draft_with_ticket_types(client, settings):
         f"/api/v1/events/{event['id']}/cancel", json={"reason": "lluvia"}, headers=admin
     )
     assert cancelled.json()["status"] == "cancelled"
+    # Anyone reading the event (a buyer on its page) reads why.
+    public = await client.get(f"/api/v1/events/{event['id']}")
+    assert (public.json()["status"], public.json()["cancellation_reason"]) == ("cancelled", "lluvia")
     patch = await client.patch(f"/api/v1/events/{event['id']}", json={"name": "otra"}, headers=admin)
     assert patch.status_code == 409
 

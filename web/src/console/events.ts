@@ -255,7 +255,10 @@ function lifecycle(_context: ScreenContext, event: CrowdEvent): HTMLElement {
     });
     box.append(cancel);
   }
-  if (event.status === "cancelled") box.append(h("p", { class: "problem" }, "Este evento fue cancelado."));
+  if (event.status === "cancelled") {
+    box.append(h("p", { class: "problem" }, "Este evento fue cancelado."));
+    if (event.cancellation_reason) box.append(h("p", { class: "reason" }, "Motivo informado a los compradores: ", event.cancellation_reason));
+  }
   return box;
 }
 

@@ -97,7 +97,15 @@ export async function eventPage(context: ScreenContext, eventId: string): Promis
     h("p", {}, formatEventDateTime(event.starts_at)),
     h("p", {}, [event.venue, event.city].filter(Boolean).join(", ")),
     event.description ? h("p", {}, event.description) : null,
-    event.status === "cancelled" ? h("p", { class: "problem", role: "alert" }, "Este evento fue cancelado.") : null,
+    event.status === "cancelled"
+      ? h(
+          "div",
+          { class: "problem", role: "alert", id: "cancelled" },
+          h("p", {}, "Este evento fue cancelado."),
+          event.cancellation_reason ? h("p", { class: "reason" }, "Motivo: ", event.cancellation_reason) : null,
+          h("p", {}, "Si compraste entradas, te devolvemos el total al mismo medio de pago y te avisamos por correo."),
+        )
+      : null,
   );
   if (!onSale) return h("div", {}, header, rows.map((r) => r.row));
 

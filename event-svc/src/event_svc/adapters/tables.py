@@ -53,6 +53,8 @@ events = Table(
     Column("reentry_allowed", Boolean, nullable=False, server_default="false"),
     # Tickets one buyer may hold unpaid at once; null: the largest max_per_order of its types.
     Column("max_held_per_buyer", Integer),
+    # What the organiser told the buyers when cancelling (shown on the event's page).
+    Column("cancellation_reason", Text),
     Column("sold", Integer, nullable=False, server_default="0"),
     Column("held", Integer, nullable=False, server_default="0"),
     Column("created_by", String(64), nullable=False),

@@ -136,6 +136,9 @@ class EventOut(BaseModel):
     capacity: int | None
     reentry_allowed: bool
     max_held_per_buyer: int | None
+    cancellation_reason: str | None = Field(
+        default=None, description="why the event was cancelled, as its organiser wrote it (cancelled events)"
+    )
     created_at: datetime
     updated_at: datetime
     ticket_types: list[TicketTypeOut]

@@ -197,7 +197,9 @@ async def cancel_event(catalog: Catalog, event_id: uuid.UUID, reason: str | None
         if current["status"] == "cancelled":
             raise InvalidTransition("The event is already cancelled")
         await uow.session.execute(
-            update(events).where(events.c.id == event_id).values(status="cancelled", updated_at=func.now())
+            update(events)
+            .where(events.c.id == event_id)
+            .values(status="cancelled", cancellation_reason=reason, updated_at=func.now())
         )
         view = await _view(uow, event_id)
         snapshot = event_snapshot(view.event, view.ticket_types)
