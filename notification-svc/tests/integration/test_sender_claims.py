@@ -1,5 +1,6 @@
-"""The sender's claims: concurrent senders never take the same email, and an email claimed by a
-sender that died is taken over once its lease lapses."""
+"""The sender's claims: concurrent senders never take the same email, an email claimed by a
+sender that died is taken over once its lease lapses, and a tickets email goes before a backlog
+of notices."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def _sender(settings: NotificationSettings, uow_factory: UnitOfWorkFactory, **po
     )
 
 
-async def _queue(uow_factory: UnitOfWorkFactory, count: int) -> list[tuple[uuid.UUID, str]]:
+async def _queue(
+    uow_factory: UnitOfWorkFactory, count: int, kind: Kind = Kind.ORDER_EXPIRED
+) -> list[tuple[uuid.UUID, str]]:
     queued = []
     async with uow_factory() as uow:
         for _ in range(count):
@@ -42,7 +45,7 @@ async def _queue(uow_factory: UnitOfWorkFactory, count: int) -> list[tuple[uuid.
             await queue_email(
                 uow,
                 order_id=order_id,
-                kind=Kind.ORDER_EXPIRED,
+                kind=kind,
                 recipient=address,
                 context={"event_name": "Prueba de concurrencia", "total": 1000, "currency": "CLP"},
             )
@@ -101,4 +104,22 @@ async def test_an_email_claimed_by_a_sender_that_died_is_sent_after_its_lease(
             )
         assert (row["status"], row["attempts"]) == ("sent", 2)
     finally:
+        await engine.dispose()
+
+
+async def test_a_tickets_email_is_claimed_before_a_backlog_of_notices(settings: NotificationSettings) -> None:
+    engine = create_engine(settings.database_url, settings.db_schema, pool_size=2)
+    try:
+        uow_factory = UnitOfWorkFactory(engine)
+        notices = await _queue(uow_factory, 30)  # an on-sale's holds expired together
+        [(tickets_order, _)] = await _queue(uow_factory, 1, Kind.TICKETS)  # then someone paid
+        sender = _sender(settings, uow_factory, batch_size=5)
+        first = await sender._claim()  # the batch's emails are sent together, in no order
+        kinds = sorted((row["kind"], row["order_id"] == tickets_order) for row in first)
+        assert kinds == [(Kind.ORDER_EXPIRED.value, False)] * 4 + [(Kind.TICKETS.value, True)], kinds
+    finally:
+        # Claimed and never sent: removed, so no other test meets them.
+        async with uow_factory() as uow:
+            ours = [order_id for order_id, _ in notices] + [tickets_order]
+            await uow.session.execute(emails.delete().where(emails.c.order_id.in_(ours)))
         await engine.dispose()

@@ -1,12 +1,12 @@
 """The sender loop: claim due emails, send them, record the outcome on each row.
 
-A claim is a short transaction: due rows are picked with ``FOR UPDATE SKIP LOCKED`` (so any
-number of workers share the work without ever taking the same row) and leased
-(``locked_until``) with their attempt counted; then the row is sent with no transaction open,
-and the outcome is written in another short transaction. A worker that dies mid-send leaves a
-lease that lapses, and the email is tried again: the residual duplicate window ADR 0010
-describes. Failures back off exponentially; an open circuit breaker defers the emails without
-spending their attempts.
+A claim is a short transaction: due rows are picked, tickets emails first, with
+``FOR UPDATE SKIP LOCKED`` (so any number of workers share the work without ever taking the
+same row) and leased (``locked_until``) with their attempt counted; then the row is sent with
+no transaction open, and the outcome is written in another short transaction. A worker that
+dies mid-send leaves a lease that lapses, and the email is tried again: the residual duplicate
+window ADR 0010 describes. Failures back off exponentially; an open circuit breaker defers the
+emails without spending their attempts.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from notification_svc.adapters.providers import (
     TransientSendError,
 )
 from notification_svc.adapters.tables import emails
-from notification_svc.domain.emails import retry_delay
+from notification_svc.domain.emails import Kind, retry_delay
 from notification_svc.service.composing import Composer
 from notification_svc.settings import NotificationSettings
 
@@ -112,7 +112,10 @@ class Sender:
                 emails.c.next_attempt_at <= func.now(),
                 (emails.c.locked_until.is_(None)) | (emails.c.locked_until <= func.now()),
             )
-            .order_by(emails.c.next_attempt_at)
+            # Tickets first: a buyer who just paid (or asked for a resend at the door) must not
+            # wait behind a wave of notices, such as an on-sale's expired holds or a cancelled
+            # event's emails, which come by the thousand. Among equals, the oldest due first.
+            .order_by(emails.c.kind != Kind.TICKETS.value, emails.c.next_attempt_at)
             .limit(self.policy.batch_size)
             .with_for_update(skip_locked=True)
         )
