@@ -149,10 +149,5 @@ async def _give_back(
     finally:
         await connection.close()
     if held:
-        event_id = str(held[0]["event_id"])
         async with platform.http(4) as http:
-
-            async def nothing_held() -> bool:
-                return bool((await platform.inventory(http, event_id))["held"] == 0)
-
-            await wait_until(nothing_held, within=120, interval=0.5, message="the bench's holds released")
+            await platform.until_nothing_held(http, str(held[0]["event_id"]), within=120)

@@ -4,7 +4,6 @@ through the gateway, as an organiser and door staff would."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from crowdify.auth import issue_backend_token
+from crowdify.testing import wait_until
 from crowdify_bench.load import Addresses, bearer, call, session
 from crowdify_bench.settings import BenchSettings
 
@@ -122,14 +122,18 @@ class Platform:
                 path = f"/api/v1/events/{event_id}/cancel"
                 cancelled = await call(http, "POST", path, json=body, headers=self.staff())
                 self._expect(cancelled.status == 200, "cancel the event", cancelled.body)
-            deadline = time.monotonic() + within
             for event_id in holding:
-                while (held := (await self.inventory(http, event_id))["held"]) > 0:
-                    if time.monotonic() > deadline:
-                        raise PlatformError(f"event {event_id} still holds {held} seats after {within:.0f} s")
-                    await asyncio.sleep(0.5)
+                await self.until_nothing_held(http, event_id, within)
         self.created_events.clear()
         return len(holding)
+
+    async def until_nothing_held(self, http: aiohttp.ClientSession, event_id: str, within: float) -> None:
+        """Return once the event holds no seat (its holds released), or fail after ``within`` s."""
+
+        async def nothing_held() -> bool:
+            return bool((await self.inventory(http, event_id))["held"] == 0)
+
+        await wait_until(nothing_held, within=within, interval=0.5, message=f"event {event_id} holds no seat")
 
     @staticmethod
     def _expect(ok: bool, what: str, body: Any) -> None:
