@@ -296,6 +296,9 @@ async function main() {
     await screen(shop, "event");
     await shop.locator("#cancelled .reason", { hasText: "Lluvia intensa anunciada para esa noche" }).waitFor();
     assert.equal(await shop.locator("#checkout").count(), 0, "a cancelled event sells nothing");
+    await shop.locator(".ticket-type", { hasText: "Sin venta" }).first().waitFor();
+    assert.equal(await shop.locator(".ticket-type input.quantity").count(), 0, "no quantity to choose on a cancelled event");
+    assert.equal(await shop.locator(".ticket-type .availability").count(), 0, "no availability on a cancelled event");
     await screenshot(shop, "shop-event-cancelled");
 
     // A buyer in the console: a clear "no permission" screen.

@@ -28,7 +28,7 @@ export interface CrowdEvent {
   capacity: number | null;
   hold_minutes: number;
   max_held_per_buyer: number | null;
-  cancellation_reason?: string | null;
+  cancellation_reason: string | null;
   reentry_allowed: boolean;
   sales_start: string | null;
   sales_end: string | null;
