@@ -65,25 +65,22 @@ export async function eventPage(context: ScreenContext, eventId: string): Promis
     const available = h("span", { class: "availability", "data-available": String(type.available) }, availabilityText(type));
     // An event not on sale (cancelled) lists what it had, without availability or a quantity to
     // choose: nothing on the page may suggest it can still be bought.
-    const row = onSale
-      ? h(
-          "div",
-          { class: "card ticket-type", "data-type": type.id },
-          h("h3", {}, type.name),
-          type.description ? h("p", {}, type.description) : null,
+    const offer = onSale
+      ? [
           h("p", {}, h("strong", {}, formatCLP(type.price)), " · ", available, ` · máximo ${type.max_per_order} por pedido`),
           type.requires_child_details ? h("p", { class: "note" }, "Esta entrada pide nombre, RUT y fecha de nacimiento del niño o niña.") : null,
           h("label", { for: `qty-${type.id}` }, `Cantidad de ${type.name}`),
           quantity,
           children,
-        )
-      : h(
-          "div",
-          { class: "card ticket-type", "data-type": type.id },
-          h("h3", {}, type.name),
-          type.description ? h("p", {}, type.description) : null,
-          h("p", {}, h("strong", {}, formatCLP(type.price)), " · Sin venta"),
-        );
+        ]
+      : [h("p", {}, h("strong", {}, formatCLP(type.price)), " · Sin venta")];
+    const row = h(
+      "div",
+      { class: "card ticket-type", "data-type": type.id },
+      h("h3", {}, type.name),
+      type.description ? h("p", {}, type.description) : null,
+      offer,
+    );
     return { type, row, quantity, available, children };
   });
 
