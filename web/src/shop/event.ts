@@ -84,19 +84,6 @@ export async function eventPage(context: ScreenContext, eventId: string): Promis
     return { type, row, quantity, available, children };
   });
 
-  // Live availability while the page is open.
-  every(context, REFRESH_MS, async () => {
-    event = await requestJson<CrowdEvent>(`/api/v1/events/${encodeURIComponent(eventId)}`);
-    for (const entry of rows) {
-      const fresh = event.ticket_types.find((t) => t.id === entry.type.id);
-      if (!fresh) continue;
-      entry.available.textContent = availabilityText(fresh);
-      entry.available.dataset.available = String(fresh.available);
-      entry.quantity.max = String(Math.min(fresh.max_per_order, Math.max(fresh.available, 0)));
-      if (fresh.available <= 0 && Number(entry.quantity.value) === 0) entry.quantity.disabled = true;
-    }
-  });
-
   const header = h(
     "section",
     {},
@@ -115,6 +102,19 @@ export async function eventPage(context: ScreenContext, eventId: string): Promis
       : null,
   );
   if (!onSale) return h("div", {}, header, rows.map((r) => r.row));
+
+  // Live availability while the page is open (an event not on sale shows none).
+  every(context, REFRESH_MS, async () => {
+    event = await requestJson<CrowdEvent>(`/api/v1/events/${encodeURIComponent(eventId)}`);
+    for (const entry of rows) {
+      const fresh = event.ticket_types.find((t) => t.id === entry.type.id);
+      if (!fresh) continue;
+      entry.available.textContent = availabilityText(fresh);
+      entry.available.dataset.available = String(fresh.available);
+      entry.quantity.max = String(Math.min(fresh.max_per_order, Math.max(fresh.available, 0)));
+      if (fresh.available <= 0 && Number(entry.quantity.value) === 0) entry.quantity.disabled = true;
+    }
+  });
 
   const total = h("p", { class: "total", id: "total", "aria-live": "polite" }, "Total: ", formatCLP(0));
   const refusal = h("div", { id: "refusal", role: "alert" });
