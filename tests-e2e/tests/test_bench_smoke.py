@@ -15,13 +15,13 @@ from crowdify_bench.door import door_rush, offline_sync, profiled_step
 from crowdify_bench.door_seed import prepare
 from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
 from crowdify_bench.inventory import inventory_step
-from crowdify_bench.load import BuyerAddresses, address_spread
+from crowdify_bench.load import Answer, BuyerAddresses, address_spread
 from crowdify_bench.onsale import onsale_rush
 from crowdify_bench.onsale_open import onsale_open
 from crowdify_bench.platform import Platform
 from crowdify_bench.profile import Profiler, summarize
 from crowdify_bench.settings import BenchSettings
-from crowdify_bench.stats import latency_summary, percentile
+from crowdify_bench.stats import latency_summary, p99_by_second, percentile
 
 pytestmark = pytest.mark.e2e
 
@@ -164,6 +164,14 @@ def test_percentiles_are_nearest_rank_and_summaries_in_milliseconds():
     values = [n / 1000 for n in range(1, 101)]  # 1 ms .. 100 ms
     assert percentile(values, 0.5) == 0.05 and percentile(values, 0.99) == 0.099
     assert latency_summary(values)["p99_ms"] == 99.0 and latency_summary([])["p50_ms"] is None
+
+
+def test_a_stall_shows_in_the_second_it_was_due_and_empty_seconds_are_none():
+    # Due at 0.1 s steps from 100.0: 2 ms answers, but those due in the third second waited 0.5 s.
+    due = [100.0 + n / 10 for n in range(40)]
+    answers = [Answer(at, at + (0.5 if 20 <= n < 30 else 0.002), 200) for n, at in enumerate(due)]
+    answers.append(Answer(105.5, 105.503, 200))
+    assert p99_by_second(answers, 100.0) == [2.0, 2.0, 500.0, 2.0, None, 3.0]
 
 
 def test_profile_summaries_leave_waiting_out_and_attribute_our_code(tmp_path):

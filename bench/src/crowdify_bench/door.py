@@ -35,7 +35,7 @@ from crowdify_bench.door_seed import DoorEvent, prepare, registry_rows
 from crowdify_bench.load import Answer, Tally, bearer, call, send_open_loop
 from crowdify_bench.platform import Platform
 from crowdify_bench.procs import CpuMeter
-from crowdify_bench.stats import latency_summary, median_of, rate
+from crowdify_bench.stats import latency_summary, median_of, p99_by_second, rate
 
 # The one public address of the venue (RFC 2544's benchmark range; only ever a header).
 VENUE_ADDRESS = "198.18.0.1"
@@ -84,6 +84,8 @@ async def open_loop(
         "seconds": round(ended - began, 2),
         "completed_per_s": rate(len(answers), ended - began),
         "latency": latency_summary([a.seconds for _, a in answers]),
+        "p99_ms_by_second": p99_by_second([a for _, a in answers], began),
+        "generator_late": latency_summary([a.late_by for _, a in answers]),
         "results": results.counts,
         "rate_limited": results.get("http_429"),
         "double_admissions": sum(1 for n in admissions.values() if n > 1),

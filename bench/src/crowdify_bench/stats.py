@@ -33,6 +33,15 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float | int | None]:
     }
 
 
+def p99_by_second(answers: Sequence[Any], began: float) -> list[float | None]:
+    """The p99 in milliseconds of the answers due in each second of a step (``started`` is the
+    instant an answer was due): one stall shows as one bad second, a queue that grows as a rise."""
+    by_second: dict[int, list[float]] = {}
+    for answer in answers:
+        by_second.setdefault(int(answer.started - began), []).append(answer.seconds)
+    return [latency_summary(by_second.get(n, []))["p99_ms"] for n in range(max(by_second, default=-1) + 1)]
+
+
 def rate(count: int, seconds: float) -> float | None:
     return round(count / seconds, 1) if seconds > 0 else None
 
