@@ -32,7 +32,8 @@ from typing import Any
 import aiohttp
 
 from crowdify_bench.door_seed import DoorEvent, prepare, registry_rows
-from crowdify_bench.load import Answer, Tally, bearer, call, send_open_loop
+from crowdify_bench.load import Tally, bearer, call
+from crowdify_bench.open_loop_sender import OpenLoopSender
 from crowdify_bench.platform import Platform
 from crowdify_bench.procs import CpuMeter
 from crowdify_bench.stats import latency_summary, median_of, p99_by_second, rate
@@ -48,8 +49,12 @@ def _body(door: DoorEvent, code: str, gate: int) -> dict[str, Any]:
     return {"qr_payload": code, "event_id": door.event_id, "gate": f"puerta-{gate % 16}", "direction": "in"}
 
 
+def _headers(token: str) -> dict[str, str]:
+    return {**bearer(token, VENUE_ADDRESS), "Content-Type": "application/json"}
+
+
 async def open_loop(
-    http: aiohttp.ClientSession, door: DoorEvent, offered: float, seconds: float, duplicates: float = 0.02
+    sender: OpenLoopSender, door: DoorEvent, offered: float, seconds: float, duplicates: float = 0.02
 ) -> dict[str, Any]:
     """Offer ``offered`` scans/s for ``seconds`` to fresh tickets of ``door``."""
     count = max(1, round(offered * seconds))
@@ -57,16 +62,16 @@ async def open_loop(
     codes = door.take(count - pairs)
     # The first ``pairs`` codes are sent twice at one instant, the rest once.
     sends = [code for code in codes[:pairs] for _ in (0, 1)] + codes[pairs:]
-
-    async def one(n: int) -> Answer:
-        headers = bearer(door.tokens[n % len(door.tokens)], VENUE_ADDRESS)
-        return await call(http, "POST", SCAN, json=_body(door, sends[n], n), headers=headers)
-
     # The two scans of a pair share one instant.
     offsets = [(n // 2 * 2 if n < 2 * pairs else n) / offered for n in range(count)]
+    requests = [
+        (at, _headers(door.tokens[n % len(door.tokens)]), json.dumps(_body(door, sends[n], n)))
+        for n, at in enumerate(offsets)
+    ]
+    await sender.prepare("POST", SCAN, requests)
     meter = CpuMeter()
     meter.start()
-    began, sent = await send_open_loop(offsets, one)
+    began, sent = await sender.go()
     cores = meter.stop()
     answers = list(zip(sends, sent, strict=True))
     ended = max(a.ended for _, a in answers)
@@ -151,7 +156,10 @@ async def door_rush(
     curve_scans = round(sum(curve_rates) * step_seconds * rounds + warm_up_seconds * 500) + 10 + extra_scans
     flatness: dict[str, Any] = {}
     doors: dict[int, list[DoorEvent]] = {}
-    async with platform.http(connections=connections, timeout=30) as http:
+    async with (
+        platform.http(connections=32, timeout=30) as http,
+        OpenLoopSender(platform.settings.gateway_url, connections) as sender,
+    ):
         for size in flat_sizes:
             # Each round scans fresh tickets; events too small for every round get one each.
             at_size = devices if size == largest else flat_devices
@@ -163,7 +171,7 @@ async def door_rush(
             steps = []
             for n in range(rounds):
                 door = doors[size][n % count]
-                steps.append(await open_loop(http, door, flat_rate, flat_scans / flat_rate, duplicates))
+                steps.append(await open_loop(sender, door, flat_rate, flat_scans / flat_rate, duplicates))
             flatness[str(size)] = {
                 "events": count,
                 "registry_rows": await registry_rows(platform),
@@ -174,11 +182,11 @@ async def door_rush(
 
         door = doors[largest][0]
         if warm_up_seconds > 0:
-            await open_loop(http, door, 500, warm_up_seconds, duplicates)  # unmeasured
+            await open_loop(sender, door, 500, warm_up_seconds, duplicates)  # unmeasured
         by_rate: dict[str, list[dict[str, Any]]] = {str(r): [] for r in curve_rates}
         for _ in range(rounds):
             for offered in curve_rates:
-                step = await open_loop(http, door, offered, step_seconds, duplicates)
+                step = await open_loop(sender, door, offered, step_seconds, duplicates)
                 by_rate[str(offered)].append(step)
                 await asyncio.sleep(1)  # let the queue of a saturated step drain
                 if (step["completed_per_s"] or 0) < SATURATED * offered:
@@ -214,8 +222,8 @@ async def profiled_step(
     platform: Platform, door: DoorEvent, offered: float, seconds: float, connections: int = 256
 ) -> dict[str, Any]:
     """One more step on ``door`` (for a profiler running meanwhile)."""
-    async with platform.http(connections=connections, timeout=30) as http:
-        return await open_loop(http, door, offered, seconds)
+    async with OpenLoopSender(platform.settings.gateway_url, connections) as sender:
+        return await open_loop(sender, door, offered, seconds)
 
 
 async def offline_sync(platform: Platform, *, size: int = 20000, scans: int = 5000) -> dict[str, Any]:

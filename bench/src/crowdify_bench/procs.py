@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from crowdify_bench.settings import BenchSettings
 
+# The Node process sending the door's open loop (``open_loop_sender.COMMAND_MARK``).
+SENDER_MARK = "open-loop-sender/sender.mjs"
 TICKS = os.sysconf("SC_CLK_TCK")
 PLATFORM_PID_FILE = Path(__file__).resolve().parents[3] / ".run" / "platform.pid"
 PLATFORM_DATABASE = urlsplit(BenchSettings().validation_database_url).path.lstrip("/")
@@ -110,6 +112,8 @@ def classify(pid: int, root: int | None = None, parents: dict[int, int] | None =
     if pid == os.getpid():
         return "load generator"
     cmdline = _cmdline(pid)
+    if SENDER_MARK in cmdline:  # the door's open loop, sent from Node (open_loop_sender)
+        return "load generator"
     if _other_database(cmdline):
         return "others"
     for needle, name in PATTERNS:
