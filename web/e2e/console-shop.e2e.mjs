@@ -262,6 +262,7 @@ async function main() {
     assert.equal(await console_.locator("#order-refunds tbody tr").count(), 2);
     assert.equal(await console_.locator("table.emails button.resend").count(), 0, "nothing to resend once all is refunded");
     await screenshot(console_, "console-order-fully-refunded");
+    await noResendInEmailLog(console_, orderId, admin);
 
     await staffAndRoles(console_, eventId, admin);
 
@@ -377,6 +378,23 @@ async function resendFromEmailLog(page, orderId, eventName, admin) {
     within: 60_000,
     message: "the resent email in the SMTP sink",
   });
+}
+
+/** The email log of a fully refunded order lists its emails and offers no resend: its tickets
+ * no longer work (notification-svc marks no row resendable once it has the refund). */
+async function noResendInEmailLog(page, orderId, admin) {
+  await waitUntil(
+    async () => {
+      const log = await api("GET", `/api/v1/notifications?order_id=${orderId}`, { token: admin, expect: 200 });
+      return log.body.items.some((email) => email.kind === "refund") && !log.body.items.some((email) => email.resendable);
+    },
+    { within: 60_000, every: 1_000, message: "notification-svc has the refund and offers no resend" },
+  );
+  await page.goto(`${GATEWAY}/console/#/correos?pedido=${orderId}`);
+  await page.locator(`main[data-screen="emails"] section[data-order-id="${orderId}"]`).waitFor();
+  assert.ok((await page.locator("table.emails tbody tr").count()) > 0, "the refunded order's emails are listed");
+  assert.equal(await page.locator("table.emails button.resend").count(), 0, "the log offers no resend for a refunded order");
+  await screenshot(page, "console-emails-refunded-order");
 }
 
 /** Door devices from validation-svc's list: one registered here (its QR), one elsewhere that has

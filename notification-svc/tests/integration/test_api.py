@@ -53,6 +53,8 @@ async def test_admins_list_the_emails_of_an_order(
     assert sorted(i["kind"] for i in body["items"]) == ["refund", "tickets"]
     assert {i["to"] for i in body["items"]} == {order.buyer_email}
     assert all(i["sent_at"] and i["order_id"] == str(order.order_id) for i in body["items"])
+    # One ticket of two refunded: the tickets email can still go again; a refund email never does.
+    assert {i["kind"]: i["resendable"] for i in body["items"]} == {"tickets": True, "refund": False}
 
     first = await client.get(
         f"/api/v1/notifications?order_id={order.order_id}&page=2&page_size=1", headers=bearer("admin")
@@ -166,3 +168,6 @@ async def test_resend_refuses_others_unknown_revoked_and_bad_bodies(
 
     await wait_until(refund_recorded, message="the refund recorded")
     _problem(await client.post(url, json=body, headers=bearer()), 409, "tickets_revoked")
+    listed = await client.get(f"/api/v1/notifications?order_id={order.order_id}", headers=bearer("admin"))
+    # The log offers no resend either.
+    assert {i["kind"]: i["resendable"] for i in listed.json()["items"]} == {"tickets": False, "refund": False}

@@ -171,12 +171,13 @@ export async function orderScreen(context: ScreenContext, orderId: string): Prom
     refundable ? refund : null,
     paymentsSection(context, order.id, ticketName),
     order.status === "awaiting_payment" || order.status === "pending" ? h("div", { class: "actions" }, cancel) : null,
-    // A refunded or cancelled order's tickets no longer work: there is nothing to send again.
-    emails ? emailTable(emails.items, order.status !== "refunded" && order.status !== "cancelled") : null,
+    emails ? emailTable(emails.items) : null,
   );
 }
 
-export function emailTable(emails: Email[], resendable = true): HTMLElement {
+// Resend is offered where notification-svc says it would work: a tickets email whose order still
+// has valid tickets (not refunded in full, not cancelled).
+export function emailTable(emails: Email[]): HTMLElement {
   return h(
     "section",
     {},
@@ -201,7 +202,7 @@ export function emailTable(emails: Email[], resendable = true): HTMLElement {
                   h("td", {}, statusBadge(email.status, label(EMAIL_STATUS, email.status)), email.last_error ? h("span", { class: "note" }, ` ${email.last_error}`) : null),
                   h("td", { class: "n" }, String(email.attempts)),
                   h("td", {}, formatEventDateTime(email.created_at)),
-                  h("td", {}, resendable && email.kind === "tickets" ? resendButton(email.order_id) : null),
+                  h("td", {}, email.resendable ? resendButton(email.order_id) : null),
                 ),
               ),
             ),

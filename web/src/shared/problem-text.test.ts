@@ -44,6 +44,11 @@ describe("problems in Spanish", () => {
     expect(text.detail).toMatch(/máximo de entradas reservadas/);
   });
 
+  it("says why a refunded order's tickets are not sent again", async () => {
+    const text = describeProblem(await problemOf(response(409, { status: 409, code: "tickets_revoked", title: "Conflict" })));
+    expect(text.detail).toMatch(/anuladas/);
+  });
+
   it("copes with an answer that is not JSON (a proxy's page)", async () => {
     const problem = await problemOf(new Response("<html>bad gateway</html>", { status: 502 }));
     expect(problem.fieldErrors).toEqual([]);

@@ -18,6 +18,7 @@ const BY_CODE: Record<string, string> = {
   nothing_to_refund: "No queda nada por devolver en este pedido.",
   invalid_tickets: "Alguna de las entradas elegidas no pertenece a este pedido o ya fue devuelta.",
   refund_refused: "Mercado Pago rechazó la devolución.",
+  tickets_revoked: "Las entradas de este pedido fueron anuladas (devolución o cancelación): no hay nada que reenviar.",
   email_exists: "Ya existe una cuenta con ese correo.",
   own_role: "No puedes cambiar tu propio rol.",
   payment_provider_unavailable: "Mercado Pago no responde en este momento. Intenta de nuevo en unos minutos.",

@@ -81,4 +81,6 @@ export interface Email {
   created_at: string;
   sent_at: string | null;
   last_error: string | null;
+  /** A tickets email whose order still has valid tickets: it can be sent again. */
+  resendable: boolean;
 }

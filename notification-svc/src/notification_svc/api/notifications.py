@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import RowMapping
 
 from crowdify.auth.dependencies import CurrentAdmin, CurrentUser
@@ -54,6 +54,9 @@ class EmailOut(BaseModel):
     next_attempt_at: datetime | None
     documents: Literal["attached", "link"] | None
     last_error: str | None
+    resendable: bool = Field(
+        description="A tickets email whose order still has valid tickets: POST /resend would send it again"
+    )
 
 
 class EmailPage(BaseModel):
@@ -69,7 +72,7 @@ class ResendIn(BaseModel):
     order_id: uuid.UUID
 
 
-def email_out(row: RowMapping) -> EmailOut:
+def email_out(row: RowMapping, *, resendable: bool | None = None) -> EmailOut:
     return EmailOut(
         id=row["id"],
         order_id=row["order_id"],
@@ -82,6 +85,7 @@ def email_out(row: RowMapping) -> EmailOut:
         next_attempt_at=row["next_attempt_at"] if row["status"] == "pending" else None,
         documents=row["documents"],
         last_error=row["last_error"],
+        resendable=bool(row["resendable"]) if resendable is None else resendable,
     )
 
 
@@ -115,4 +119,4 @@ async def resend(body: ResendIn, user: CurrentUser, notifications: Notifications
     queued = await resend_tickets(
         notifications.uow_factory, body.order_id, user, per_day=notifications.resends_per_day
     )
-    return email_out(queued)
+    return email_out(queued, resendable=True)  # the order's tickets were just found valid

@@ -7,7 +7,7 @@ import math
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import RowMapping
 
 from crowdify.auth import Principal
@@ -21,8 +21,16 @@ from notification_svc.service.intake import lock_order, queue_email
 async def list_emails(
     uow_factory: UnitOfWorkFactory, *, order_id: uuid.UUID | None, page: int, page_size: int
 ) -> tuple[list[RowMapping], int]:
-    """Newest first, and how many there are in all."""
+    """Newest first, and how many there are in all. Each row says whether it can be sent again
+    (``resendable``): a tickets email whose order still has tickets and a buyer's address, as
+    :func:`resend_tickets` requires, so a console offers resend only where it would work."""
     conditions = [emails.c.order_id == order_id] if order_id is not None else []
+    resendable = and_(
+        emails.c.kind == Kind.TICKETS.value,
+        orders.c.tickets_context.is_not(None),
+        func.coalesce(orders.c.buyer_email, "") != "",
+        orders.c.tickets_revoked_at.is_(None),
+    ).label("resendable")
     async with uow_factory() as uow:
         total = (
             await uow.session.execute(select(func.count()).select_from(emails).where(*conditions))
@@ -30,7 +38,8 @@ async def list_emails(
         rows = (
             (
                 await uow.session.execute(
-                    select(emails)
+                    select(emails, resendable)
+                    .select_from(emails.outerjoin(orders, orders.c.order_id == emails.c.order_id))
                     .where(*conditions)
                     .order_by(emails.c.created_at.desc(), emails.c.id)
                     .offset((page - 1) * page_size)
