@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from crowdify.api_docs import install_api_docs
 from crowdify.auth import TokenVerifier
+from crowdify.observability import FASTAPI_TELEMETRY_OFF
 from crowdify_gateway.docs import combined_openapi
 from crowdify_gateway.ready import aggregate
 from crowdify_gateway.settings import GatewaySettings
@@ -53,6 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        telemetry=FASTAPI_TELEMETRY_OFF,
     )
     # A bare Starlette route: this is on the path of every authenticated request, so it skips
     # FastAPI's dependency and validation layers.

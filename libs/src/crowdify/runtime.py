@@ -30,6 +30,7 @@ from crowdify.messaging.outbox import Outbox, OutboxRelay
 from crowdify.messaging.publisher import Publisher
 from crowdify.messaging.tables import MessagingTables
 from crowdify.observability import (
+    FASTAPI_TELEMETRY_OFF,
     HealthCheck,
     RequestContextMiddleware,
     configure_logging,
@@ -142,6 +143,7 @@ def create_service_app(
         redirect_slashes=False,
         docs_url=None,
         redoc_url=None,
+        telemetry=FASTAPI_TELEMETRY_OFF,
     )
     install_api_docs(app, openapi_url="/openapi.json", title=title)
     install_problem_handlers(app)

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from opentelemetry import _logs, metrics, trace
 
 from tests.door import Door
 
@@ -56,6 +57,34 @@ async def test_scans_are_counted_under_their_route_in_the_latency_metric(door: D
     for _, code in issued:
         await door.scan(code, event_id)
     assert counted((await door.client.get("/metrics")).text) == before + 3
+
+
+async def test_a_scan_looks_up_no_opentelemetry_provider(
+    door: Door, worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The platform measures with its own metric and logs; FastAPI's OpenTelemetry bridge is off
+    (``FASTAPI_TELEMETRY_OFF``), so no request pays for looking up providers nobody configured."""
+    lookups: list[str] = []
+
+    def counting(name: str, found: Any) -> Any:
+        def lookup() -> Any:
+            lookups.append(name)
+            return found()
+
+        return lookup
+
+    for module, name in (
+        (trace, "get_tracer_provider"),
+        (metrics, "get_meter_provider"),
+        (_logs, "get_logger_provider"),
+    ):
+        monkeypatch.setattr(module, name, counting(name, getattr(module, name)))
+    event_id = await door.event()
+    _, [(_, code)] = await door.issue(event_id)
+    lookups.clear()
+    assert (await door.scan(code, event_id))["result"] == "admitted"
+    assert (await door.client.get("/health")).status_code == 200
+    assert lookups == []
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,11 @@
 from crowdify.observability.context import correlation_id_var, request_id_var
 from crowdify.observability.health import HealthCheck, install_health_routes
 from crowdify.observability.logging import configure_logging
-from crowdify.observability.metrics import install_metrics
+from crowdify.observability.metrics import FASTAPI_TELEMETRY_OFF, install_metrics
 from crowdify.observability.middleware import RequestContextMiddleware
 
 __all__ = [
+    "FASTAPI_TELEMETRY_OFF",
     "HealthCheck",
     "RequestContextMiddleware",
     "configure_logging",
