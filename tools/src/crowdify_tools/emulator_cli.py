@@ -2,7 +2,7 @@
 [--access-log]``.
 
 No access line per request by default, as the services' uvicorn writes none: in an on-sale the
-Mercado Pago emulator's lines were half of what ``make start``'s log relay carried, a cost the
+Mercado Pago emulator's lines were 44% of what ``make start``'s log relay carried, a cost the
 benchmark counts as the platform's. ``--access-log`` turns them back on for a debugging session."""
 
 from __future__ import annotations
