@@ -8,10 +8,12 @@ messages, and the door.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from crowdify.testing import RabbitNamespace
 from crowdify.testing.service_under_test import Bearer, Publish, ServiceUnderTest
@@ -38,6 +40,16 @@ def settings(infrastructure: dict[str, Any], rabbit: RabbitNamespace) -> Validat
         db_pool_size=20,
         admissions_poll_seconds=0.2,
     )
+
+
+@pytest.fixture
+async def tables(settings: ValidationSettings) -> AsyncIterator[AsyncEngine]:
+    """An engine with the service's own role, for tests that read what reached its tables."""
+    engine = create_async_engine(settings.database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

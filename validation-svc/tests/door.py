@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crowdify.contracts.base import Contract
 from crowdify.contracts.catalog import EventPublishedV1, EventStaffChangedV1
@@ -17,7 +17,6 @@ from crowdify.contracts.common import EventSnapshot, TicketTypeSnapshot
 from crowdify.contracts.tickets import IssuedTicket, TicketsIssuedV1
 from crowdify.testing.polling import wait_until
 from crowdify.tickets import TicketClaims, TicketSigningSettings, sign_ticket
-from validation_svc.settings import ValidationSettings
 
 
 def event_snapshot(
@@ -135,17 +134,12 @@ class Door:
         return dict(response.json())
 
 
-async def scans_logged(settings: ValidationSettings, event_id: uuid.UUID) -> int:
-    """How many scans of ``event_id`` reached the database (read with the service's own role)."""
-    engine = create_async_engine(settings.database_url)
-    try:
-        async with engine.connect() as conn:
-            count = await conn.scalar(
-                text("SELECT count(*) FROM validation.scans WHERE event_id = :event_id"),
-                {"event_id": event_id},
-            )
-    finally:
-        await engine.dispose()
+async def scans_logged(tables: AsyncEngine, event_id: uuid.UUID) -> int:
+    """How many scans of ``event_id`` reached the database (``tables``: the fixture's engine)."""
+    async with tables.connect() as conn:
+        count = await conn.scalar(
+            text("SELECT count(*) FROM validation.scans WHERE event_id = :event_id"), {"event_id": event_id}
+        )
     return int(count or 0)
 
 

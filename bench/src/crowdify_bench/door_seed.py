@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from crowdify.db import asyncpg_dsn
 from crowdify.tickets import TicketClaims, TicketSigningSettings, sign_ticket
 from crowdify_bench.platform import Platform
 
@@ -47,7 +48,7 @@ class DoorEvent:
 
 
 def _dsn(platform: Platform) -> str:
-    return platform.settings.validation_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return asyncpg_dsn(platform.settings.validation_database_url)
 
 
 async def registry_rows(platform: Platform) -> int:

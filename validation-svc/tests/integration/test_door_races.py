@@ -10,34 +10,29 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.door import Door, register_device
-from validation_svc.settings import ValidationSettings
 
 pytestmark = pytest.mark.integration
 
 
-async def registry(settings: ValidationSettings, event_id: uuid.UUID) -> dict[str, Any]:
-    engine = create_async_engine(settings.database_url)
-    try:
-        async with engine.connect() as conn:
-            tickets = (
-                await conn.execute(
-                    text("SELECT id, entries, first_entry_at FROM validation.tickets WHERE event_id = :e"),
-                    {"e": event_id},
-                )
-            ).all()
-            scans = await conn.scalar(
-                text("SELECT count(*) FROM validation.scans WHERE event_id = :e"), {"e": event_id}
+async def registry(tables: AsyncEngine, event_id: uuid.UUID) -> dict[str, Any]:
+    async with tables.connect() as conn:
+        tickets = (
+            await conn.execute(
+                text("SELECT id, entries, first_entry_at FROM validation.tickets WHERE event_id = :e"),
+                {"e": event_id},
             )
-    finally:
-        await engine.dispose()
+        ).all()
+        scans = await conn.scalar(
+            text("SELECT count(*) FROM validation.scans WHERE event_id = :e"), {"e": event_id}
+        )
     return {"tickets": {str(t.id): t for t in tickets}, "scans": scans}
 
 
 async def test_ten_devices_scanning_twenty_tickets_at_once_with_retries_admit_each_once(
-    door: Door, bearer: Callable[..., dict[str, str]], settings: ValidationSettings
+    door: Door, bearer: Callable[..., dict[str, str]], tables: AsyncEngine
 ) -> None:
     event_id = await door.event()
     _, issued = await door.issue(event_id, 20)
@@ -71,13 +66,13 @@ async def test_ten_devices_scanning_twenty_tickets_at_once_with_retries_admit_ea
         results = [by_scan[(n, t)][0]["result"] for n in range(len(devices))]
         assert results.count("admitted") == 1, results
         assert results.count("already_used") == len(devices) - 1
-    state = await registry(settings, event_id)
+    state = await registry(tables, event_id)
     assert {t.entries for t in state["tickets"].values()} == {1}
     assert state["scans"] == len(devices) * len(issued)  # one logged scan per (device, scan_id)
 
 
 async def test_offline_uploads_racing_online_scans_keep_the_earliest_entry(
-    door: Door, bearer: Callable[..., dict[str, str]], settings: ValidationSettings
+    door: Door, bearer: Callable[..., dict[str, str]], tables: AsyncEngine
 ) -> None:
     event_id = await door.event()
     _, issued = await door.issue(event_id, 30)
@@ -116,7 +111,7 @@ async def test_offline_uploads_racing_online_scans_keep_the_earliest_entry(
         *online,
     )
     assert len(north_results) == len(south_results) == 30
-    state = await registry(settings, event_id)
+    state = await registry(tables, event_id)
     for t, (ticket_id, _) in enumerate(issued):
         # Whatever order they arrived in, the earliest scan (north's) holds the first entry.
         assert state["tickets"][str(ticket_id)].first_entry_at == t0 + timedelta(seconds=t)
@@ -126,7 +121,7 @@ async def test_offline_uploads_racing_online_scans_keep_the_earliest_entry(
 
 
 async def test_one_offline_upload_sent_twice_at_once_is_decided_once(
-    door: Door, bearer: Callable[..., dict[str, str]], settings: ValidationSettings
+    door: Door, bearer: Callable[..., dict[str, str]], tables: AsyncEngine
 ) -> None:
     # A phone on a flaky network re-sends its upload while the first is still being decided.
     event_id = await door.event()
@@ -151,6 +146,6 @@ async def test_one_offline_upload_sent_twice_at_once_is_decided_once(
     first, second, third = await asyncio.gather(sync(), sync(), sync())
     assert first == second == third
     assert {r["result"] for r in first} == {"admitted"}
-    state = await registry(settings, event_id)
+    state = await registry(tables, event_id)
     assert {t.entries for t in state["tickets"].values()} == {1}
     assert state["scans"] == len(issued)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from validation_svc.settings import ValidationSettings
 
@@ -12,26 +12,22 @@ pytestmark = pytest.mark.integration
 
 
 async def test_the_answer_time_format_is_inlined_into_the_statements_that_use_it(
-    settings: ValidationSettings,
+    settings: ValidationSettings, tables: AsyncEngine
 ) -> None:
     # A SQL function PostgreSQL cannot inline is parsed and planned again on every call: declared
     # more immutable than its body (to_char is STABLE), door_time_text was, on every scan.
-    engine = create_async_engine(settings.database_url)
-    try:
-        async with engine.connect() as conn:
-            plan = "\n".join(
-                row[0]
-                for row in await conn.execute(
-                    text(
-                        f"EXPLAIN (VERBOSE) SELECT {settings.db_schema}.door_time_text(at)"
-                        " FROM (VALUES (now())) AS v(at)"
-                    )
+    async with tables.connect() as conn:
+        plan = "\n".join(
+            row[0]
+            for row in await conn.execute(
+                text(
+                    f"EXPLAIN (VERBOSE) SELECT {settings.db_schema}.door_time_text(at)"
+                    " FROM (VALUES (now())) AS v(at)"
                 )
             )
-            formatted = await conn.scalar(
-                text(f"SELECT {settings.db_schema}.door_time_text('2026-12-03 20:15:01.5-03'::timestamptz)")
-            )
-    finally:
-        await engine.dispose()
+        )
+        formatted = await conn.scalar(
+            text(f"SELECT {settings.db_schema}.door_time_text('2026-12-03 20:15:01.5-03'::timestamptz)")
+        )
     assert "to_char" in plan and "door_time_text" not in plan, plan
     assert formatted == "2026-12-03T23:15:01.500000+00:00"

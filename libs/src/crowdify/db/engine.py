@@ -14,6 +14,12 @@ NAMING_CONVENTION = {
 }
 
 
+def asyncpg_dsn(database_url: str) -> str:
+    """A service's ``postgresql+asyncpg://...`` URL (SQLAlchemy's spelling) as asyncpg itself
+    takes it, for a pool of prepared statements beside the engine."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 def schema_metadata(schema: str) -> MetaData:
     """MetaData whose tables live in ``schema``, with constraint names Alembic can diff."""
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)

@@ -133,10 +133,6 @@ class OrderPage(BaseModel):
     total: int
 
 
-class CancelIn(_Input):
-    reason: Text | None = Field(default=None, max_length=200)
-
-
 class SalesStatsOut(BaseModel):
     event_id: UUID | None
     orders_by_status: dict[str, int]

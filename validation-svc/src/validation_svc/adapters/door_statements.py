@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import asyncpg
 
+from crowdify.db import asyncpg_dsn
 from crowdify.errors import ProblemError
 
 
@@ -39,11 +40,6 @@ _WRITTEN_CONCURRENTLY = "CD40R"
 _TRIES = 3
 
 T = TypeVar("T")
-
-
-def asyncpg_dsn(database_url: str) -> str:
-    """``postgresql+asyncpg://...`` (SQLAlchemy's spelling) as asyncpg wants it."""
-    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
