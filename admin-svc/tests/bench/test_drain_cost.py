@@ -47,7 +47,7 @@ async def test_cpu_per_message_draining_a_backlog(
 
         async def drained() -> bool:
             async with engine.connect() as conn:
-                count = (await conn.execute(JOURNALLED, {"event": str(sale.event_id)})).scalar_one()
+                count: int = (await conn.execute(JOURNALLED, {"event": str(sale.event_id)})).scalar_one()
             return count == len(sale.messages)
 
         cpu, wall = time.process_time(), time.perf_counter()

@@ -65,7 +65,7 @@ async def test_exports_open_in_a_spanish_spreadsheet_and_as_plain_csv(
         "creado", "pagado_el", "vencido_el", "anulado_el",
     ]  # fmt: skip
     by_id = {row[0]: row for row in rows[1:]}
-    assert by_id[str(sly.order_id)][2] == "'" + sly.buyer_name  # never run as a formula
+    assert by_id[str(sly.order_id)][2] == f"'{sly.buyer_name}"  # never run as a formula
     assert by_id[str(sly.order_id)][3] == "ñandú@example.cl"
     paid = next(row for row in rows[1:] if row[1] == "paid")
     assert paid[8].startswith("1000") and paid[10]  # payment id, paid at (local time)

@@ -16,7 +16,7 @@ from crowdify.testing.service_under_test import Bearer, Publish
 from tests.sales import on_sale
 
 
-def messages_of(messages: list[Any], order_id: uuid.UUID, kind: type) -> list[Any]:
+def messages_of(messages: list[Any], order_id: uuid.UUID, kind: type[Any]) -> list[Any]:
     return [m for m in messages if isinstance(m, kind) and m.order_id == order_id]
 
 

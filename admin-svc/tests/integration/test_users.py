@@ -185,7 +185,7 @@ async def test_only_admins_manage_users_and_bad_input_is_a_clear_4xx(
     )
 
 
-async def test_supabase_auth_down_is_a_503_not_a_500(settings, bearer: Bearer) -> None:  # type: ignore[no-untyped-def]
+async def test_supabase_auth_down_is_a_503_not_a_500(settings: Any, bearer: Bearer) -> None:
     from admin_svc.main import create_app
 
     app = create_app(settings.model_copy(update={"supabase_url": "http://127.0.0.1:9"}))
