@@ -14,7 +14,11 @@ T = TypeVar("T")
 # A probe answers None until the thing is there; what is returned is never None.
 @overload
 async def wait_until(
-    probe: Callable[[], Awaitable[T | None]], *, within: float = ..., interval: float = ..., message: str = ...
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    within: float = ...,
+    interval: float = ...,
+    message: str = ...,
 ) -> T: ...
 @overload
 async def wait_until(
