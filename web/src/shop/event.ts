@@ -3,7 +3,7 @@
 // of placing another; changing the form starts a new attempt.
 import { requestJson } from "../shared/api";
 import { api, currentSession } from "../shared/auth";
-import { h, newIdempotencyKey } from "../shared/dom";
+import { h, newIdempotencyKey, type Child } from "../shared/dom";
 import { formatCLP, formatCount, formatEventDateTime } from "../shared/i18n";
 import { REFUSAL, label } from "../shared/labels";
 import { RUT_MESSAGES, rutProblem } from "../shared/rut";
@@ -37,52 +37,15 @@ function childFieldset(type: TicketType, index: number): HTMLElement {
   );
 }
 
+/** A ticket type's card: its name, its description and what can be done with it. */
+function ticketCard(type: TicketType, offer: Child[]): HTMLElement {
+  return h("div", { class: "card ticket-type", "data-type": type.id }, h("h3", {}, type.name), type.description ? h("p", {}, type.description) : null, offer);
+}
+
 export async function eventPage(context: ScreenContext, eventId: string): Promise<Node> {
   let event = await requestJson<CrowdEvent>(`/api/v1/events/${encodeURIComponent(eventId)}`);
   const session = currentSession();
   const onSale = event.status === "published";
-
-  const rows = event.ticket_types.map((type) => {
-    const quantity = h("input", {
-      id: `qty-${type.id}`,
-      class: "quantity",
-      type: "number",
-      min: 0,
-      max: Math.min(type.max_per_order, Math.max(type.available, 0)),
-      value: 0,
-      inputmode: "numeric",
-      "data-type": type.id,
-      disabled: !onSale || type.available <= 0,
-    });
-    const children = h("div", { class: "children" });
-    if (type.requires_child_details) {
-      quantity.addEventListener("input", () => {
-        const wanted = Math.max(0, Math.min(Number(quantity.value) || 0, type.max_per_order));
-        while (children.children.length > wanted) children.lastElementChild!.remove();
-        while (children.children.length < wanted) children.append(childFieldset(type, children.children.length));
-      });
-    }
-    const available = h("span", { class: "availability", "data-available": String(type.available) }, availabilityText(type));
-    // An event not on sale (cancelled) lists what it had, without availability or a quantity to
-    // choose: nothing on the page may suggest it can still be bought.
-    const offer = onSale
-      ? [
-          h("p", {}, h("strong", {}, formatCLP(type.price)), " · ", available, ` · máximo ${type.max_per_order} por pedido`),
-          type.requires_child_details ? h("p", { class: "note" }, "Esta entrada pide nombre, RUT y fecha de nacimiento del niño o niña.") : null,
-          h("label", { for: `qty-${type.id}` }, `Cantidad de ${type.name}`),
-          quantity,
-          children,
-        ]
-      : [h("p", {}, h("strong", {}, formatCLP(type.price)), " · Sin venta")];
-    const row = h(
-      "div",
-      { class: "card ticket-type", "data-type": type.id },
-      h("h3", {}, type.name),
-      type.description ? h("p", {}, type.description) : null,
-      offer,
-    );
-    return { type, row, quantity, available, children };
-  });
 
   const header = h(
     "section",
@@ -101,9 +64,46 @@ export async function eventPage(context: ScreenContext, eventId: string): Promis
         )
       : null,
   );
-  if (!onSale) return h("div", {}, header, rows.map((r) => r.row));
+  if (!onSale) {
+    // An event not on sale (cancelled) lists what it had, without availability or a quantity to
+    // choose: nothing on the page may suggest it can still be bought.
+    const closed = event.ticket_types.map((type) => ticketCard(type, [h("p", {}, h("strong", {}, formatCLP(type.price)), " · Sin venta")]));
+    return h("div", {}, header, closed);
+  }
 
-  // Live availability while the page is open (an event not on sale shows none).
+  const rows = event.ticket_types.map((type) => {
+    const quantity = h("input", {
+      id: `qty-${type.id}`,
+      class: "quantity",
+      type: "number",
+      min: 0,
+      max: Math.min(type.max_per_order, Math.max(type.available, 0)),
+      value: 0,
+      inputmode: "numeric",
+      "data-type": type.id,
+      disabled: type.available <= 0,
+    });
+    const children = h("div", { class: "children" });
+    if (type.requires_child_details) {
+      quantity.addEventListener("input", () => {
+        const wanted = Math.max(0, Math.min(Number(quantity.value) || 0, type.max_per_order));
+        while (children.children.length > wanted) children.lastElementChild!.remove();
+        while (children.children.length < wanted) children.append(childFieldset(type, children.children.length));
+      });
+    }
+    const available = h("span", { class: "availability", "data-available": String(type.available) }, availabilityText(type));
+    const offer = [
+      h("p", {}, h("strong", {}, formatCLP(type.price)), " · ", available, ` · máximo ${type.max_per_order} por pedido`),
+      type.requires_child_details ? h("p", { class: "note" }, "Esta entrada pide nombre, RUT y fecha de nacimiento del niño o niña.") : null,
+      h("label", { for: `qty-${type.id}` }, `Cantidad de ${type.name}`),
+      quantity,
+      children,
+    ];
+    const row = ticketCard(type, offer);
+    return { type, row, quantity, available, children };
+  });
+
+  // Live availability while the page is open.
   every(context, REFRESH_MS, async () => {
     event = await requestJson<CrowdEvent>(`/api/v1/events/${encodeURIComponent(eventId)}`);
     for (const entry of rows) {
