@@ -210,7 +210,7 @@ class ChaosPlatform:
             NOTIFICATION_SVC_SEND_LEASE_SECONDS="30",
             NOTIFICATION_SVC_BREAKER_TTL_SECONDS="5",
             # Ten processes share this machine's max_connections (100) with whatever else runs.
-            DB_POOL_SIZE="8",
+            DB_POOL_SIZE="4",
             # The load comes from one address and a few hundred users in a minute: the limits
             # that protect production are not what these tests are about.
             GATEWAY_RATE_PURCHASE="5000r/s",

@@ -53,10 +53,9 @@ class ServiceSettings(BaseSettings):
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/crowdify", alias="DATABASE_URL"
     )
     db_schema: str = "public"
-    # Connections a process may open, each kept once opened (a fixed pool: a burst waits for one
-    # rather than opening and closing more). Every process of every service draws from the same
-    # PostgreSQL max_connections: size it so the sum fits (or use PgBouncer).
-    db_pool_size: int = Field(default=20, ge=1, alias="DB_POOL_SIZE")
+    # Connections a process keeps (and as many again under bursts). Every process of every service
+    # draws from the same PostgreSQL max_connections: size it so the sum fits (or use PgBouncer).
+    db_pool_size: int = Field(default=10, ge=1, alias="DB_POOL_SIZE")
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", alias="REDIS_URL")
     amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URL")
     amqp_exchange: str = Field(default="crowdify", alias="AMQP_EXCHANGE")

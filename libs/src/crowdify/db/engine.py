@@ -25,7 +25,7 @@ def schema_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, schema: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, schema: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Engine whose connections see only ``schema`` (and ``pg_catalog``) unless told otherwise.
 
     Tables are always schema-qualified through their MetaData; the pinned ``search_path`` is a
@@ -33,12 +33,12 @@ def create_engine(url: str, schema: str, *, pool_size: int = 20, echo: bool = Fa
     """
     return create_async_engine(
         url,
-        # A fixed pool: connections are opened as units need them and then kept. With overflow,
-        # every unit beyond the pool opened a connection and closed it again on return: in an
-        # on-sale round purchase-svc opened 141 sessions in 8 seconds, each a new backend, its
-        # authentication and asyncpg's type introspection.
+        # Up to as many again in a burst, each closed on return. A fixed pool would spare those
+        # sessions (purchase-svc opened 141 in one on-sale round), but tried, it left
+        # purchase-worker's handlers of cancelled events waiting past the pool's timeout, and
+        # their messages parked (docs/performance.md, "Then the on-sale's database connections").
         pool_size=pool_size,
-        max_overflow=0,
+        max_overflow=pool_size,
         # No pre-ping: with asyncpg it is three round trips on every checkout (a third of a short
         # unit of work's client CPU, docs/performance.md). A connection the server dropped fails
         # its next statement once; SQLAlchemy then invalidates the whole pool (it was dropped
