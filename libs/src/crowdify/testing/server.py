@@ -12,6 +12,7 @@ own URL. Emulators, the gateway's tests, the benchmark and the services' tests a
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -24,12 +25,25 @@ import uvicorn
 Lifespan = Literal["auto", "on", "off"]
 
 
+# Below the kernel's range for outgoing connections (net.ipv4.ip_local_port_range, 32768-60999 by
+# default). A port bind(0) hands out comes from that range, and the kernel may give it a moment
+# later to another process's outgoing connection: the server then told to listen there fails with
+# "address already in use" (seen once as the fault tests started their platform's workers).
+TEST_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on at the moment (for servers that must be told their port)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A TCP port nobody uses at the moment (for servers that must be told their port), outside
+    the range the kernel draws outgoing connections' ports from."""
+    for _ in range(200):
+        port = random.choice(TEST_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
         return port
+    raise RuntimeError(f"no free TCP port in {TEST_PORTS.start}-{TEST_PORTS.stop - 1}")
 
 
 @contextmanager
