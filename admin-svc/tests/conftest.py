@@ -50,7 +50,7 @@ async def settings(
     return AdminSettings(
         **infrastructure,
         events_queue=rabbit.queue("admin-events"),
-        db_pool_size=6,
+        db_pool_size=3,
         supabase_url=emulator.base_url,
         supabase_jwt_secret=SUPABASE_SECRET,
         supabase_service_role_key=(await emulator.api_keys())["service_role"],

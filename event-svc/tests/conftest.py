@@ -39,7 +39,7 @@ def service() -> ServiceUnderTest:
 @pytest.fixture
 def settings(infrastructure: dict[str, Any], rabbit: RabbitNamespace) -> EventSettings:
     return EventSettings(
-        **infrastructure, reservations_queue=rabbit.queue("orders"), hold_sweep_seconds=0.2, db_pool_size=6
+        **infrastructure, reservations_queue=rabbit.queue("orders"), hold_sweep_seconds=0.2, db_pool_size=3
     )
 
 

@@ -38,7 +38,7 @@ def settings(infrastructure: dict[str, Any], rabbit: RabbitNamespace) -> Notific
     return NotificationSettings(
         **infrastructure,
         events_queue=rabbit.queue("notification-events"),
-        db_pool_size=6,
+        db_pool_size=3,
         email_provider="smtp",
         smtp_host="127.0.0.1",
         smtp_port=1025,

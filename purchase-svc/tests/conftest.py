@@ -47,7 +47,7 @@ def settings(infrastructure: dict[str, Any], rabbit: RabbitNamespace, emulator_u
         mercadopago_api_base_url=emulator_url,
         mercadopago_breaker_threshold=3,
         mercadopago_breaker_ttl_seconds=0.5,
-        db_pool_size=10,
+        db_pool_size=5,
     )
 
 

@@ -37,7 +37,7 @@ def settings(infrastructure: dict[str, Any], rabbit: RabbitNamespace) -> Validat
     return ValidationSettings(
         **infrastructure,
         events_queue=rabbit.queue("validation-events"),
-        db_pool_size=20,
+        db_pool_size=10,
         admissions_poll_seconds=0.2,
     )
 

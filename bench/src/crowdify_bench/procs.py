@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from crowdify_bench.settings import BenchSettings
 
-# The Node process sending the door's open loop (``open_loop_sender.COMMAND_MARK``).
+# The Node process sending the door's open loop: part of its command line (``open_loop_sender.SCRIPT``
+# is built from it).
 SENDER_MARK = "open-loop-sender/sender.mjs"
 TICKS = os.sysconf("SC_CLK_TCK")
 PLATFORM_PID_FILE = Path(__file__).resolve().parents[3] / ".run" / "platform.pid"

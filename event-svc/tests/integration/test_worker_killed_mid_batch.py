@@ -31,7 +31,7 @@ async def spawn_worker(settings: EventSettings) -> asyncio.subprocess.Process:
         "AMQP_QUEUE_TYPE": settings.amqp_queue_type,
         "EVENT_SVC_ORDERS_QUEUE": settings.reservations_queue,
         "EVENT_SVC_WORKER_METRICS_PORT": "0",
-        "DB_POOL_SIZE": "6",
+        "DB_POOL_SIZE": "3",
         "LOG_LEVEL": "WARNING",
     }
     return await asyncio.create_subprocess_exec(

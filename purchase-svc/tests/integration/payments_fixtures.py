@@ -85,7 +85,7 @@ def payments_settings(
         mercadopago_api_base_url=mp_emulator_url,
         mercadopago_webhook_secret=WEBHOOK_SECRET,
         mercadopago_webhook_secret_previous=PREVIOUS_SECRET,
-        db_pool_size=6,
+        db_pool_size=3,
     )
 
 

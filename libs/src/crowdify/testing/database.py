@@ -25,7 +25,7 @@ async def unique_schema(
     *,
     metadata: MetaData | None = None,
     prefix: str = "test",
-    pool_size: int = 10,
+    pool_size: int = 5,
 ) -> AsyncIterator[SchemaUnderTest]:
     """Create a fresh schema (and ``metadata``'s tables in it), yield an engine on it, drop it.
 
