@@ -171,13 +171,16 @@ export async function orderScreen(context: ScreenContext, orderId: string): Prom
     refundable ? refund : null,
     paymentsSection(context, order.id, ticketName),
     order.status === "awaiting_payment" || order.status === "pending" ? h("div", { class: "actions" }, cancel) : null,
-    emails ? emailTable(emails.items) : null,
+    // A refunded or cancelled order's tickets no longer work. purchase-svc says so at once;
+    // notification-svc's resendable follows when it has the message.
+    emails ? emailTable(emails.items, order.status !== "refunded" && order.status !== "cancelled") : null,
   );
 }
 
 // Resend is offered where notification-svc says it would work: a tickets email whose order still
-// has valid tickets (not refunded in full, not cancelled).
-export function emailTable(emails: Email[]): HTMLElement {
+// has valid tickets (not refunded in full, not cancelled). `orderLive` is false where the caller
+// knows better already: the order page, from the order's own status.
+export function emailTable(emails: Email[], orderLive = true): HTMLElement {
   return h(
     "section",
     {},
@@ -202,7 +205,7 @@ export function emailTable(emails: Email[]): HTMLElement {
                   h("td", {}, statusBadge(email.status, label(EMAIL_STATUS, email.status)), email.last_error ? h("span", { class: "note" }, ` ${email.last_error}`) : null),
                   h("td", { class: "n" }, String(email.attempts)),
                   h("td", {}, formatEventDateTime(email.created_at)),
-                  h("td", {}, email.resendable ? resendButton(email.order_id) : null),
+                  h("td", {}, orderLive && email.resendable ? resendButton(email.order_id) : null),
                 ),
               ),
             ),
