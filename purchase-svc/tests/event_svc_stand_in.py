@@ -1,14 +1,15 @@
 """event-svc as purchase-svc meets it: on the broker, through the catalogue's messages.
 
 The stand-in announces events as event-svc does (``catalog.event.published``,
-``catalog.event.updated``, ``catalog.event_staff.changed``) and answers every order purchase-svc
-places by event-svc's rules: the whole order is held (``catalog.tickets.reserved``, priced, for
-the event's ``hold_minutes``) or rejected (``catalog.reservation.rejected``): ``event_unavailable``
-for an event or ticket type it does not sell, ``limit_exceeded`` past a type's ``max_per_order``
-or the buyer's cap on unpaid tickets (:func:`crowdify.contracts.common.buyer_hold_cap`),
-``sold_out`` when a type lacks room. A cancelled or expired order gives its tickets back; a paid
-one keeps them and no longer counts as unpaid. Holds expire when a test says so (:meth:`expire`),
-as event-svc's sweeper would once their time is up.
+``catalog.event.updated``, ``catalog.event_staff.changed``, ``catalog.event.cancelled``) and
+answers every order purchase-svc places by event-svc's rules: the whole order is held
+(``catalog.tickets.reserved``, priced, for the event's ``hold_minutes``) or rejected
+(``catalog.reservation.rejected``): ``event_unavailable`` for an event or ticket type it does not
+sell, ``limit_exceeded`` past a type's ``max_per_order`` or the buyer's cap on unpaid tickets
+(:func:`crowdify.contracts.common.buyer_hold_cap`), ``sold_out`` when a type lacks room. A
+cancelled or expired order gives its tickets back; a paid one keeps them and no longer counts as
+unpaid. Holds expire when a test says so (:meth:`expire`), as event-svc's sweeper would once
+their time is up.
 
 Each test has a stand-in of its own on its own exchange; it keeps its stock in memory.
 """
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crowdify.contracts.catalog import (
+    EventCancelledV1,
     EventPublishedV1,
     EventStaffChangedV1,
     EventUpdatedV1,
@@ -94,6 +96,12 @@ class EventSvcStandIn:
         self.events[event.id] = event
         await self.publish(EventUpdatedV1(event=event))
         return added.id
+
+    async def cancel(self, event_id: str) -> None:
+        """The organiser cancels the event: announced with the whole event, now ``cancelled``."""
+        event = self.events[uuid.UUID(event_id)].model_copy(update={"status": "cancelled"})
+        self.events[event.id] = event
+        await self.publish(EventCancelledV1(event=event, reason="suspendido por lluvia"))
 
     async def expire(self, order_id: str) -> None:
         """The hold's time is up: its tickets go back on sale and purchase-svc is told."""

@@ -1,5 +1,6 @@
 """purchase-svc worker: the saga's order side (answers from event-svc), payment sync and
-reconciliation, the outbox relay. Run it with ``python -m purchase_svc.worker``; several may run at once."""
+reconciliation, the settlement of cancelled events' orders, the outbox relay. Run it with
+``python -m purchase_svc.worker``; several may run at once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from purchase_svc.adapters.tables import messaging
 from purchase_svc.composition import build_purchases
 from purchase_svc.consumers.catalog import register_catalog_handlers
 from purchase_svc.consumers.payments import register_payment_handlers
+from purchase_svc.service.event_cancellation import CancelledEventSettlement
 from purchase_svc.service.notification_retention import purge_refused_notifications_forever
 from purchase_svc.service.reconciliation import reconcile_forever
 from purchase_svc.settings import PurchaseSettings, get_settings
@@ -30,7 +32,8 @@ class Worker(ServiceWorker):
         self.purchases = build_purchases(
             settings, uow_factory=self.uow_factory, outbox=self.outbox, redis=self.resources.redis
         )
-        register_catalog_handlers(self.consumer, self.purchases)
+        self.cancelled_events = CancelledEventSettlement(self.purchases, every=timedelta(minutes=2))
+        register_catalog_handlers(self.consumer, self.purchases, self.cancelled_events)
         register_payment_handlers(self.consumer, self.purchases)
         self.refused_notification_retention = timedelta(days=settings.refused_notification_retention_days)
 
@@ -45,7 +48,11 @@ class Worker(ServiceWorker):
             every=timedelta(hours=1),
             older_than=self.refused_notification_retention,
         )
-        return {"payment-reconciliation": reconcile, "refused-notification-retention": retention}
+        return {
+            "payment-reconciliation": reconcile,
+            "refused-notification-retention": retention,
+            "cancelled-event-settlement": self.cancelled_events.run_forever(),
+        }
 
 
 async def main() -> None:

@@ -22,10 +22,12 @@ from purchase_svc.adapters.tables import event_staff
 from purchase_svc.service import decisions, hold_expiry
 from purchase_svc.service.catalog_replica import remember_event
 from purchase_svc.service.context import Purchases
-from purchase_svc.service.event_cancellation import settle_orders_of_cancelled_event
+from purchase_svc.service.event_cancellation import CancelledEventSettlement
 
 
-def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
+def register_catalog_handlers(
+    consumer: Consumer, purchases: Purchases, settlement: CancelledEventSettlement
+) -> None:
     async def on_reserved(reserved: Sequence[tuple[TicketsReservedV1, Envelope]], uow: UnitOfWork) -> None:
         await decisions.apply_reservations(purchases, reserved, uow)
 
@@ -43,8 +45,10 @@ def register_catalog_handlers(consumer: Consumer, purchases: Purchases) -> None:
         await remember_event(uow, event.event, envelope.occurred_at)
 
     async def on_event_cancelled(event: EventCancelledV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        # Recorded here, settled by the worker's settlement once this has committed (one order
+        # per transaction, outside this message's transaction: service/event_cancellation.py).
         await remember_event(uow, event.event, envelope.occurred_at)
-        await settle_orders_of_cancelled_event(purchases, event.event.id)
+        uow.after_commit(settlement.wake)
 
     async def on_staff_changed(event: EventStaffChangedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await record_event_staff(uow.session, event_staff, event)

@@ -1,21 +1,39 @@
 """An event was cancelled: every paid order is refunded in full (tickets revoked, seats given
 back) and every unpaid one is cancelled (its hold released).
 
-Runs from the consumer of ``catalog.event.cancelled``. Each order is settled in its own
-transaction through the same use cases an admin uses, so a redelivered message finds the orders
-already settled and changes nothing; an order that fails (Mercado Pago down) makes the message
-fail, and its retry settles what is left.
+``catalog.event.cancelled``'s handler only records the event as cancelled (the catalogue
+replica) and, once that has committed, wakes the worker's :class:`CancelledEventSettlement`.
+The settlement works through the orders of cancelled events that are still paid or unpaid, each
+in its own transaction through the same use cases an admin uses, one order at a time.
+
+Why not settle inside the handler, as the message's own work: the handler runs in the
+consumer's transaction, which holds a pooled connection (and its inbox row) for as long as it
+runs, while each order settled needs a second connection. A few cancellations delivered at once
+took every connection of the pool as outer transactions and then waited for the inner ones
+until the pool's timeout: the messages failed, were retried and parked. An event of thousands
+of orders also held its message for minutes. Here the message commits in one short transaction,
+and the settlement needs one connection at a time whatever is cancelled.
+
+The work list is the database itself (orders still paid or unpaid of an event the replica says
+is cancelled), so nothing is lost when a worker stops halfway: the next pass, of this worker or
+another, goes on where it stopped. Several workers may settle at once; an order settled
+meanwhile answers ``Conflict`` and is skipped. An order that cannot be settled now (Mercado Pago
+down or refusing the refund) stays on the list and is tried again on the next pass.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from crowdify.errors import Conflict
-from purchase_svc.adapters.tables import orders
+from purchase_svc.adapters.tables import catalog_events, orders
 from purchase_svc.domain.order import UNPAID, OrderStatus
 from purchase_svc.service.commands import RefundCause, RefundOrder
 from purchase_svc.service.context import Purchases
@@ -26,7 +44,11 @@ log = logging.getLogger(__name__)
 
 # Recorded with the reason of these refunds (who asked for them).
 EVENT_CANCELLATION_ACTOR = "system:event-cancellation"
+CANCELLED_EVENT = "cancelled"
 PAID = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value)
+TO_SETTLE = (*PAID, *(s.value for s in UNPAID))
+# Orders read per query of the work list (one short transaction each).
+PAGE = 500
 
 
 def event_cancellation_refund(order_id: uuid.UUID) -> RefundOrder:
@@ -40,26 +62,79 @@ def event_cancellation_refund(order_id: uuid.UUID) -> RefundOrder:
     )
 
 
-async def settle_orders_of_cancelled_event(purchases: Purchases, event_id: uuid.UUID) -> int:
-    async with purchases.uow_factory() as uow:
-        rows = (
-            await uow.session.execute(
-                select(orders.c.id, orders.c.status).where(
-                    orders.c.event_id == event_id, orders.c.status.in_([*PAID, *(s.value for s in UNPAID)])
-                )
-            )
-        ).all()
-    settled = 0
-    for order_id, status in rows:
-        try:
-            if status in PAID:
-                await refund_order(purchases, event_cancellation_refund(order_id))
-            else:
-                await cancel_for_cancelled_event(purchases, order_id)
-        except Conflict:
-            continue  # settled meanwhile (a redelivery, a buyer's own cancel)
-        settled += 1
-    log.info(
-        "orders settled after an event cancellation", extra={"event_id": str(event_id), "count": settled}
+@dataclass(frozen=True)
+class SettlementPass:
+    settled: int
+    failed: int
+
+
+async def _orders_to_settle(purchases: Purchases, after: uuid.UUID | None) -> list[tuple[uuid.UUID, str]]:
+    """The next page of the work list, in id order after ``after``."""
+    query = (
+        select(orders.c.id, orders.c.status)
+        .join(catalog_events, catalog_events.c.id == orders.c.event_id)
+        .where(catalog_events.c.status == CANCELLED_EVENT, orders.c.status.in_(TO_SETTLE))
+        .order_by(orders.c.id)
+        .limit(PAGE)
     )
-    return settled
+    if after is not None:
+        query = query.where(orders.c.id > after)
+    async with purchases.uow_factory() as uow:
+        return [(row.id, row.status) for row in (await uow.session.execute(query)).all()]
+
+
+async def _settle(purchases: Purchases, order_id: uuid.UUID, status: str) -> bool:
+    """Refund or cancel one order; False when it was settled meanwhile."""
+    try:
+        if status in PAID:
+            await refund_order(purchases, event_cancellation_refund(order_id))
+        else:
+            await cancel_for_cancelled_event(purchases, order_id)
+    except Conflict:
+        return False  # a buyer's own cancel, a payment applied meanwhile, another worker
+    return True
+
+
+async def settle_cancelled_events(purchases: Purchases) -> SettlementPass:
+    """One pass over the work list: every order of a cancelled event still paid or unpaid."""
+    settled = failed = 0
+    after: uuid.UUID | None = None
+    while page := await _orders_to_settle(purchases, after):
+        for order_id, status in page:
+            try:
+                settled += await _settle(purchases, order_id, status)
+            except Exception as error:  # left on the list for the next pass
+                failed += 1
+                log.warning(
+                    "order of a cancelled event not settled; next pass tries again",
+                    extra={"order_id": str(order_id), "error": type(error).__name__},
+                )
+        after = page[-1][0]
+    if settled or failed:
+        log.info("orders of cancelled events settled", extra={"count": settled, "failed": failed})
+    return SettlementPass(settled=settled, failed=failed)
+
+
+class CancelledEventSettlement:
+    """The worker's loop: a pass when an event's cancellation has just been recorded
+    (:meth:`wake`), and one every ``every`` to retry what failed or what another worker left."""
+
+    def __init__(self, purchases: Purchases, *, every: timedelta) -> None:
+        self.purchases = purchases
+        self.every = every
+        self._woken = asyncio.Event()
+
+    async def wake(self) -> None:
+        """An after-commit hook: the cancellation is in the replica, settle its orders now."""
+        self._woken.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            # Cleared before the pass: a cancellation recorded during it gets a pass of its own.
+            self._woken.clear()
+            try:
+                await settle_cancelled_events(self.purchases)
+            except Exception:
+                log.exception("settling cancelled events failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self.every.total_seconds())
