@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
+from crowdify_bench.connections import CLIENT_BACKENDS, with_connection_peak
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, offline_sync, profiled_step
 from crowdify_bench.door_seed import prepare
@@ -40,6 +42,28 @@ async def test_baselines_measure_the_hot_row_the_broker_and_the_database_client(
     assert all(f["messages_per_s"] > 0 and f["p50_ms"] is not None for f in broker["by_in_flight"].values())
     client = await db_client_overhead(platform.settings.postgres_admin_dsn, count=20)
     assert all(value > 0 for value in client.values()), client
+
+
+async def test_the_connection_peak_counts_the_connections_a_step_opened(platform):
+    dsn = platform.settings.postgres_admin_dsn
+    seen: list[int] = []
+
+    async def three_more() -> str:
+        opened = [await asyncpg.connect(dsn) for _ in range(3)]
+        try:
+            for _ in range(4):  # several of the sampler's periods while they are open
+                seen.append(int(await opened[0].fetchval(CLIENT_BACKENDS)))
+                await asyncio.sleep(0.05)
+            return "done"
+        finally:
+            for connection in opened:
+                await connection.close()
+
+    result, connections = await with_connection_peak(dsn, three_more)
+    assert result == "done" and connections["max_connections"] >= 3
+    # At least what the step itself saw while its three were open (a sampler that missed them
+    # would report three fewer).
+    assert connections["peak"] >= min(seen), (connections, seen)
 
 
 async def test_edge_compares_verification_with_plain_proxying():

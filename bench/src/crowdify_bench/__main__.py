@@ -27,6 +27,7 @@ import asyncpg
 import uvloop
 
 from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
+from crowdify_bench.connections import with_connection_peak
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, offline_sync, profiled_step
 from crowdify_bench.edge import run_edge
@@ -252,10 +253,20 @@ async def run(args: argparse.Namespace) -> int:
             ),
         }
 
-    # Not measured: the platform is left with no seat held by the run.
-    results["events_cancelled_to_release_holds"] = await step(
-        "release_holds", "cancelling the run's events that still hold seats", platform.release_holds
+    # Not a scenario: the platform is left with no seat held by the run. How long it took and how
+    # many connections PostgreSQL had at most are recorded (a cancellation touches every service).
+    released_at = time.monotonic()
+    released = await step(
+        "release_holds",
+        "cancelling the run's events that still hold seats",
+        lambda: with_connection_peak(settings.postgres_admin_dsn, platform.release_holds),
     )
+    if released is not None:
+        results["events_cancelled_to_release_holds"], connections = released
+        results["release_holds"] = {
+            "seconds": round(time.monotonic() - released_at, 1),
+            "postgres_client_connections": connections,
+        }
     await incidents.close()
     results["incidents"] = incidents.seen
     add_ratios(results)
