@@ -25,6 +25,11 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     )
     catalog_queue: str = Field(default="purchase-svc.catalog", alias="PURCHASE_SVC_CATALOG_QUEUE")
     consumer_prefetch: int = Field(default=32, alias="PURCHASE_SVC_CONSUMER_PREFETCH")
+    # Orders of cancelled events settled at once by each worker (a connection and, for a paid
+    # order, a Mercado Pago refund each; docs/adr/0022).
+    cancellation_settling_at_once: int = Field(
+        default=4, ge=1, le=32, alias="PURCHASE_SVC_CANCELLATION_SETTLING_AT_ONCE"
+    )
     worker_metrics_host: str = Field(default="127.0.0.1", alias="PURCHASE_SVC_WORKER_METRICS_HOST")
     # 0 turns the worker's /metrics endpoint off.
     worker_metrics_port: int = Field(default=9102, alias="PURCHASE_SVC_WORKER_METRICS_PORT")

@@ -4,7 +4,8 @@ back) and every unpaid one is cancelled (its hold released).
 ``catalog.event.cancelled``'s handler only records the event as cancelled (the catalogue
 replica) and, once that has committed, wakes the worker's :class:`CancelledEventSettlement`.
 The settlement works through the orders of cancelled events that are still paid or unpaid, each
-in its own transaction through the same use cases an admin uses, one order at a time.
+in its own transaction through the same use cases an admin uses, a few orders at a time
+(``PURCHASE_SVC_CANCELLATION_SETTLING_AT_ONCE``).
 
 Why not settle inside the handler, as the message's own work: the handler runs in the
 consumer's transaction, which holds a pooled connection (and its inbox row) for as long as it
@@ -12,7 +13,7 @@ runs, while each order settled needs a second connection. A few cancellations de
 took every connection of the pool as outer transactions and then waited for the inner ones
 until the pool's timeout: the messages failed, were retried and parked. An event of thousands
 of orders also held its message for minutes. Here the message commits in one short transaction,
-and the settlement needs one connection at a time whatever is cancelled.
+and the settlement needs a fixed few connections whatever is cancelled.
 
 The work list is the database itself (orders still paid or unpaid of an event the replica says
 is cancelled), so nothing is lost when a worker stops halfway: the next pass, of this worker or
@@ -27,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -95,21 +97,28 @@ async def _settle(purchases: Purchases, order_id: uuid.UUID, status: str) -> boo
     return True
 
 
-async def settle_cancelled_events(purchases: Purchases) -> SettlementPass:
-    """One pass over the work list: every order of a cancelled event still paid or unpaid."""
-    settled = failed = 0
-    after: uuid.UUID | None = None
-    while page := await _orders_to_settle(purchases, after):
-        for order_id, status in page:
+async def settle_cancelled_events(purchases: Purchases, *, at_once: int = 1) -> SettlementPass:
+    """One pass over the work list: every order of a cancelled event still paid or unpaid,
+    ``at_once`` of them at a time (each its own transaction and connection)."""
+    outcomes: Counter[str] = Counter()
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(order_id: uuid.UUID, status: str) -> None:
+        async with gate:
             try:
-                settled += await _settle(purchases, order_id, status)
+                outcomes["settled" if await _settle(purchases, order_id, status) else "skipped"] += 1
             except Exception as error:  # left on the list for the next pass
-                failed += 1
+                outcomes["failed"] += 1
                 log.warning(
                     "order of a cancelled event not settled; next pass tries again",
                     extra={"order_id": str(order_id), "error": type(error).__name__},
                 )
+
+    after: uuid.UUID | None = None
+    while page := await _orders_to_settle(purchases, after):
+        await asyncio.gather(*(one(order_id, status) for order_id, status in page))
         after = page[-1][0]
+    settled, failed = outcomes["settled"], outcomes["failed"]
     if settled or failed:
         log.info("orders of cancelled events settled", extra={"count": settled, "failed": failed})
     return SettlementPass(settled=settled, failed=failed)
@@ -122,6 +131,7 @@ class CancelledEventSettlement:
     def __init__(self, purchases: Purchases, *, every: timedelta) -> None:
         self.purchases = purchases
         self.every = every
+        self.at_once = purchases.settings.cancellation_settling_at_once
         self._woken = asyncio.Event()
 
     async def wake(self) -> None:
@@ -133,7 +143,7 @@ class CancelledEventSettlement:
             # Cleared before the pass: a cancellation recorded during it gets a pass of its own.
             self._woken.clear()
             try:
-                await settle_cancelled_events(self.purchases)
+                await settle_cancelled_events(self.purchases, at_once=self.at_once)
             except Exception:
                 log.exception("settling cancelled events failed; trying again later")
             with contextlib.suppress(TimeoutError):
