@@ -49,6 +49,17 @@ describe("problems in Spanish", () => {
     expect(text.detail).toMatch(/anuladas/);
   });
 
+  it.each([
+    [409, "tickets_revoked"],
+    [409, "event_cancelled"],
+    [409, "refund_refused"],
+    [422, "nothing_to_refund"],
+  ])("offers no reload or fix for a %i %s: nothing would change", async (status, code) => {
+    const text = describeProblem(await problemOf(response(status, { status, code, title: "x" })));
+    expect(text).toMatchObject({ title: "No se puede hacer", action: "none" });
+    expect(text.detail.length).toBeGreaterThan(0);
+  });
+
   it("copes with an answer that is not JSON (a proxy's page)", async () => {
     const problem = await problemOf(new Response("<html>bad gateway</html>", { status: 502 }));
     expect(problem.fieldErrors).toEqual([]);

@@ -35,9 +35,16 @@ const BY_STATUS: Record<number, ProblemText> = {
   429: { title: "Demasiadas solicitudes", detail: BY_CODE.rate_limited!, action: "retry" },
 };
 
+// Refusals that no reload or edit changes: the order or the event is already where it ends.
+// Their 409 (or 422) keeps its status, but the screen offers no "Recargar" or form to fix.
+const FINAL_CODES: ReadonlySet<string> = new Set(["tickets_revoked", "event_cancelled", "nothing_to_refund", "refund_refused"]);
+
 export function describeProblem(problem: Problem): ProblemText {
   const known = BY_STATUS[problem.status];
   const byCode = problem.code ? BY_CODE[problem.code] : undefined;
+  if (byCode && problem.code && FINAL_CODES.has(problem.code)) {
+    return { title: "No se puede hacer", detail: byCode, action: "none" };
+  }
   if (known) return byCode ? { ...known, detail: byCode } : known;
   if (problem.status >= 500) {
     return { title: "Servicio no disponible", detail: byCode ?? "Algo falló de nuestro lado. Intenta de nuevo en unos momentos.", action: "retry" };
