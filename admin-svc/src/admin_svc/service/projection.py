@@ -118,85 +118,93 @@ async def event_snapshot(
     await _snapshot(session, message.event, occurred_at)
 
 
-async def order_placed(session: AsyncSession, message: purchase.OrderPlacedV1, at: datetime) -> None:
-    await _order(
-        session,
-        message.order_id,
-        message.event_id,
-        user_id=message.user_id,
-        placed_at=message.placed_at,
-        buyer_email=message.buyer_email,
-        buyer_name=message.buyer_name,
-    )
-    await _lines(session, message.order_id, message.lines)
+def _buyer(m: Any) -> dict[str, Any]:
+    return {"buyer_email": m.buyer_email, "buyer_name": m.buyer_name}
 
 
-async def tickets_reserved(session: AsyncSession, message: catalog.TicketsReservedV1, at: datetime) -> None:
-    await _order(
-        session,
-        message.order_id,
-        message.event_id,
-        held_at=at,
-        hold_expires_at=message.hold_expires_at,
-        total=message.total,
-        currency=message.currency,
-    )
-    await _lines(session, message.order_id, message.lines)
+def _placed(m: purchase.OrderPlacedV1, at: datetime) -> dict[str, Any]:
+    return {"user_id": m.user_id, "placed_at": m.placed_at, **_buyer(m)}
 
 
-async def reservation_rejected(
-    session: AsyncSession, message: catalog.ReservationRejectedV1, at: datetime
-) -> None:
-    await _order(session, message.order_id, message.event_id, rejected_at=at, rejection_reason=message.reason)
+def _reserved(m: catalog.TicketsReservedV1, at: datetime) -> dict[str, Any]:
+    return {"held_at": at, "hold_expires_at": m.hold_expires_at, "total": m.total, "currency": m.currency}
 
 
-async def hold_expired(session: AsyncSession, message: catalog.HoldExpiredV1, at: datetime) -> None:
-    await _order(session, message.order_id, message.event_id, expired_at=message.expired_at)
+def _rejected(m: catalog.ReservationRejectedV1, at: datetime) -> dict[str, Any]:
+    return {"rejected_at": at, "rejection_reason": m.reason}
 
 
-async def order_expired(session: AsyncSession, message: purchase.OrderExpiredV1, at: datetime) -> None:
-    await _order(
-        session,
-        message.order_id,
-        message.event_id,
-        expired_at=message.expired_at or at,
-        buyer_email=message.buyer_email,
-        buyer_name=message.buyer_name,
-    )
+def _hold_expired(m: catalog.HoldExpiredV1, at: datetime) -> dict[str, Any]:
+    return {"expired_at": m.expired_at}
 
 
-async def order_paid(session: AsyncSession, message: purchase.OrderPaidV1, at: datetime) -> None:
-    await _order(
-        session,
-        message.order_id,
-        message.event_id,
-        paid_at=message.paid_at,
-        paid_total=message.total,
-        currency=message.currency,
-        payment_id=message.payment_id,
-    )
-    await _lines(session, message.order_id, message.lines)
+def _expired(m: purchase.OrderExpiredV1, at: datetime) -> dict[str, Any]:
+    return {"expired_at": m.expired_at or at, **_buyer(m)}
 
 
-async def order_cancelled(session: AsyncSession, message: purchase.OrderCancelledV1, at: datetime) -> None:
-    await _order(
-        session,
-        message.order_id,
-        message.event_id,
-        cancelled_at=at,
-        buyer_email=message.buyer_email,
-        buyer_name=message.buyer_name,
-    )
+def _paid(m: purchase.OrderPaidV1, at: datetime) -> dict[str, Any]:
+    return {"paid_at": m.paid_at, "paid_total": m.total, "currency": m.currency, "payment_id": m.payment_id}
+
+
+def _cancelled(m: purchase.OrderCancelledV1, at: datetime) -> dict[str, Any]:
+    return {"cancelled_at": at, **_buyer(m)}
+
+
+def _refunded(m: purchase.OrderRefundedV1, at: datetime) -> dict[str, Any]:
+    return _buyer(m)
+
+
+def _issued(m: ticket_contracts.TicketsIssuedV1, at: datetime) -> dict[str, Any]:
+    return {"user_id": m.user_id, **_buyer(m), "issued_at": m.issued_at}
+
+
+# What each message about an order writes in the order's row: {column: value}, from the message
+# and when it occurred. One table for both ways of applying them (here one message at a time,
+# projection_batches.py a batch at a time), so they cannot drift apart.
+ORDER_FACTS: Mapping[type[Contract], Callable[[Any, datetime], dict[str, Any]]] = {
+    purchase.OrderPlacedV1: _placed,
+    catalog.TicketsReservedV1: _reserved,
+    catalog.ReservationRejectedV1: _rejected,
+    catalog.HoldExpiredV1: _hold_expired,
+    purchase.OrderExpiredV1: _expired,
+    purchase.OrderPaidV1: _paid,
+    purchase.OrderCancelledV1: _cancelled,
+    purchase.OrderRefundedV1: _refunded,
+    ticket_contracts.TicketsIssuedV1: _issued,
+}
+# The kinds whose lines fill in the order's lines (quantities, then prices and type names).
+WITH_LINES: frozenset[type[Contract]] = frozenset(
+    {purchase.OrderPlacedV1, catalog.TicketsReservedV1, purchase.OrderPaidV1}
+)
+
+
+async def order_facts(session: AsyncSession, message: Any, at: datetime) -> None:
+    """A message about an order: its facts in the order's row, and its lines if it has them."""
+    await _order(session, message.order_id, message.event_id, **ORDER_FACTS[type(message)](message, at))
+    if type(message) in WITH_LINES:
+        await _lines(session, message.order_id, message.lines)
+
+
+def ticket_row(
+    message: ticket_contracts.TicketsIssuedV1, ticket: Any, revoked_at: datetime | None
+) -> dict[str, Any]:
+    """A ticket of ``message`` as the read model's row."""
+    return {
+        "ticket_id": ticket.id,
+        "order_id": message.order_id,
+        "event_id": message.event_id,
+        "ticket_type_id": ticket.ticket_type_id,
+        "ticket_type_name": ticket.ticket_type,
+        "holder_name": ticket.holder_name,
+        "child_nombre": ticket.child_nombre,
+        "child_rut": ticket.child_rut,
+        "issued_at": message.issued_at,
+        "revoked_at": revoked_at,
+    }
 
 
 async def order_refunded(session: AsyncSession, message: purchase.OrderRefundedV1, at: datetime) -> None:
-    await _order(
-        session,
-        message.order_id,
-        message.event_id,
-        buyer_email=message.buyer_email,
-        buyer_name=message.buyer_name,
-    )
+    await order_facts(session, message, at)
     await session.execute(
         insert(refunds)
         .values(
@@ -224,15 +232,7 @@ async def order_refunded(session: AsyncSession, message: purchase.OrderRefundedV
 async def tickets_issued(
     session: AsyncSession, message: ticket_contracts.TicketsIssuedV1, at: datetime
 ) -> None:
-    await _order(
-        session,
-        message.order_id,
-        message.event_id,
-        user_id=message.user_id,
-        buyer_email=message.buyer_email,
-        buyer_name=message.buyer_name,
-        issued_at=message.issued_at,
-    )
+    await order_facts(session, message, at)
     # A refund that revoked some of these tickets may have come first: it is applied here.
     refunded = (
         await session.execute(
@@ -245,23 +245,7 @@ async def tickets_issued(
             revoked.setdefault(ticket_id, refund["refunded_at"])
     await session.execute(
         insert(tickets)
-        .values(
-            [
-                {
-                    "ticket_id": ticket.id,
-                    "order_id": message.order_id,
-                    "event_id": message.event_id,
-                    "ticket_type_id": ticket.ticket_type_id,
-                    "ticket_type_name": ticket.ticket_type,
-                    "holder_name": ticket.holder_name,
-                    "child_nombre": ticket.child_nombre,
-                    "child_rut": ticket.child_rut,
-                    "issued_at": message.issued_at,
-                    "revoked_at": revoked.get(ticket.id),
-                }
-                for ticket in message.tickets
-            ]
-        )
+        .values([ticket_row(message, ticket, revoked.get(ticket.id)) for ticket in message.tickets])
         .on_conflict_do_nothing(index_elements=[tickets.c.ticket_id])
     )
 
@@ -334,13 +318,13 @@ PROJECTORS: Mapping[type[Contract], Projector] = {
     catalog.EventPublishedV1: event_snapshot,
     catalog.EventUpdatedV1: event_snapshot,
     catalog.EventCancelledV1: event_snapshot,
-    catalog.TicketsReservedV1: tickets_reserved,
-    catalog.ReservationRejectedV1: reservation_rejected,
-    catalog.HoldExpiredV1: hold_expired,
-    purchase.OrderPlacedV1: order_placed,
-    purchase.OrderPaidV1: order_paid,
-    purchase.OrderExpiredV1: order_expired,
-    purchase.OrderCancelledV1: order_cancelled,
+    catalog.TicketsReservedV1: order_facts,
+    catalog.ReservationRejectedV1: order_facts,
+    catalog.HoldExpiredV1: order_facts,
+    purchase.OrderPlacedV1: order_facts,
+    purchase.OrderPaidV1: order_facts,
+    purchase.OrderExpiredV1: order_facts,
+    purchase.OrderCancelledV1: order_facts,
     purchase.OrderRefundedV1: order_refunded,
     ticket_contracts.TicketsIssuedV1: tickets_issued,
     catalog.EventStaffChangedV1: staff_changed,

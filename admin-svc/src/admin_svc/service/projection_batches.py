@@ -37,7 +37,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_svc.adapters.bulk import arrays, insert_arrays, keep_first_value
 from admin_svc.adapters.tables import order_lines, orders, refunds, tickets
-from admin_svc.service.projection import PROJECTORS, admission_facts, upsert_admissions
+from admin_svc.service.projection import (
+    ORDER_FACTS,
+    PROJECTORS,
+    WITH_LINES,
+    admission_facts,
+    ticket_row,
+    upsert_admissions,
+)
 from crowdify.contracts import catalog, purchase, validation
 from crowdify.contracts import tickets as ticket_contracts
 from crowdify.contracts.base import Contract
@@ -107,103 +114,17 @@ async def _lines(
         await session.execute(LINES_UPSERT, arrays(merged.values(), LINE_COLUMNS))
 
 
-async def order_placed(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    await _orders(
-        session,
-        (
-            (
-                m.order_id,
-                m.event_id,
-                {
-                    "user_id": m.user_id,
-                    "placed_at": m.placed_at,
-                    "buyer_email": m.buyer_email,
-                    "buyer_name": m.buyer_name,
-                },
-            )
-            for m, _ in batch
-        ),
-    )
-    await _lines(session, ((m.order_id, m.lines) for m, _ in batch))
+def _order_batch(kind: type[Contract]) -> BatchProjector:
+    """The batch projector of a kind of message about orders: its facts (the same table as one
+    message at a time, :data:`.projection.ORDER_FACTS`) merged per order, then its lines."""
+    facts = ORDER_FACTS[kind]
 
+    async def project_batch(session: AsyncSession, batch: Sequence[Timed]) -> None:
+        await _orders(session, ((m.order_id, m.event_id, facts(m, at)) for m, at in batch))
+        if kind in WITH_LINES:
+            await _lines(session, ((m.order_id, m.lines) for m, _ in batch))
 
-async def tickets_reserved(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    await _orders(
-        session,
-        (
-            (
-                m.order_id,
-                m.event_id,
-                {
-                    "held_at": at,
-                    "hold_expires_at": m.hold_expires_at,
-                    "total": m.total,
-                    "currency": m.currency,
-                },
-            )
-            for m, at in batch
-        ),
-    )
-    await _lines(session, ((m.order_id, m.lines) for m, _ in batch))
-
-
-async def reservation_rejected(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    await _orders(
-        session,
-        ((m.order_id, m.event_id, {"rejected_at": at, "rejection_reason": m.reason}) for m, at in batch),
-    )
-
-
-async def hold_expired(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    await _orders(session, ((m.order_id, m.event_id, {"expired_at": m.expired_at}) for m, _ in batch))
-
-
-async def order_expired(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    await _orders(
-        session,
-        (
-            (
-                m.order_id,
-                m.event_id,
-                {"expired_at": m.expired_at or at, "buyer_email": m.buyer_email, "buyer_name": m.buyer_name},
-            )
-            for m, at in batch
-        ),
-    )
-
-
-async def order_paid(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    await _orders(
-        session,
-        (
-            (
-                m.order_id,
-                m.event_id,
-                {
-                    "paid_at": m.paid_at,
-                    "paid_total": m.total,
-                    "currency": m.currency,
-                    "payment_id": m.payment_id,
-                },
-            )
-            for m, _ in batch
-        ),
-    )
-    await _lines(session, ((m.order_id, m.lines) for m, _ in batch))
-
-
-async def order_cancelled(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    await _orders(
-        session,
-        (
-            (
-                m.order_id,
-                m.event_id,
-                {"cancelled_at": at, "buyer_email": m.buyer_email, "buyer_name": m.buyer_name},
-            )
-            for m, at in batch
-        ),
-    )
+    return project_batch
 
 
 TICKET_COLUMNS = (
@@ -221,23 +142,11 @@ TICKET_COLUMNS = (
 TICKETS_INSERT = insert_arrays(tickets, TICKET_COLUMNS, "ON CONFLICT (ticket_id) DO NOTHING")
 
 
+_issued_orders = _order_batch(ticket_contracts.TicketsIssuedV1)
+
+
 async def tickets_issued(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    await _orders(
-        session,
-        (
-            (
-                m.order_id,
-                m.event_id,
-                {
-                    "user_id": m.user_id,
-                    "buyer_email": m.buyer_email,
-                    "buyer_name": m.buyer_name,
-                    "issued_at": m.issued_at,
-                },
-            )
-            for m, _ in batch
-        ),
-    )
+    await _issued_orders(session, batch)
     # A refund that revoked some of these tickets may have come first: the earliest one of the
     # ticket's own order gives its revocation time (as one message at a time).
     order_ids = list({m.order_id for m, _ in batch})
@@ -255,18 +164,7 @@ async def tickets_issued(session: AsyncSession, batch: Sequence[Timed]) -> None:
         for ticket in m.tickets:
             if ticket.id in rows:
                 continue  # the first copy is the one DO NOTHING keeps
-            rows[ticket.id] = {
-                "ticket_id": ticket.id,
-                "order_id": m.order_id,
-                "event_id": m.event_id,
-                "ticket_type_id": ticket.ticket_type_id,
-                "ticket_type_name": ticket.ticket_type,
-                "holder_name": ticket.holder_name,
-                "child_nombre": ticket.child_nombre,
-                "child_rut": ticket.child_rut,
-                "issued_at": m.issued_at,
-                "revoked_at": revoked.get((m.order_id, ticket.id)),
-            }
+            rows[ticket.id] = ticket_row(m, ticket, revoked.get((m.order_id, ticket.id)))
     if rows:
         await session.execute(TICKETS_INSERT, arrays(rows.values(), TICKET_COLUMNS))
 
@@ -277,14 +175,17 @@ async def admitted(session: AsyncSession, batch: Sequence[Timed]) -> None:
     await upsert_admissions(session, (fact for message, _ in batch for fact in admission_facts(message)))
 
 
+ORDER_KINDS: tuple[type[Contract], ...] = (
+    purchase.OrderPlacedV1,
+    catalog.TicketsReservedV1,
+    catalog.ReservationRejectedV1,
+    catalog.HoldExpiredV1,
+    purchase.OrderPaidV1,
+    purchase.OrderExpiredV1,
+    purchase.OrderCancelledV1,
+)
 BATCH_PROJECTORS: Mapping[type[Contract], BatchProjector] = {
-    purchase.OrderPlacedV1: order_placed,
-    catalog.TicketsReservedV1: tickets_reserved,
-    catalog.ReservationRejectedV1: reservation_rejected,
-    catalog.HoldExpiredV1: hold_expired,
-    purchase.OrderPaidV1: order_paid,
-    purchase.OrderExpiredV1: order_expired,
-    purchase.OrderCancelledV1: order_cancelled,
+    **{kind: _order_batch(kind) for kind in ORDER_KINDS},
     ticket_contracts.TicketsIssuedV1: tickets_issued,
     validation.TicketAdmittedV1: admitted,
     validation.TicketsAdmittedV1: admitted,
