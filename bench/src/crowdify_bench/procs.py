@@ -63,7 +63,7 @@ PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _cmdline(pid: int) -> str:
+def command_line(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
@@ -112,7 +112,7 @@ def _other_database(cmdline: str) -> bool:
 def classify(pid: int, root: int | None = None, parents: dict[int, int] | None = None) -> str:
     if pid == os.getpid():
         return "load generator"
-    cmdline = _cmdline(pid)
+    cmdline = command_line(pid)
     if SENDER_MARK in cmdline:  # the door's open loop, sent from Node (open_loop_sender)
         return "load generator"
     if _other_database(cmdline):
