@@ -92,8 +92,13 @@ async def _settle(purchases: Purchases, order_id: uuid.UUID, status: str) -> boo
             await refund_order(purchases, event_cancellation_refund(order_id))
         else:
             await cancel_for_cancelled_event(purchases, order_id)
-    except Conflict:
-        return False  # a buyer's own cancel, a payment applied meanwhile, another worker
+    except Conflict as conflict:
+        # A buyer's own cancel, a payment applied meanwhile, another worker; or a refund of the
+        # order still in flight, which the next pass finds again (the runbook's stuck refunds).
+        log.info(
+            "order of a cancelled event skipped", extra={"order_id": str(order_id), "why": str(conflict)}
+        )
+        return False
     return True
 
 
