@@ -1,6 +1,7 @@
 """purchase-svc worker: the saga's order side (answers from event-svc), payment sync and
-reconciliation, the settlement of cancelled events' orders, the outbox relay. Run it with
-``python -m purchase_svc.worker``; several may run at once."""
+reconciliation, the settlement of cancelled events' orders, the resumption of interrupted
+refunds, the outbox relay. Run it with ``python -m purchase_svc.worker``; several may run at
+once."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from purchase_svc.consumers.payments import register_payment_handlers
 from purchase_svc.service.event_cancellation import CancelledEventSettlement
 from purchase_svc.service.notification_retention import purge_refused_notifications_forever
 from purchase_svc.service.reconciliation import reconcile_forever
+from purchase_svc.service.refunds import resume_stuck_refunds_forever
 from purchase_svc.settings import PurchaseSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,11 @@ class Worker(ServiceWorker):
             "payment-reconciliation": reconcile,
             "refused-notification-retention": retention,
             "cancelled-event-settlement": self.cancelled_events.run_forever(),
+            # Refunds a dead process left between asking Mercado Pago and recording its answer;
+            # older than any live call can take (three attempts of MERCADOPAGO_TIMEOUT_SECONDS).
+            "refund-resumption": resume_stuck_refunds_forever(
+                self.purchases, every=timedelta(minutes=5), older_than=timedelta(minutes=10)
+            ),
         }
 
 

@@ -156,6 +156,10 @@ refunds = Table(
     Column("amount", Integer, nullable=False),
     Column("ticket_ids", JSONB, nullable=False, server_default="[]"),
     Column("reason", String(200)),
+    # What the announcement says (OrderRefundedV1's cause and reason), kept from the request so
+    # an interrupted refund is completed later with the same words. Null on external refunds.
+    Column("cause", String(32)),
+    Column("notice_reason", String(200)),
     # requested -> completed | failed; "external" for refunds Mercado Pago reported on its own.
     Column("status", String(16), nullable=False, server_default="requested"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -15,12 +15,23 @@ If step 2 fails the row becomes ``failed`` and the caller gets ``503``; asking a
 refund row (Mercado Pago had refused the old key's request, so nothing is paid out twice). While a
 refund is ``requested``, the payment sync leaves a ``refunded`` payment to it (no double
 ``OrderRefundedV1``).
+
+A process that dies between steps 1 and 3 leaves the row ``requested``, and it would block every
+later refund of the order. :func:`resume_stuck_refunds` (the worker, every few minutes) takes such
+rows once they are older than any live call could be and runs steps 2 and 3 again: the row's key
+makes Mercado Pago answer with the refund it already made, or make it now, and the row keeps what
+the announcement says (``cause``, ``notice_reason``). Step 3 settles a row only while it is still
+``requested``, so a refund is completed once however many try.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -32,10 +43,12 @@ from purchase_svc.adapters.orders import lock_order, order_lines, transition
 from purchase_svc.adapters.payments import latest_approved_payment, refund_in_flight
 from purchase_svc.adapters.tables import refunds, tickets
 from purchase_svc.domain.order import OrderEvent, OrderStatus
-from purchase_svc.service.commands import RefundOrder
+from purchase_svc.service.commands import RefundCause, RefundOrder
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.order_messages import RefundNotice, publish_refunded
 from purchase_svc.service.tickets import revoke_tickets
+
+log = logging.getLogger(__name__)
 
 REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
 
@@ -154,6 +167,8 @@ async def _request_refund(uow: UnitOfWork, command: RefundOrder) -> _RequestedRe
             amount=requested.amount,
             ticket_ids=[str(t) for t in wanted],
             reason=f"{command.reason} (by {command.actor})"[:200],
+            cause=command.cause.value,
+            notice_reason=command.reason[:200],
             status="requested",
         )
     )
@@ -182,11 +197,14 @@ async def _complete_refund(
     async with purchases.uow_factory() as uow:
         order = await lock_order(uow, command.order_id)
         assert order is not None
-        await uow.session.execute(
+        settled = await uow.session.execute(
             refunds.update()
-            .where(refunds.c.id == requested.id)
+            .where(refunds.c.id == requested.id, refunds.c.status == "requested")
             .values(status="completed", provider_refund_id=provider_id, completed_at=func.now())
+            .returning(refunds.c.id)
         )
+        if settled.first() is None:
+            raise Conflict("This refund was settled meanwhile")  # resumed by a worker, or resumed twice
         revoked = await revoke_tickets(uow, order.id, requested.ticket_ids)
         full = not await _valid_tickets(uow, order.id)
         event = OrderEvent.REFUNDED if full else OrderEvent.PARTIALLY_REFUNDED
@@ -211,3 +229,77 @@ async def _complete_refund(
         order_status=new_status.value,
         provider_refund_id=provider_id,
     )
+
+
+async def _stuck(purchases: Purchases, older_than: timedelta) -> list[Any]:
+    query = select(refunds).where(
+        refunds.c.status == "requested", refunds.c.created_at < func.now() - older_than
+    )
+    async with purchases.uow_factory() as uow:
+        return list((await uow.session.execute(query.order_by(refunds.c.created_at))).all())
+
+
+async def _as_requested(purchases: Purchases, row: Any) -> _RequestedRefund:
+    """The request as step 1 made it. Nothing changed the order's tickets or refunds since (the
+    row in flight refused every other refund), so whether it was the whole payment reads the same."""
+    ticket_ids = tuple(uuid.UUID(str(t)) for t in row.ticket_ids)
+    async with purchases.uow_factory() as uow:
+        valid = await _valid_tickets(uow, row.order_id)
+        whole_payment = len(ticket_ids) == len(valid) and not await _completed_refunds(uow, row.order_id)
+    return _RequestedRefund(
+        id=row.id,
+        payment_id=row.payment_id,
+        ticket_ids=ticket_ids,
+        amount=row.amount,
+        whole_payment=whole_payment,
+    )
+
+
+async def resume_stuck_refunds(purchases: Purchases, *, older_than: timedelta) -> int:
+    """Complete the refunds left ``requested`` longer than ``older_than`` (a process died between
+    asking Mercado Pago and recording its answer); returns how many were completed."""
+    completed = 0
+    for row in await _stuck(purchases, older_than):
+        requested = await _as_requested(purchases, row)
+        command = RefundOrder(
+            order_id=row.order_id,
+            ticket_ids=requested.ticket_ids,
+            reason=row.notice_reason or row.reason or "",
+            actor="system:refund-resumption",
+            cause=RefundCause(row.cause) if row.cause else RefundCause.ADMIN,
+        )
+        try:
+            answer = await purchases.mercadopago.refund(
+                requested.payment_id,
+                amount=None if requested.whole_payment else requested.amount,
+                idempotency_key=requested.idempotency_key,
+            )
+        except PaymentProviderRejected as refused:
+            # Left requested for a person (the runbook): marked failed, it would let an admin ask
+            # again under a new key, and a refund made under the old one would be paid twice.
+            log.warning(
+                "stuck refund refused by Mercado Pago; needs a person",
+                extra={"refund_id": str(row.id), "provider_status": refused.status},
+            )
+            continue
+        except PaymentProviderUnavailable:
+            continue  # the next round tries again
+        try:
+            await _complete_refund(purchases, command, requested, provider_refund_id(answer))
+        except Conflict:
+            continue  # another worker completed it meanwhile
+        completed += 1
+        log.info("stuck refund completed", extra={"refund_id": str(row.id), "order_id": str(row.order_id)})
+    return completed
+
+
+async def resume_stuck_refunds_forever(
+    purchases: Purchases, *, every: timedelta, older_than: timedelta
+) -> None:
+    """The worker's task: :func:`resume_stuck_refunds` every ``every``."""
+    while True:
+        try:
+            await resume_stuck_refunds(purchases, older_than=older_than)
+        except Exception:
+            log.exception("resuming stuck refunds failed; trying again later")
+        await asyncio.sleep(every.total_seconds())
