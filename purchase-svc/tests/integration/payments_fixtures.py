@@ -226,6 +226,16 @@ class PaymentsEnv:
         self.orders_created.append(order_id)
         return order_id, created.id
 
+    async def paid_order(self, *, quantity: int = 3, user_id: str = "buyer-1") -> tuple[uuid.UUID, str]:
+        """An order of ``quantity`` tickets at $10.000 that its buyer paid (approved at the
+        emulator, applied here); returns ``(order_id, payment_id)``."""
+        order_id, preference_id = await self.create_order(
+            quantity=quantity, unit_price=10000, user_id=user_id
+        )
+        payment_id = str((await self.control.pay(preference_id, "approved"))["payment_id"])
+        await self.wait_status(order_id, "paid")
+        return order_id, payment_id
+
     def bearer(self, role: str = "user", sub: str = "buyer-1") -> dict[str, str]:
         token = issue_backend_token(self.settings.jwt_secret.get_secret_value(), subject=sub, role=role)
         return {"Authorization": f"Bearer {token}"}

@@ -25,19 +25,10 @@ __all__ = ["mp_emulator_url", "payments_database", "payments_env", "payments_rab
 REFUNDED = "purchase.order.refunded.v1"
 
 
-async def _paid_order(
-    env: PaymentsEnv, *, quantity: int = 3, user_id: str = "buyer-1"
-) -> tuple[uuid.UUID, str]:
-    order_id, preference_id = await env.create_order(quantity=quantity, unit_price=10000, user_id=user_id)
-    payment_id = str((await env.control.pay(preference_id, "approved"))["payment_id"])
-    await env.wait_status(order_id, "paid")
-    return order_id, payment_id
-
-
 async def test_owner_and_admin_read_tickets_others_get_404(payments_env: PaymentsEnv) -> None:
     env = payments_env
     owner = f"owner-{uuid.uuid4()}"
-    order_id, _ = await _paid_order(env, quantity=2, user_id=owner)
+    order_id, _ = await env.paid_order(quantity=2, user_id=owner)
     async with httpx.AsyncClient(base_url=env.app_url) as http:
         page = await http.get("/api/v1/tickets?page_size=1", headers=env.bearer(sub=owner))
         assert page.status_code == 200, page.text
@@ -64,7 +55,7 @@ async def test_owner_and_admin_read_tickets_others_get_404(payments_env: Payment
 
 async def test_admin_refunds_one_ticket_then_the_rest(payments_env: PaymentsEnv) -> None:
     env = payments_env
-    order_id, payment_id = await _paid_order(env, quantity=3)
+    order_id, payment_id = await env.paid_order(quantity=3)
     first, *rest = [t["id"] for t in await env.tickets(order_id)]
     async with httpx.AsyncClient(base_url=env.app_url) as http:
         url = f"/api/v1/purchases/{order_id}/refunds"
@@ -121,7 +112,7 @@ async def test_admin_refunds_one_ticket_then_the_rest(payments_env: PaymentsEnv)
 
 async def test_a_chargeback_refunds_the_order_and_revokes_its_tickets(payments_env: PaymentsEnv) -> None:
     env = payments_env
-    order_id, payment_id = await _paid_order(env, quantity=2)
+    order_id, payment_id = await env.paid_order(quantity=2)
     await env.control.set_status(int(payment_id), "charged_back")
     await env.wait_status(order_id, "refunded")
     assert {t["status"] for t in await env.tickets(order_id)} == {"revoked"}
@@ -135,7 +126,7 @@ async def test_a_refund_for_a_cancelled_event_is_announced_as_the_cancellation(
 ) -> None:
     """The buyer gets one cancellation email for it, not a refund email as well."""
     env = payments_env
-    order_id, _ = await _paid_order(env, quantity=2)
+    order_id, _ = await env.paid_order(quantity=2)
     # The very call event_cancellation.py makes for each paid order of a cancelled event.
     await refund_order(env.purchases, event_cancellation_refund(order_id))
     [message] = await env.messages(order_id, REFUNDED)

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from purchase_svc.adapters.tables import refunds
 from purchase_svc.service.commands import RefundCause, RefundOrder
 from purchase_svc.service.event_cancellation import event_cancellation_refund
-from purchase_svc.service.refunds import _request_refund, resume_stuck_refunds
+from purchase_svc.service.refunds import _request_refund, refund_key, resume_stuck_refunds
 from tests.integration.payments_fixtures import (
     PaymentsEnv,
     mp_emulator_url,
@@ -27,13 +27,6 @@ __all__ = ["mp_emulator_url", "payments_database", "payments_env", "payments_rab
 
 REFUNDED = "purchase.order.refunded.v1"
 STUCK = timedelta(minutes=10)
-
-
-async def _paid_order(env: PaymentsEnv, quantity: int) -> tuple[uuid.UUID, str]:
-    order_id, preference_id = await env.create_order(quantity=quantity, unit_price=10000, user_id="buyer-1")
-    payment_id = str((await env.control.pay(preference_id, "approved"))["payment_id"])
-    await env.wait_status(order_id, "paid")
-    return order_id, payment_id
 
 
 async def _requested_then_died(env: PaymentsEnv, command: RefundOrder, *, minutes_ago: int) -> uuid.UUID:
@@ -58,10 +51,10 @@ async def test_a_refund_mercado_pago_made_before_the_process_died_is_completed_o
     payments_env: PaymentsEnv,
 ) -> None:
     env = payments_env
-    order_id, payment_id = await _paid_order(env, quantity=3)
+    order_id, payment_id = await env.paid_order(quantity=3)
     refund_id = await _requested_then_died(env, event_cancellation_refund(order_id), minutes_ago=11)
     # Step 2 went through before the process died: Mercado Pago has refunded the whole payment.
-    await env.purchases.mercadopago.refund(payment_id, amount=None, idempotency_key=f"refund-{refund_id}")
+    await env.purchases.mercadopago.refund(payment_id, amount=None, idempotency_key=refund_key(refund_id))
     blocked = await env.purchases.mercadopago.get_payment(payment_id)
     assert blocked["transaction_amount_refunded"] == 30000
 
@@ -89,7 +82,7 @@ async def test_a_refund_never_sent_is_made_and_a_young_one_is_left_to_its_proces
     payments_env: PaymentsEnv,
 ) -> None:
     env = payments_env
-    order_id, payment_id = await _paid_order(env, quantity=3)
+    order_id, payment_id = await env.paid_order(quantity=3)
     first = (await env.tickets(order_id))[0]["id"]
     one_ticket = RefundOrder(
         order_id=order_id,

@@ -29,7 +29,6 @@ import contextlib
 import logging
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -64,12 +63,6 @@ def event_cancellation_refund(order_id: uuid.UUID) -> RefundOrder:
     )
 
 
-@dataclass(frozen=True)
-class SettlementPass:
-    settled: int
-    failed: int
-
-
 async def _orders_to_settle(purchases: Purchases, after: uuid.UUID | None) -> list[tuple[uuid.UUID, str]]:
     """The next page of the work list, in id order after ``after``."""
     query = (
@@ -102,7 +95,7 @@ async def _settle(purchases: Purchases, order_id: uuid.UUID, status: str) -> boo
     return True
 
 
-async def settle_cancelled_events(purchases: Purchases, *, at_once: int = 1) -> SettlementPass:
+async def settle_cancelled_events(purchases: Purchases, *, at_once: int = 1) -> None:
     """One pass over the work list: every order of a cancelled event still paid or unpaid,
     ``at_once`` of them at a time (each its own transaction and connection)."""
     outcomes: Counter[str] = Counter()
@@ -123,10 +116,11 @@ async def settle_cancelled_events(purchases: Purchases, *, at_once: int = 1) -> 
     while page := await _orders_to_settle(purchases, after):
         await asyncio.gather(*(one(order_id, status) for order_id, status in page))
         after = page[-1][0]
-    settled, failed = outcomes["settled"], outcomes["failed"]
-    if settled or failed:
-        log.info("orders of cancelled events settled", extra={"count": settled, "failed": failed})
-    return SettlementPass(settled=settled, failed=failed)
+    if outcomes["settled"] or outcomes["failed"]:
+        log.info(
+            "orders of cancelled events settled",
+            extra={"count": outcomes["settled"], "failed": outcomes["failed"]},
+        )
 
 
 class CancelledEventSettlement:

@@ -92,15 +92,21 @@ async def refund_order(purchases: Purchases, command: RefundOrder) -> RefundResu
     async with purchases.uow_factory() as uow:
         requested = await _request_refund(uow, command)
     try:
-        answer = await purchases.mercadopago.refund(
-            requested.payment_id,
-            amount=None if requested.whole_payment else requested.amount,
-            idempotency_key=requested.idempotency_key,
-        )
+        answer = await _ask_provider(purchases, requested)
     except (PaymentProviderUnavailable, PaymentProviderRejected) as error:
         await _mark_failed(purchases, requested.id)
         raise _provider_problem(error) from error
     return await _complete_refund(purchases, command, requested, provider_refund_id(answer))
+
+
+async def _ask_provider(purchases: Purchases, requested: _RequestedRefund) -> dict[str, Any]:
+    """Step 2: the refund at Mercado Pago under the request's own key (the same refund however
+    often it is asked)."""
+    return await purchases.mercadopago.refund(
+        requested.payment_id,
+        amount=None if requested.whole_payment else requested.amount,
+        idempotency_key=requested.idempotency_key,
+    )
 
 
 async def _valid_tickets(uow: UnitOfWork, order_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
@@ -269,11 +275,7 @@ async def resume_stuck_refunds(purchases: Purchases, *, older_than: timedelta) -
             cause=RefundCause(row.cause) if row.cause else RefundCause.ADMIN,
         )
         try:
-            answer = await purchases.mercadopago.refund(
-                requested.payment_id,
-                amount=None if requested.whole_payment else requested.amount,
-                idempotency_key=requested.idempotency_key,
-            )
+            answer = await _ask_provider(purchases, requested)
         except PaymentProviderRejected as refused:
             # Left requested for a person (the runbook): marked failed, it would let an admin ask
             # again under a new key, and a refund made under the old one would be paid twice.
