@@ -39,7 +39,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from crowdify.contracts.base import Contract
 from crowdify.db.uow import UnitOfWork, UnitOfWorkFactory
-from crowdify.messaging import metrics
+from crowdify.messaging import closing, metrics
 from crowdify.messaging.batching import Delivery, GroupCommitLane
 from crowdify.messaging.context import handling_batch_var, handling_envelope_var
 from crowdify.messaging.envelope import Envelope
@@ -109,12 +109,14 @@ class Consumer:
         prefetch: int = 20,
         publish_timeout: float = 10.0,
         stop_timeout: float = 30.0,
+        broker_stop_timeout: float = closing.BROKER_STOP_SECONDS,
         parking_check_seconds: float | None = 30.0,
     ) -> None:
         """``queue_type``: quorum in production, classic where queues come and go by the hundred
         (tests); see :mod:`crowdify.messaging.topology`. Services pass ``AMQP_QUEUE_TYPE``.
         ``parking_check_seconds``: how often ``crowdify_parking_queue_depth`` is refreshed while
-        consuming (None: never)."""
+        consuming (None: never). ``stop_timeout`` bounds the wait for the messages in hand when
+        stopping, ``broker_stop_timeout`` each wait for the broker's answer (:mod:`.closing`)."""
         self.topology = ConsumerTopology(
             exchange=exchange_name, queue=queue, retry_delays=tuple(retry_delays), queue_type=queue_type
         )
@@ -124,6 +126,7 @@ class Consumer:
         self.prefetch = prefetch
         self.publish_timeout = publish_timeout
         self.stop_timeout = stop_timeout
+        self.broker_stop_timeout = broker_stop_timeout
         self.parking_check_seconds = parking_check_seconds
         self._handlers: dict[str, tuple[type[Contract], Handler[Any]]] = {}
         self._lanes: dict[str, GroupCommitLane] = {}
@@ -186,10 +189,11 @@ class Consumer:
     async def stop(self) -> None:
         """Stop taking messages, let those in hand finish (bounded), then close the connection."""
         if self._queue is not None and self._consumer_tag is not None:
-            try:
-                await self._queue.cancel(self._consumer_tag)
-            except Exception:
-                log.warning("could not cancel the consumer of %s cleanly", self.queue, exc_info=True)
+            await closing.within(
+                self._queue.cancel(self._consumer_tag),
+                f"cancel the consumer of {self.queue}",
+                self.broker_stop_timeout,
+            )
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=self.stop_timeout)
         await self.abort()
@@ -211,7 +215,9 @@ class Consumer:
         connection, self._connection = self._connection, None
         self._queue = self._consumer_tag = None
         if connection is not None and not connection.is_closed:
-            await connection.close()
+            await closing.within(
+                connection.close(), f"close the connection of {self.queue}", self.broker_stop_timeout
+            )
 
     async def _watch_parking(self, interval: float) -> None:
         """Keep ``crowdify_parking_queue_depth`` current for this consumer's parking queue."""

@@ -19,6 +19,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 
+from crowdify.messaging import closing
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.exchange import declare_exchange, unrouted_name
 from crowdify.messaging.wire import envelope_message
@@ -85,7 +86,7 @@ class Publisher:
         async with self._connect_lock:
             connection, self._connection, self._exchange = self._connection, None, None
         if connection is not None:
-            await connection.close()
+            await closing.within(connection.close(), "close the publisher's connection")
 
     @property
     def is_connected(self) -> bool:
