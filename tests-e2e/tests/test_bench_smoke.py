@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from crowdify.db import asyncpg_dsn
 from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
 from crowdify_bench.connections import CLIENT_BACKENDS, with_connection_peak
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, offline_sync, profiled_step
 from crowdify_bench.door_seed import prepare
+from crowdify_bench.drain import QUIET_SECONDS, Backlog, EmailsNotSent, until_emails_sent, until_empty
 from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
 from crowdify_bench.inventory import inventory_step
 from crowdify_bench.load import Answer, BuyerAddresses, address_spread
@@ -93,6 +95,26 @@ async def test_onsale_rush_sells_out_without_overselling(platform):
     # is held any more.
     assert await platform.release_holds() == 1
     assert platform.created_events == []
+    # Then it waits until notification-svc has sent the cancellation emails that queued: one to
+    # each buyer whose order was held, none left pending.
+    drained = await until_emails_sent(platform.settings, within=120)
+    assert drained["seconds"] >= QUIET_SECONDS and drained["emails_sent"] >= 0, drained
+    emails = await _emails_by_status(platform)
+    assert "pending" not in emails, emails
+    assert emails.get("sent", 0) >= figures["outcomes"]["held"], (emails, figures["outcomes"])
+
+
+async def _emails_by_status(platform: Platform) -> dict[str, int]:
+    """The emails to this run's buyers in notification-svc's table, counted by status."""
+    connection = await asyncpg.connect(asyncpg_dsn(platform.settings.notification_database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT status, count(*) AS n FROM notification.emails WHERE recipient LIKE $1 GROUP BY status",
+            f"%.{platform.run_id}@bench.example.com",
+        )
+    finally:
+        await connection.close()
+    return {row["status"]: int(row["n"]) for row in rows}
 
 
 def test_buyers_come_from_a_spread_of_addresses_a_quarter_behind_one():
@@ -211,3 +233,28 @@ def test_profile_summaries_leave_waiting_out_and_attribute_our_code(tmp_path):
     assert summary["samples"] == 40 and summary["waiting_samples_left_out"] == 50
     assert summary["self_by_package"] == {"sqlalchemy": 0.75, "crowdify": 0.25}
     assert summary["own_code_inclusive"]["scan (validation_svc/api/validation.py)"] == 1.0
+
+
+async def test_the_wait_for_emails_ends_only_after_a_quiet_spell_and_not_for_a_far_retry():
+    # Queued messages, then emails to send, then empty but for one retry an hour away; one
+    # message shows up again (a worker committed what it held) before the quiet spell is over.
+    seen = [Backlog(5, 0, 40), Backlog(30, 1, 0), Backlog(0, 1, 0), Backlog(0, 1, 2), Backlog(1, 1, 0)]
+    calls = 0
+
+    async def probe() -> Backlog:
+        nonlocal calls
+        calls += 1
+        return seen[calls - 1] if calls <= len(seen) else Backlog(0, 1, 0)
+
+    waited = await until_empty(probe, within=5, quiet=0.05, interval=0.01)
+    assert waited.first == Backlog(5, 0, 40) and waited.last == Backlog(0, 1, 0)
+    assert calls > len(seen) and waited.empty_after >= 0.04  # not the first empty backlog
+    assert waited.seconds >= waited.empty_after + 0.04
+
+
+async def test_the_wait_for_emails_fails_clearly_at_its_bound():
+    async def probe() -> Backlog:
+        return Backlog(to_send=7, later=0, queued=3)
+
+    with pytest.raises(EmailsNotSent, match="7 emails to send and 3 messages queued"):
+        await until_empty(probe, within=0.05, interval=0.01)

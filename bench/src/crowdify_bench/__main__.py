@@ -30,6 +30,7 @@ from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_roun
 from crowdify_bench.connections import with_connection_peak
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, offline_sync, profiled_step
+from crowdify_bench.drain import until_emails_sent
 from crowdify_bench.edge import run_edge
 from crowdify_bench.incidents import Incidents
 from crowdify_bench.inventory import inventory_step
@@ -267,6 +268,21 @@ async def run(args: argparse.Namespace) -> int:
             "seconds": round(time.monotonic() - released_at, 1),
             "postgres_client_connections": connections,
         }
+    # Then until notification-svc has sent the cancellation emails the release queued (and
+    # anything else pending), so the next user of the database does not wait behind them. It
+    # runs even if the release failed: whatever it did cancel still has its emails queued.
+    drained = await step(
+        "emails_after_release",
+        "waiting until notification-svc has sent the emails the release queued",
+        lambda: until_emails_sent(settings),
+    )
+    if drained is not None:
+        results["emails_after_release"] = drained
+        say(
+            f"  {drained['emails_sent']:,} emails sent in {drained['seconds']:.0f} s "
+            f"({drained['emails_to_send_at_start']:,} to send and {drained['messages_queued_at_start']:,} "
+            f"messages queued when the wait began; {drained['left_pending']:,} left waiting for a retry)"
+        )
     await incidents.close()
     results["incidents"] = incidents.seen
     add_ratios(results)

@@ -358,6 +358,20 @@ def table(results: dict[str, Any]) -> str:
             _lat(_get(results, "documents", "email", "approved_to_email"))
             or _why(_get(results, "documents", "email")),
         ),
+        (
+            "end of the run",
+            "events cancelled to release holds; seconds; PostgreSQL client connections, peak of max",
+            f"{_fmt(_get(results, 'events_cancelled_to_release_holds'))}; "
+            f"{_fmt(_get(results, 'release_holds', 'seconds'))}; "
+            f"{_fmt(_get(results, 'release_holds', 'postgres_client_connections', 'peak'))} of "
+            f"{_fmt(_get(results, 'release_holds', 'postgres_client_connections', 'max_connections'))}",
+        ),
+        (
+            "end of the run",
+            "then emails notification-svc sent before the run ended; seconds",
+            f"{_fmt(_get(results, 'emails_after_release', 'emails_sent'))}; "
+            f"{_fmt(_get(results, 'emails_after_release', 'seconds'))}",
+        ),
     ]
     lines = ["| scenario | figure | value |", "|---|---|---:|"]
     lines += [f"| {s} | {f} | {_fmt(v)} |" for s, f, v in rows]

@@ -34,3 +34,11 @@ class BenchSettings(BaseSettings):
         default="postgresql+asyncpg://validation_svc@127.0.0.1:5432/crowdify",
         alias="VALIDATION_SVC_DATABASE_URL",
     )
+    # After releasing its holds the run waits until notification-svc has sent the emails that
+    # queued (drain.py): its database and consumer queue, and how long at most.
+    notification_database_url: str = Field(
+        default="postgresql+asyncpg://notification_svc@127.0.0.1:5432/crowdify",
+        alias="NOTIFICATION_SVC_DATABASE_URL",
+    )
+    notification_queue: str = Field(default="notification-svc.events", alias="NOTIFICATION_SVC_EVENTS_QUEUE")
+    emails_within_seconds: float = Field(default=600.0, gt=0, alias="BENCH_EMAILS_WITHIN_SECONDS")
