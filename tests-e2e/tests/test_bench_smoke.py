@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import asyncpg
 import pytest
 
 from crowdify.db import asyncpg_dsn
+from crowdify_bench import procs
 from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
 from crowdify_bench.connections import CLIENT_BACKENDS, with_connection_peak
 from crowdify_bench.documents import email_latency, pdf_pages
@@ -23,6 +25,7 @@ from crowdify_bench.load import Answer, BuyerAddresses, address_spread
 from crowdify_bench.onsale import onsale_rush
 from crowdify_bench.onsale_open import onsale_open
 from crowdify_bench.platform import Platform
+from crowdify_bench.procs import KERNEL, MACHINE_BUSY, STEAL, TICKS, CpuMeter, MachineTimes, machine_times
 from crowdify_bench.profile import Profiler, summarize
 from crowdify_bench.settings import BenchSettings
 from crowdify_bench.stats import latency_summary, p99_by_second, percentile
@@ -258,3 +261,53 @@ async def test_the_wait_for_emails_fails_clearly_at_its_bound():
 
     with pytest.raises(EmailsNotSent, match="7 emails to send and 3 messages queued"):
         await until_empty(probe, within=0.05, interval=0.01)
+
+
+def test_proc_stat_busy_leaves_out_idle_iowait_and_steal_and_names_the_kernels_share():
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+    stat = "cpu  1000 50 300 9000 200 10 90 40 25 0\ncpu0 500 25 150 4500 100 5 45 20 25 0\nintr 1 2\n"
+    times = machine_times(stat)
+    assert times.busy == (1000 + 50 + 300 + 10 + 90) / TICKS
+    assert times.kernel == (10 + 90) / TICKS and times.steal == 40 / TICKS
+    # A kernel without the later fields: they count as none.
+    older = machine_times("cpu 10 0 5 100 3 1 2\n")
+    assert older == MachineTimes(busy=18 / TICKS, kernel=3 / TICKS, steal=0.0)
+    with pytest.raises(ValueError):
+        machine_times("cpu0 1 2 3 4 5 6 7 8\n")
+    assert machine_times().busy > 0  # this machine's own /proc/stat
+
+
+def test_cpu_cores_report_the_kernel_and_steal_apart_and_others_is_what_no_process_explains(monkeypatch):
+    named = {1: "purchase-api", 2: "postgres", 3: "load generator", 4: "mp-emulator", 5: "others"}
+    spent = dict.fromkeys(named, 0.0)
+    machine = [MachineTimes(busy=100.0, kernel=10.0, steal=5.0)]
+    clock = [1000.0]
+    monkeypatch.setattr(procs, "processes", lambda: dict(named))
+    monkeypatch.setattr(procs, "cpu_seconds", lambda pid: spent[pid])
+    monkeypatch.setattr(procs, "machine_times", lambda: machine[-1])
+    monkeypatch.setattr(procs, "time", SimpleNamespace(monotonic=lambda: clock[-1]))
+
+    meter = CpuMeter()
+    meter.start()
+    # Ten seconds: 12 s busy of which 1.5 s interrupts, 2 s stolen by the hypervisor, and 9.5 s
+    # of named processes (5 + 3 + 1 + 0.5); another suite's process (5) is never read.
+    clock.append(1010.0)
+    machine.append(MachineTimes(busy=112.0, kernel=11.5, steal=7.0))
+    spent.update({1: 5.0, 2: 3.0, 3: 1.0, 4: 0.5, 5: 99.0})
+    cores = meter.stop()
+    assert list(cores)[:3] == [MACHINE_BUSY, KERNEL, STEAL]
+    assert cores == {
+        MACHINE_BUSY: 1.2,
+        KERNEL: 0.15,
+        STEAL: 0.2,
+        "purchase-api": 0.5,
+        "postgres": 0.3,
+        "others": 0.1,  # 1.2 busy - 0.15 kernel - 0.95 of the processes
+        "load generator": 0.1,
+        "mp-emulator": 0.05,
+    }
+    # Per unit: the platform without the load generator, the emulators or the kernel, which is
+    # shown apart.
+    per = meter.ms_per(100)
+    assert per["platform"] == 80.0 and per["emulators"] == 5.0 and per[KERNEL] == 15.0
+    assert per["purchase-api"] == 50.0 and "load generator" not in per

@@ -37,6 +37,7 @@ from crowdify_bench.inventory import inventory_step
 from crowdify_bench.onsale import onsale_rush
 from crowdify_bench.onsale_open import onsale_open
 from crowdify_bench.platform import Platform
+from crowdify_bench.procs import irq_time_accounted_apart
 from crowdify_bench.profile import Profiler
 from crowdify_bench.report import add_ratios, check_targets, table
 from crowdify_bench.settings import BenchSettings
@@ -68,6 +69,8 @@ async def _machine(settings: BenchSettings) -> dict[str, Any]:
         "postgres_synchronous_commit": synchronous_commit,
         "nginx": version.decode().strip().removeprefix("nginx version: "),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        # Whether "kernel (irq, softirq)" in cpu_cores is charged to no process (procs.CpuMeter).
+        "irq_time_accounted_apart": irq_time_accounted_apart(),
     }
 
 

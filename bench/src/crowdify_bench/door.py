@@ -35,7 +35,7 @@ from crowdify_bench.door_seed import DoorEvent, prepare, registry_rows
 from crowdify_bench.load import Tally, bearer, call
 from crowdify_bench.open_loop_sender import OpenLoopSender
 from crowdify_bench.platform import Platform
-from crowdify_bench.procs import CpuMeter
+from crowdify_bench.procs import KERNEL, STEAL, CpuMeter
 from crowdify_bench.stats import latency_summary, median_of, p99_by_second, rate
 
 # The one public address of the venue (RFC 2544's benchmark range; only ever a header).
@@ -129,6 +129,8 @@ def summarize(steps: list[dict[str, Any]]) -> dict[str, Any]:
         "validation_api_ms_per_scan": median_of(steps, "cpu_ms_per_scan", "validation-api"),
         "load_generator_cores": median_of(steps, "load_generator_cores"),
         "others_cores": median_of(steps, "cpu_cores", "others"),
+        "kernel_cores": median_of(steps, "cpu_cores", KERNEL),
+        "steal_cores": median_of(steps, "cpu_cores", STEAL),
         "rate_limited": sum(int(s["rate_limited"]) for s in steps),
         "double_admissions": sum(int(s["double_admissions"]) for s in steps),
     }

@@ -29,7 +29,7 @@ import aiohttp
 from crowdify_bench.load import Answer, BuyerAddresses, Tally, address_spread, bearer, call, send_open_loop
 from crowdify_bench.onsale import failures, outcome, sale_check, settle_pending
 from crowdify_bench.platform import Platform
-from crowdify_bench.procs import CpuMeter
+from crowdify_bench.procs import KERNEL, CpuMeter
 from crowdify_bench.stats import latency_summary, median_of, rate
 
 ORDER = "/api/v1/purchases?wait=10"
@@ -158,6 +158,7 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "sold_out_p99_ms": median_of(rounds, "time_to_sold_out_answer", "p99_ms"),
         "cpu_ms_per_held_order": median_of(rounds, "cpu_ms_per_held_order", "platform"),
         "emulators_ms_per_held_order": median_of(rounds, "cpu_ms_per_held_order", "emulators"),
+        "kernel_ms_per_held_order": median_of(rounds, "cpu_ms_per_held_order", KERNEL),
         "undecided": median_of(rounds, "undecided"),
         "load_generator_cores": median_of(rounds, "load_generator_cores"),
         "load_generator_ms_per_order": median_of(rounds, "load_generator_ms_per_order"),

@@ -427,6 +427,11 @@ def _open_rows(results: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ),
         (
             scenario,
+            "CPU ms per held order: the kernel's interrupt handling (not in the platform's)",
+            _open(results, "kernel_ms_per_held_order"),
+        ),
+        (
+            scenario,
             "load generator CPU: cores; ms per order; p99 lateness in sending, ms",
             f"{_fmt(_open(results, 'load_generator_cores'))}; "
             f"{_fmt(_open(results, 'load_generator_ms_per_order'))}; "
