@@ -40,7 +40,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from crowdify.contracts.base import Contract
 from crowdify.db.uow import UnitOfWork, UnitOfWorkFactory
 from crowdify.messaging import closing, metrics
-from crowdify.messaging.batching import Delivery, GroupCommitLane
+from crowdify.messaging.batching import Delivery, DeliveryLane
 from crowdify.messaging.context import handling_batch_var, handling_envelope_var
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.tables import MessagingTables
@@ -129,7 +129,7 @@ class Consumer:
         self.broker_stop_timeout = broker_stop_timeout
         self.parking_check_seconds = parking_check_seconds
         self._handlers: dict[str, tuple[type[Contract], Handler[Any]]] = {}
-        self._lanes: dict[str, GroupCommitLane] = {}
+        self._lanes: dict[str, DeliveryLane] = {}
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
         self._queue: AbstractQueue | None = None
@@ -165,7 +165,7 @@ class Consumer:
         async def run(deliveries: Sequence[Delivery]) -> list[bool]:
             return await self._handle_batch(deliveries, handler)
 
-        self._lanes[key] = GroupCommitLane(f"{self.queue}:{key}", run, max_batch=max_batch or self.prefetch)
+        self._lanes[key] = DeliveryLane(f"{self.queue}:{key}", run, max_batch=max_batch or self.prefetch)
 
     async def start(self) -> None:
         """Declare the topology and start consuming (robust: reconnects and re-consumes)."""

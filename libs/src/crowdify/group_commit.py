@@ -1,0 +1,113 @@
+"""Group commit: work that arrives while a transaction is committing shares the next one.
+
+Items join a lane as they arrive. One batch runs at a time per lane; it takes every item waiting
+when it starts (at most ``max_batch``), in arrival order, and while it commits the next items
+queue for the following batch. A batch never waits for more items to arrive: an item alone is a
+batch of one, so a quiet lane keeps the latency of one item at a time, and a busy one shares a
+round trip and a commit among dozens. The busier the lane, the larger its batches and the less
+each item costs, which is what lets a rush be absorbed rather than queued.
+
+The lane only collects and reports. What a batch does, and what becomes of the items of a batch
+that failed, is its owner's: the consumer handles them one message at a time with the usual
+retries (``crowdify.messaging.batching``), the door decides each scan alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from prometheus_client import Counter, Histogram
+
+log = logging.getLogger(__name__)
+
+BATCH_ITEMS = Histogram(
+    "crowdify_group_commit_batch_items",
+    "Items per batch of a group-commit lane (how much a round trip and a commit were shared)",
+    ["lane"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
+BATCHES_FAILED = Counter(
+    "crowdify_group_commit_batches_failed_total",
+    "Batches that raised and committed nothing (their items were then done again, alone)",
+    ["lane"],
+)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class GroupCommitLane(Generic[Item, Result]):
+    def __init__(
+        self,
+        name: str,
+        run: Callable[[Sequence[Item]], Awaitable[list[Result]]],
+        *,
+        max_batch: int,
+        lone_failure_raises: bool = False,
+    ) -> None:
+        """``run`` does a batch and returns one result per item, in order. A batch that raises
+        committed nothing: its items get None (their owner does them again, alone), except that
+        with ``lone_failure_raises`` an item that was alone in its batch gets the error itself
+        (doing it again alone would only repeat it)."""
+        if max_batch < 1:
+            raise ValueError("a batch holds at least one item")
+        self.name = name
+        self.max_batch = max_batch
+        self.lone_failure_raises = lone_failure_raises
+        self._run = run
+        self._waiting: list[tuple[Item, asyncio.Future[Result | None]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def submit(self, item: Item) -> Result | None:
+        """Wait for the batch that takes ``item``: its result, or None if the batch failed."""
+        outcome: asyncio.Future[Result | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, outcome))
+        if self._drainer is None:
+            # A fresh context: the batch belongs to no single item's request or message.
+            self._drainer = asyncio.create_task(
+                self._drain(), name=f"group-commit:{self.name}", context=contextvars.Context()
+            )
+        return await outcome
+
+    async def _drain(self) -> None:
+        batch: list[tuple[Item, asyncio.Future[Result | None]]] = []
+        try:
+            while self._waiting:
+                # One turn of the loop lets items already read from their sockets join; no
+                # waiting beyond that.
+                await asyncio.sleep(0)
+                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+                await self._run_batch(batch)
+        finally:
+            self._drainer = None
+            # Cancelled (the owner is closing): whoever waits is told nothing was committed.
+            for _, outcome in batch + self._waiting:
+                if not outcome.done():
+                    outcome.cancel()
+            self._waiting = []
+
+    async def _run_batch(self, batch: list[tuple[Item, asyncio.Future[Result | None]]]) -> None:
+        results: Sequence[Result | None]
+        BATCH_ITEMS.labels(self.name).observe(len(batch))
+        try:
+            results = await self._run([item for item, _ in batch])
+        except Exception as error:
+            BATCHES_FAILED.labels(self.name).inc()
+            if self.lone_failure_raises and len(batch) == 1:
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(error)
+                return
+            log.warning(
+                "a batch of %d on %s failed (%s); its items are done again one by one",
+                len(batch),
+                self.name,
+                error.__class__.__name__,
+            )
+            results = [None] * len(batch)
+        for (_, outcome), result in zip(batch, results, strict=True):
+            if not outcome.done():
+                outcome.set_result(result)

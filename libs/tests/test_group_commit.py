@@ -1,0 +1,79 @@
+"""The group-commit lane: what arrives while a batch runs forms the next batch, in arrival order,
+never waiting for more; a failed batch is reported so its owner can do the items alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from crowdify.group_commit import GroupCommitLane
+
+
+class Recorder:
+    """A batch runner that records its batches; each batch waits for ``release`` while open."""
+
+    def __init__(self, fail_when: set[int] | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.opened = asyncio.Event()  # a batch has begun
+        self.release = asyncio.Event()
+        self.release.set()
+        self.fail_when = fail_when or set()
+
+    async def __call__(self, items: Sequence[int]) -> list[str]:
+        self.batches.append(list(items))
+        self.opened.set()
+        await self.release.wait()
+        if self.fail_when & set(items):
+            raise RuntimeError("refused")
+        return [f"done {item}" for item in items]
+
+
+async def test_a_lone_item_is_a_batch_of_one_at_once() -> None:
+    runner = Recorder()
+    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=8)
+    assert await lane.submit(1) == "done 1"
+    assert runner.batches == [[1]]
+
+
+async def test_items_arriving_during_a_batch_share_the_next_in_arrival_order_up_to_the_bound() -> None:
+    runner = Recorder()
+    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=3)
+    runner.release.clear()
+    first = asyncio.create_task(lane.submit(0))
+    await runner.opened.wait()  # the first batch is open and holds item 0 alone
+    later = [asyncio.create_task(lane.submit(n)) for n in range(1, 6)]
+    await asyncio.sleep(0)
+    runner.release.set()
+    results = await asyncio.gather(first, *later)
+    assert results == [f"done {n}" for n in range(6)]
+    assert runner.batches == [[0], [1, 2, 3], [4, 5]]
+
+
+async def test_a_failed_batch_reports_none_for_each_item() -> None:
+    runner = Recorder(fail_when={2})
+    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=8)
+    runner.release.clear()
+    first = asyncio.create_task(lane.submit(0))
+    await runner.opened.wait()
+    later = [asyncio.create_task(lane.submit(n)) for n in (1, 2, 3)]
+    await asyncio.sleep(0)
+    runner.release.set()
+    assert await asyncio.gather(first, *later) == ["done 0", None, None, None]
+
+
+async def test_a_lone_failure_raises_its_own_error_when_asked() -> None:
+    lane: GroupCommitLane[int, str] = GroupCommitLane(
+        "t", Recorder(fail_when={7}), max_batch=8, lone_failure_raises=True
+    )
+    with pytest.raises(RuntimeError, match="refused"):
+        await lane.submit(7)
+    quiet: GroupCommitLane[int, str] = GroupCommitLane("t", Recorder(fail_when={7}), max_batch=8)
+    assert await quiet.submit(7) is None
+    assert await lane.submit(8) == "done 8"  # the lane goes on after a failure
+
+
+def test_a_batch_holds_at_least_one_item() -> None:
+    with pytest.raises(ValueError):
+        GroupCommitLane("t", Recorder(), max_batch=0)
