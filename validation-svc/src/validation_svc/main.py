@@ -44,7 +44,7 @@ def create_app(settings: ValidationSettings | None = None) -> FastAPI:
 
     async def on_startup(app: FastAPI) -> None:
         statements = await DoorStatements.open(
-            settings.database_url, settings.db_schema, settings.door_pool_size
+            settings.database_url, settings.db_schema, settings.door_pool_size, settings.door_batch_max
         )
         opened.append(statements)
         app.state.door = door.Door(

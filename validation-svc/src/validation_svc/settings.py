@@ -35,6 +35,10 @@ class ValidationSettings(ServiceSettings):
     # Connections of the door's own pool (scan and sync statements) in each API process; the
     # rest of the API uses DB_POOL_SIZE. Mind max_connections across every process.
     door_pool_size: int = Field(default=8, ge=1, le=64, alias="VALIDATION_SVC_DOOR_POOL_SIZE")
+    # The most online scans one API process decides in one transaction (group commit: the scans
+    # that arrive while a batch is decided form the next one, never waiting for more). 1 decides
+    # each scan alone.
+    door_batch_max: int = Field(default=64, ge=1, le=500, alias="VALIDATION_SVC_DOOR_BATCH_MAX")
     # Share of successful requests written to the access log (errors and slow requests always
     # are): at the door's rates a JSON line per scan costs more than the scan.
     access_log_sample: float = Field(default=0.01, ge=0, le=1, alias="VALIDATION_SVC_ACCESS_LOG_SAMPLE")

@@ -3,6 +3,12 @@
 The SQL functions ``door_scan`` and ``door_sync`` (migration 0002) decide scans inside
 PostgreSQL; here they are called as prepared statements (asyncpg prepares each query text once
 per connection and reuses it). Their answers come back as JSON text, ready to send.
+
+Online scans go through a group-commit lane (ADR 0014): the scans that arrive while a batch is
+being decided are decided together by ``door_scans`` (migration 0006), one round trip and one
+commit for all of them. A revoked device's scan is left out of its batch, and a batch that fails
+(a reused or concurrently repeated ``scan_id``) commits nothing; such scans are then decided
+alone, with their own answer or error, exactly as without the lane.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import asyncpg
 
 from crowdify.db import asyncpg_dsn
 from crowdify.errors import ProblemError
+from crowdify.group_commit import GroupCommitLane
 
 
 class DeviceRevoked(Exception):
@@ -38,6 +45,8 @@ _REUSED = "CD409"
 # and is run again, which reads the stored answer. Two tries settle it; the third is slack.
 _WRITTEN_CONCURRENTLY = "CD40R"
 _TRIES = 3
+# The group-commit lane of online scans (its metrics are labelled with this name).
+LANE = "door-scans"
 
 T = TypeVar("T")
 
@@ -45,6 +54,22 @@ T = TypeVar("T")
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Nothing to reset between uses: these statements leave no session state behind, and
     asyncpg's default reset would cost a round trip on every release."""
+
+
+@dataclass(frozen=True)
+class OnlineScan:
+    """The arguments of one ``door_scan`` call, in its order."""
+
+    scanner: str
+    device: uuid.UUID | None
+    scan_id: str
+    event_id: uuid.UUID
+    ticket_id: uuid.UUID
+    code_event_id: uuid.UUID
+    serial: int
+    gate: str | None
+    device_label: str | None
+    direction: str
 
 
 @dataclass(frozen=True)
@@ -73,9 +98,16 @@ async def _settled(statement: Callable[[], Awaitable[T]]) -> T:
 
 
 class DoorStatements:
-    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, schema: str, batch_max: int = 1) -> None:
+        """``batch_max``: the most online scans decided in one transaction (1: each alone)."""
         self.pool = pool
         self._scan = f'SELECT "{schema}".door_scan($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
+        self._scans = f'SELECT "{schema}".door_scans($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
+        self._lane: GroupCommitLane[OnlineScan, str | None] | None = None
+        if batch_max > 1:
+            self._lane = GroupCommitLane(
+                LANE, self._decide_together, max_batch=batch_max, lone_failure_raises=True
+            )
         self._sync = f'SELECT "{schema}".door_sync($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)'
         self._reused = f"""
             SELECT b.scan_id
@@ -85,7 +117,7 @@ class DoorStatements:
         """
 
     @classmethod
-    async def open(cls, database_url: str, schema: str, size: int) -> DoorStatements:
+    async def open(cls, database_url: str, schema: str, size: int, batch_max: int = 1) -> DoorStatements:
         pool = await asyncpg.create_pool(
             asyncpg_dsn(database_url),
             min_size=1,
@@ -93,7 +125,7 @@ class DoorStatements:
             reset=_keep_session,
             server_settings={"search_path": schema, "application_name": f"{schema}-door"},
         )
-        return cls(pool, schema)
+        return cls(pool, schema, batch_max)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -117,36 +149,58 @@ class DoorStatements:
                 headers={"Retry-After": "1"},
             ) from exc
 
-    async def scan(
-        self,
-        *,
-        scanner: str,
-        device: uuid.UUID | None,
-        scan_id: str,
-        event_id: uuid.UUID,
-        ticket_id: uuid.UUID,
-        code_event_id: uuid.UUID,
-        serial: int,
-        gate: str | None,
-        device_label: str | None,
-        direction: str,
-    ) -> str:
+    async def scan(self, scan: OnlineScan) -> str:
         """The answer (JSON text) for one scan: decided now, or stored for a repeat."""
+        if self._lane is not None:
+            answer = await self._lane.submit(scan)
+            if answer is not None:
+                return answer
+        return await self._decide_alone(scan)
+
+    async def _decide_alone(self, scan: OnlineScan) -> str:
         arguments = (
-            scanner,
-            device,
-            scan_id,
-            event_id,
-            ticket_id,
-            code_event_id,
-            serial,
-            gate,
-            device_label,
-            direction,
+            scan.scanner,
+            scan.device,
+            scan.scan_id,
+            scan.event_id,
+            scan.ticket_id,
+            scan.code_event_id,
+            scan.serial,
+            scan.gate,
+            scan.device_label,
+            scan.direction,
         )
         async with self._connection() as connection:
             answer: str = await _settled(lambda: connection.fetchval(self._scan, *arguments))
         return answer
+
+    async def _decide_together(self, scans: Sequence[OnlineScan]) -> list[str | None]:
+        """The answers of a batch, in its order (None for a revoked device's scan, left to be
+        refused alone). Decided sorted by ticket (arrival order kept within a ticket) so that
+        concurrent batches lock tickets in one order; a batch of one is decided alone. Errors
+        are raised as they come: the lane then has each scan decided alone."""
+        if len(scans) == 1:
+            return [await self._decide_alone(scans[0])]
+        order = sorted(range(len(scans)), key=lambda n: (scans[n].ticket_id, n))
+        ordered = [scans[n] for n in order]
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                self._scans,
+                [s.scanner for s in ordered],
+                [s.device for s in ordered],
+                [s.scan_id for s in ordered],
+                [s.event_id for s in ordered],
+                [s.ticket_id for s in ordered],
+                [s.code_event_id for s in ordered],
+                [s.serial for s in ordered],
+                [s.gate for s in ordered],
+                [s.device_label for s in ordered],
+                [s.direction for s in ordered],
+            )
+        answers: list[str | None] = [None] * len(scans)
+        for position, row in zip(order, rows, strict=True):
+            answers[position] = row[0]
+        return answers
 
     async def reused_scan_ids(
         self,

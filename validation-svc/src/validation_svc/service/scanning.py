@@ -25,7 +25,7 @@ from typing import Literal
 import msgspec
 
 from crowdify.tickets import InvalidTicketCode, KeyRing, TicketClaims, verify_ticket
-from validation_svc.adapters.door_statements import DoorStatements, OfflineChunk, ScanIdReused
+from validation_svc.adapters.door_statements import DoorStatements, OfflineChunk, OnlineScan, ScanIdReused
 
 Direction = Literal["in", "out"]
 
@@ -72,16 +72,18 @@ class Scanner:
         except InvalidTicketCode as exc:
             return invalid_code_answer(exc.reason)
         answer = await self.statements.scan(
-            scanner=scanner,
-            device=device,
-            scan_id=request.scan_id or uuid.uuid4().hex,
-            event_id=request.event_id,
-            ticket_id=claims.ticket_id,
-            code_event_id=claims.event_id,
-            serial=claims.serial,
-            gate=request.gate,
-            device_label=request.device_id,
-            direction=request.direction,
+            OnlineScan(
+                scanner=scanner,
+                device=device,
+                scan_id=request.scan_id or uuid.uuid4().hex,
+                event_id=request.event_id,
+                ticket_id=claims.ticket_id,
+                code_event_id=claims.event_id,
+                serial=claims.serial,
+                gate=request.gate,
+                device_label=request.device_id,
+                direction=request.direction,
+            )
         )
         return answer.encode()
 
