@@ -83,6 +83,7 @@ def make_settings(**overrides: Any) -> GatewaySettings:
         "GATEWAY_BURST_PURCHASE": 3,
         "GATEWAY_CLIENT_MAX_BODY_SIZE": "16k",
         "GATEWAY_ACCESS_LOG": "",
+        "GC_FREEZE_AFTER_STARTUP": False,  # an app per test (crowdify.heap)
     }
     values.update(overrides)
     return GatewaySettings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from crowdify.api_docs import install_api_docs
 from crowdify.auth import TokenVerifier
+from crowdify.heap import freeze_after_startup
 from crowdify.observability import FASTAPI_TELEMETRY_OFF
 from crowdify_gateway.docs import combined_openapi
 from crowdify_gateway.ready import aggregate
@@ -43,6 +44,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             verifier = TokenVerifier(settings, http_client=client)
             app.state.http = client
             app.state.token_verifier = verifier
+            freeze_after_startup(settings.gc_freeze_after_startup)
             try:
                 yield
             finally:

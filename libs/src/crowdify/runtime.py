@@ -24,6 +24,7 @@ from crowdify.api_docs import install_api_docs
 from crowdify.auth import TokenVerifier
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.errors import install_problem_handlers
+from crowdify.heap import freeze_after_startup
 from crowdify.idempotency import IdempotencyMiddleware
 from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.outbox import Outbox, OutboxRelay
@@ -124,6 +125,7 @@ def create_service_app(
         started = on_startup(app)
         if started is not None:
             await started
+        freeze_after_startup(settings.gc_freeze_after_startup)
         try:
             yield
         finally:
@@ -171,6 +173,7 @@ class WorkerSettings(Protocol):
     log_level: str
     worker_metrics_host: str
     worker_metrics_port: int
+    gc_freeze_after_startup: bool
 
 
 class ServiceWorker:
@@ -229,6 +232,7 @@ async def run_worker(make_worker: Callable[[], ServiceWorker], settings: WorkerS
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await worker.start()
+    freeze_after_startup(settings.gc_freeze_after_startup)
     log.info("worker started")
     await stop.wait()
     await worker.stop()

@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     environment: Environment = Field(default="production", alias="CROWDIFY_ENV")
     service_name: str = "crowdify"
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Freeze the objects made at startup out of the garbage collector's full collections
+    # (crowdify.heap); off only for in-process test suites that build an app per test.
+    gc_freeze_after_startup: bool = Field(default=True, alias="GC_FREEZE_AFTER_STARTUP")
 
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/crowdify", alias="DATABASE_URL"

@@ -70,6 +70,8 @@ def infrastructure(service: ServiceUnderTest, database_name: str, rabbit: Rabbit
         "amqp_exchange": rabbit.exchange,
         "amqp_queue_type": rabbit.queue_type,
         "worker_metrics_port": 0,
+        # An app per test: frozen, each dropped app would stay in memory (crowdify.heap).
+        "gc_freeze_after_startup": False,
     }
 
 
