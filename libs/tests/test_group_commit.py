@@ -63,17 +63,30 @@ async def test_a_failed_batch_reports_none_for_each_item() -> None:
     assert await asyncio.gather(first, *later) == ["done 0", None, None, None]
 
 
-async def test_a_lone_failure_raises_its_own_error_when_asked() -> None:
-    lane: GroupCommitLane[int, str] = GroupCommitLane(
-        "t", Recorder(fail_when={7}), max_batch=8, lone_failure_raises=True
-    )
-    with pytest.raises(RuntimeError, match="refused"):
-        await lane.submit(7)
-    quiet: GroupCommitLane[int, str] = GroupCommitLane("t", Recorder(fail_when={7}), max_batch=8)
-    assert await quiet.submit(7) is None
-    assert await lane.submit(8) == "done 8"  # the lane goes on after a failure
-
-
 def test_a_batch_holds_at_least_one_item() -> None:
     with pytest.raises(ValueError):
         GroupCommitLane("t", Recorder(), max_batch=0)
+
+
+async def test_an_item_whose_caller_went_away_while_waiting_is_not_done() -> None:
+    runner = Recorder()
+    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=8)
+    runner.release.clear()
+    first = asyncio.create_task(lane.submit(0))
+    await runner.opened.wait()
+    gone = asyncio.create_task(lane.submit(1))
+    stays = asyncio.create_task(lane.submit(2))
+    await asyncio.sleep(0)
+    gone.cancel()
+    runner.release.set()
+    assert await asyncio.gather(first, stays) == ["done 0", "done 2"]
+    assert gone.cancelled()
+    assert runner.batches == [[0], [2]]
+
+
+async def test_a_batch_that_answers_for_too_few_items_counts_as_failed() -> None:
+    async def short(items: Sequence[int]) -> list[str]:
+        return ["one answer"]
+
+    lane: GroupCommitLane[int, str] = GroupCommitLane("t", short, max_batch=8)
+    assert await asyncio.gather(lane.submit(1), lane.submit(2)) == [None, None]

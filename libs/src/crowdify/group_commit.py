@@ -32,7 +32,7 @@ BATCH_ITEMS = Histogram(
 )
 BATCHES_FAILED = Counter(
     "crowdify_group_commit_batches_failed_total",
-    "Batches that raised and committed nothing (their items were then done again, alone)",
+    "Batches that raised, committed nothing and had their items done again one by one",
     ["lane"],
 )
 
@@ -47,17 +47,13 @@ class GroupCommitLane(Generic[Item, Result]):
         run: Callable[[Sequence[Item]], Awaitable[list[Result]]],
         *,
         max_batch: int,
-        lone_failure_raises: bool = False,
     ) -> None:
         """``run`` does a batch and returns one result per item, in order. A batch that raises
-        committed nothing: its items get None (their owner does them again, alone), except that
-        with ``lone_failure_raises`` an item that was alone in its batch gets the error itself
-        (doing it again alone would only repeat it)."""
+        committed nothing: its items get None, and their owner does them again, alone."""
         if max_batch < 1:
             raise ValueError("a batch holds at least one item")
         self.name = name
         self.max_batch = max_batch
-        self.lone_failure_raises = lone_failure_raises
         self._run = run
         self._waiting: list[tuple[Item, asyncio.Future[Result | None]]] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -80,8 +76,12 @@ class GroupCommitLane(Generic[Item, Result]):
                 # One turn of the loop lets items already read from their sockets join; no
                 # waiting beyond that.
                 await asyncio.sleep(0)
+                # An item whose caller went away (a request cancelled while it waited) is not
+                # done at all, as it would not have been without the lane.
+                self._waiting = [(item, outcome) for item, outcome in self._waiting if not outcome.done()]
                 batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-                await self._run_batch(batch)
+                if batch:
+                    await self._run_batch(batch)
         finally:
             self._drainer = None
             # Cancelled (the owner is closing): whoever waits is told nothing was committed.
@@ -95,12 +95,10 @@ class GroupCommitLane(Generic[Item, Result]):
         BATCH_ITEMS.labels(self.name).observe(len(batch))
         try:
             results = await self._run([item for item, _ in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"a batch of {len(batch)} gave {len(results)} results")
         except Exception as error:
             BATCHES_FAILED.labels(self.name).inc()
-            if self.lone_failure_raises and len(batch) == 1:
-                if not batch[0][1].done():
-                    batch[0][1].set_exception(error)
-                return
             log.warning(
                 "a batch of %d on %s failed (%s); its items are done again one by one",
                 len(batch),

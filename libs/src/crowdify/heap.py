@@ -9,7 +9,10 @@ often; the objects it walks are the ones made at startup, which live as long as 
 ``gc.freeze()`` once started moves those objects to a permanent generation that collections skip
 (CPython's documented use of it), so a full collection walks only what was made since. Cycles
 among frozen objects are never collected: nothing is frozen before a collection has cleared the
-garbage of startup, and what is frozen lives as long as the process. In-process test suites, which
+garbage of startup, and nearly all of what is frozen lives as long as the process. The exception
+is the connections open at startup (the pools' first ones, the broker's): one that is later
+closed and replaced stays in memory if it was part of a cycle, once per connection open at the
+freeze, a bounded cost paid once. In-process test suites, which
 build and drop an app per test, turn it off (``GC_FREEZE_AFTER_STARTUP``), or every dropped app
 would stay in memory.
 """

@@ -166,6 +166,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
             JWT_SECRET=JWT_SECRET,
             SUPABASE_URL="http://127.0.0.1:9",  # no Supabase here: backend tokens only
             GATEWAY_SERVICES=",".join(f"{name}={url}" for name, url in upstreams.items()),
+            GC_FREEZE_AFTER_STARTUP=False,  # served in the test process (crowdify.heap)
         )
         verifier_url = stack.enter_context(serving(create_gateway_app(gateway_settings)))
         dynamic_dir = state / "dynamic"

@@ -11,12 +11,16 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.door import Door, register_device, scans_logged
 from validation_svc.adapters.door_statements import LANE
 
 pytestmark = pytest.mark.integration
+
+# A bound on waiting for what must happen (the test fails on a hang, not on slowness).
+STOP_WAITING_AFTER = 30.0
 
 
 def lane_figures() -> tuple[float, float, float]:
@@ -101,3 +105,27 @@ async def test_one_scan_id_sent_for_two_tickets_at_once_is_decided_for_one_and_r
     assert sorted(a.status_code for a in twice) == [200, 409]
     assert next(a for a in twice if a.status_code == 200).json()["result"] == "admitted"
     assert [a.json()["result"] for a in answers[:5] + answers[7:]] == ["admitted"] * 10
+
+
+async def test_a_ticket_locked_elsewhere_holds_up_only_its_own_scan(
+    door: Door, bearer: Callable[..., dict[str, str]], tables: AsyncEngine
+) -> None:
+    event_id = await door.event()
+    _, issued = await door.issue(event_id, 8)
+    device = await register_device(door.client, bearer("coordinator"), event_id, "P1")
+    (locked_id, locked_code), rest = issued[0], issued[1:]
+    async with tables.connect() as holder:
+        # Another transaction holds the ticket (as the worker revoking an event's tickets does).
+        await holder.execute(
+            text("SELECT 1 FROM validation.tickets WHERE id = :id FOR UPDATE"), {"id": locked_id}
+        )
+        waiting = asyncio.create_task(post_scan(door, device, event_id, locked_code, "locked"))
+        others = [post_scan(door, device, event_id, code, f"free-{t}") for t, (_, code) in enumerate(rest)]
+        # Every other ticket is decided while the lock is still held: the batch they shared with
+        # the locked one gave up waiting and its scans were decided one by one.
+        answers = await asyncio.wait_for(asyncio.gather(*others), timeout=STOP_WAITING_AFTER)
+        assert [a.json()["result"] for a in answers] == ["admitted"] * len(rest)
+        assert not waiting.done()
+        await holder.rollback()
+    assert (await asyncio.wait_for(waiting, timeout=STOP_WAITING_AFTER)).json()["result"] == "admitted"
+    assert await scans_logged(tables, event_id) == len(issued)

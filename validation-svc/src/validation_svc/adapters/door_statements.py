@@ -8,7 +8,9 @@ Online scans go through a group-commit lane (ADR 0014): the scans that arrive wh
 being decided are decided together by ``door_scans`` (migration 0006), one round trip and one
 commit for all of them. A revoked device's scan is left out of its batch, and a batch that fails
 (a reused or concurrently repeated ``scan_id``) commits nothing; such scans are then decided
-alone, with their own answer or error, exactly as without the lane.
+alone, with their own answer or error, exactly as without the lane. A batch waits at most half a
+second for a lock (migration 0007): one process decides one batch at a time, and a batch stuck
+behind a long transaction would hold up every scan of the process.
 """
 
 from __future__ import annotations
@@ -105,9 +107,7 @@ class DoorStatements:
         self._scans = f'SELECT "{schema}".door_scans($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
         self._lane: GroupCommitLane[OnlineScan, str | None] | None = None
         if batch_max > 1:
-            self._lane = GroupCommitLane(
-                LANE, self._decide_together, max_batch=batch_max, lone_failure_raises=True
-            )
+            self._lane = GroupCommitLane(LANE, self._decide_together, max_batch=batch_max)
         self._sync = f'SELECT "{schema}".door_sync($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)'
         self._reused = f"""
             SELECT b.scan_id
@@ -177,10 +177,10 @@ class DoorStatements:
     async def _decide_together(self, scans: Sequence[OnlineScan]) -> list[str | None]:
         """The answers of a batch, in its order (None for a revoked device's scan, left to be
         refused alone). Decided sorted by ticket (arrival order kept within a ticket) so that
-        concurrent batches lock tickets in one order; a batch of one is decided alone. Errors
-        are raised as they come: the lane then has each scan decided alone."""
-        if len(scans) == 1:
-            return [await self._decide_alone(scans[0])]
+        concurrent batches lock tickets in one order. A batch of one goes through
+        ``door_scans`` too: it must not wait for a lock longer than its timeout (migration
+        0007), or it would hold up the process's next batches. Errors are raised as they come:
+        the lane then has each scan decided alone, outside the lane, where a scan may wait."""
         order = sorted(range(len(scans)), key=lambda n: (scans[n].ticket_id, n))
         ordered = [scans[n] for n in order]
         async with self.pool.acquire() as connection:

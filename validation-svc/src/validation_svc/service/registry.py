@@ -146,6 +146,14 @@ async def revoke_event_tickets(uow: UnitOfWork, event_id: UUID, at: datetime) ->
 
 
 async def _revoke(uow: UnitOfWork, condition: object, reason: str, at: datetime) -> int:
+    # Lock the tickets in id order first, the order in which the door's batches and offline
+    # uploads lock them, so that revoking an event's tickets cannot deadlock with them.
+    await uow.session.execute(
+        select(tickets.c.id)
+        .where(condition, tickets.c.status == "valid")  # type: ignore[arg-type]
+        .order_by(tickets.c.id)
+        .with_for_update()
+    )
     result = await uow.session.execute(
         update(tickets)
         .where(condition, tickets.c.status == "valid")  # type: ignore[arg-type]
