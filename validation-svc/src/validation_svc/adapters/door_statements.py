@@ -9,7 +9,7 @@ being decided are decided together by ``door_scans`` (migration 0006), one round
 commit for all of them. A revoked device's scan is left out of its batch, and a batch that fails
 (a reused or concurrently repeated ``scan_id``) commits nothing; such scans are then decided
 alone, with their own answer or error, exactly as without the lane. A batch waits at most half a
-second for a lock (migration 0007): one process decides one batch at a time, and a batch stuck
+second for a lock (``LOCK_TIMEOUT``): one process decides one batch at a time, and a batch stuck
 behind a long transaction would hold up every scan of the process.
 """
 
@@ -47,6 +47,14 @@ _REUSED = "CD409"
 # and is run again, which reads the stored answer. Two tries settle it; the third is slack.
 _WRITTEN_CONCURRENTLY = "CD40R"
 _TRIES = 3
+# Every door statement waits at most this long for a lock (the pool's lock_timeout): one process
+# decides one batch at a time, and a batch stuck behind a long transaction (an event's tickets
+# being revoked) would hold up every online scan of the process. A batch that times out has its
+# scans decided alone, outside the lane, where a scan (and an offline chunk) simply tries again,
+# up to _LOCK_TRIES times.
+LOCK_TIMEOUT = "500ms"
+_LOCK_NOT_AVAILABLE = "55P03"
+_LOCK_TRIES = 60
 # The group-commit lane of online scans (its metrics are labelled with this name).
 LANE = "door-scans"
 
@@ -74,6 +82,21 @@ class OnlineScan:
     direction: str
 
 
+def _arguments(scan: OnlineScan) -> tuple[object, ...]:
+    return (
+        scan.scanner,
+        scan.device,
+        scan.scan_id,
+        scan.event_id,
+        scan.ticket_id,
+        scan.code_event_id,
+        scan.serial,
+        scan.gate,
+        scan.device_label,
+        scan.direction,
+    )
+
+
 @dataclass(frozen=True)
 class OfflineChunk:
     """Parallel arrays of a chunk of offline scans, in the order they were made."""
@@ -89,14 +112,18 @@ class OfflineChunk:
 
 
 async def _settled(statement: Callable[[], Awaitable[T]]) -> T:
-    """``statement``'s result, run again if a concurrent repeat of a scan_id was written first."""
-    for tried in range(1, _TRIES + 1):
+    """``statement``'s result, run again if a concurrent repeat of a scan_id was written first,
+    or if a lock it needed stayed taken past the lock timeout (it waits again)."""
+    written_again = locked_out = 0
+    while True:
         try:
             return await statement()
         except asyncpg.PostgresError as exc:
-            if exc.sqlstate != _WRITTEN_CONCURRENTLY or tried == _TRIES:
-                raise
-    raise AssertionError("unreachable: the last try returns or raises")
+            if exc.sqlstate == _WRITTEN_CONCURRENTLY and (written_again := written_again + 1) < _TRIES:
+                continue
+            if exc.sqlstate == _LOCK_NOT_AVAILABLE and (locked_out := locked_out + 1) < _LOCK_TRIES:
+                continue
+            raise
 
 
 class DoorStatements:
@@ -123,7 +150,11 @@ class DoorStatements:
             min_size=1,
             max_size=size,
             reset=_keep_session,
-            server_settings={"search_path": schema, "application_name": f"{schema}-door"},
+            server_settings={
+                "search_path": schema,
+                "application_name": f"{schema}-door",
+                "lock_timeout": LOCK_TIMEOUT,
+            },
         )
         return cls(pool, schema, batch_max)
 
@@ -140,6 +171,13 @@ class DoorStatements:
                 raise DeviceRevoked() from None
             if exc.sqlstate == _REUSED:
                 raise ScanIdReused(str(getattr(exc, "detail", "") or "")) from None
+            if exc.sqlstate == _LOCK_NOT_AVAILABLE:
+                raise ProblemError(
+                    "The ticket is being changed; try again shortly",
+                    status=503,
+                    code="service_unavailable",
+                    headers={"Retry-After": "1"},
+                ) from None
             raise
         except (OSError, asyncpg.InterfaceError) as exc:
             raise ProblemError(
@@ -157,19 +195,19 @@ class DoorStatements:
                 return answer
         return await self._decide_alone(scan)
 
+    async def _decide_lone(self, scan: OnlineScan) -> str | None:
+        """A batch of one: decided as alone, but once (a lock timeout is the lane's failure)."""
+        async with self.pool.acquire() as connection:
+            try:
+                answer: str = await connection.fetchval(self._scan, *_arguments(scan))
+            except asyncpg.PostgresError as exc:
+                if exc.sqlstate == _REVOKED:
+                    return None  # refused alone, without counting as a failed batch
+                raise
+        return answer
+
     async def _decide_alone(self, scan: OnlineScan) -> str:
-        arguments = (
-            scan.scanner,
-            scan.device,
-            scan.scan_id,
-            scan.event_id,
-            scan.ticket_id,
-            scan.code_event_id,
-            scan.serial,
-            scan.gate,
-            scan.device_label,
-            scan.direction,
-        )
+        arguments = _arguments(scan)
         async with self._connection() as connection:
             answer: str = await _settled(lambda: connection.fetchval(self._scan, *arguments))
         return answer
@@ -177,10 +215,10 @@ class DoorStatements:
     async def _decide_together(self, scans: Sequence[OnlineScan]) -> list[str | None]:
         """The answers of a batch, in its order (None for a revoked device's scan, left to be
         refused alone). Decided sorted by ticket (arrival order kept within a ticket) so that
-        concurrent batches lock tickets in one order. A batch of one goes through
-        ``door_scans`` too: it must not wait for a lock longer than its timeout (migration
-        0007), or it would hold up the process's next batches. Errors are raised as they come:
-        the lane then has each scan decided alone, outside the lane, where a scan may wait."""
+        concurrent batches lock tickets in one order. Errors are raised as they come: the lane
+        then has each scan decided alone, outside the lane, where a scan may wait for a lock."""
+        if len(scans) == 1:  # most batches of a door below saturation: door_scan, no wrapper
+            return [await self._decide_lone(scans[0])]
         order = sorted(range(len(scans)), key=lambda n: (scans[n].ticket_id, n))
         ordered = [scans[n] for n in order]
         async with self.pool.acquire() as connection:
