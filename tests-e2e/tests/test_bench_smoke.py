@@ -5,6 +5,7 @@ figures come from `make bench` (docs/performance.md)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
@@ -17,7 +18,7 @@ from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_roun
 from crowdify_bench.connections import CLIENT_BACKENDS, with_connection_peak
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, offline_sync, profiled_step
-from crowdify_bench.door_seed import prepare
+from crowdify_bench.door_seed import prepare, remove_seeded
 from crowdify_bench.drain import QUIET_SECONDS, Backlog, EmailsNotSent, until_emails_sent, until_empty
 from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
 from crowdify_bench.inventory import inventory_step
@@ -38,6 +39,7 @@ async def platform(gateway, e2e) -> AsyncIterator[Platform]:
     bench = Platform(BenchSettings(gateway_url=e2e.gateway_url, amqp_url=e2e.amqp_url))
     yield bench
     await bench.release_holds()  # as `make bench` does at its end: no seat left held
+    await remove_seeded(bench)  # and no door ticket it wrote into the registry
 
 
 async def test_baselines_measure_the_hot_row_the_broker_and_the_database_client(platform):
@@ -186,6 +188,24 @@ async def test_offline_sync_decides_a_backlog_and_a_resend_changes_nothing(platf
     figures = await offline_sync(platform, size=100, scans=60)
     assert figures["results"] == {"admitted": 60}
     assert figures["resent_same_answers"] is True
+
+
+async def test_the_tickets_seeded_for_door_events_are_removed_at_the_end(platform):
+    doors = [await prepare(platform, size, devices=1, sample=1) for size in (40, 25)]
+
+    async def tickets_of_the_doors() -> int:
+        conn = await asyncpg.connect(asyncpg_dsn(platform.settings.validation_database_url))
+        try:
+            query = "SELECT count(*) FROM validation.tickets WHERE event_id = ANY($1::uuid[])"
+            return int(await conn.fetchval(query, [uuid.UUID(door.event_id) for door in doors]))
+        finally:
+            await conn.close()
+
+    assert await tickets_of_the_doors() == 65
+    removed = await remove_seeded(platform)
+    assert (removed["events"], removed["tickets"]) == (2, 65)
+    assert platform.seeded_door_events == []
+    assert await tickets_of_the_doors() == 0
 
 
 async def test_a_profiled_door_step_leaves_a_profile_of_validation_svc(platform, tmp_path):

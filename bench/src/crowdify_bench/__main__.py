@@ -30,6 +30,7 @@ from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_roun
 from crowdify_bench.connections import with_connection_peak
 from crowdify_bench.documents import email_latency, pdf_pages
 from crowdify_bench.door import door_rush, offline_sync, profiled_step
+from crowdify_bench.door_seed import remove_seeded
 from crowdify_bench.drain import until_emails_sent
 from crowdify_bench.edge import run_edge
 from crowdify_bench.incidents import Incidents
@@ -286,6 +287,16 @@ async def run(args: argparse.Namespace) -> int:
             f"({drained['emails_to_send_at_start']:,} to send and {drained['messages_queued_at_start']:,} "
             f"messages queued when the wait began; {drained['left_pending']:,} left waiting for a retry)"
         )
+    if platform.seeded_door_events:
+        removed = await step(
+            "door_tickets_removed",
+            "removing the tickets the run seeded for its door events",
+            lambda: remove_seeded(platform),
+        )
+        if removed is not None:
+            results["door_tickets_removed"] = removed
+            counts = f"{removed['tickets']:,} tickets and {removed['scans']:,} scans"
+            say(f"  {counts} of {removed['events']} events")
     await incidents.close()
     results["incidents"] = incidents.seen
     add_ratios(results)

@@ -29,6 +29,9 @@ class Platform:
     addresses: Addresses = field(default_factory=lambda: Addresses(count=1024, offset=60000))
     # Every event this run created, for ``release_holds``.
     created_events: list[str] = field(default_factory=list)
+    # The door events whose tickets the run wrote straight into validation-svc's registry
+    # (``door_seed.prepare``), for ``door_seed.remove_seeded``.
+    seeded_door_events: list[str] = field(default_factory=list)
 
     @property
     def secret(self) -> str:
