@@ -311,11 +311,11 @@ def test_the_benchmark_runs_and_asserts_nothing_about_time():
     from crowdify.tickets.bench import run
 
     names = [name for name, _best, _median in run(number=2, repeat=1)]
-    assert names[0] == "verify_ticket, genuine code" and len(names) == 6
+    assert names[0] == "verify_ticket, genuine code" and len(names) == 7
 
 
 def test_a_malleated_signature_is_refused():
-    """S + L is the same signature to a lax verifier; OpenSSL insists on S < L (one spelling)."""
+    """S + L is the same signature to a lax verifier; libsodium insists on S < L (one spelling)."""
     from crowdify.tickets.codes import _b32decode, _b32encode
 
     order = 2**252 + 27742317777372353535851937790883648493  # L, the Ed25519 group order

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Final
 from uuid import UUID
 
-from cryptography.exceptions import InvalidSignature
+from nacl.exceptions import BadSignatureError
 
 from crowdify.tickets.errors import InvalidTicketCode
 from crowdify.tickets.keys import KID_MAX_LENGTH, KID_PATTERN, KeyRing, SigningKey
@@ -153,12 +153,12 @@ def verify_ticket(payload: str, keyring: KeyRing) -> TicketClaims:
         raise InvalidTicketCode("malformed", "invalid key id")
     payload_bytes = _b32decode(payload_text, _PAYLOAD.size)
     signature = _b32decode(signature_text, _SIGNATURE_BYTES)
-    public_key = keyring.get(kid)
-    if public_key is None:
+    verify_key = keyring.verify_key(kid)
+    if verify_key is None:
         raise InvalidTicketCode("unknown_kid", f"no key {kid} in the key ring")
     try:
-        public_key.verify(signature, code[: -len(signature_text) - 1].encode("ascii"))
-    except InvalidSignature:
+        verify_key.verify(code[: -len(signature_text) - 1].encode("ascii"), signature)
+    except BadSignatureError:
         raise InvalidTicketCode("bad_signature", f"signature does not verify under key {kid}") from None
     ticket_id, event_id, ticket_type_id, issued_at, serial = _PAYLOAD.unpack(payload_bytes)
     return TicketClaims(

@@ -26,6 +26,7 @@ from typing import Any, Final
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.signing import VerifyKey
 
 __all__ = [
     "KID_MAX_LENGTH",
@@ -180,9 +181,14 @@ class KeyRing:
     Immutable: :meth:`with_key` and :meth:`without` return a new ring, so a ring shared between
     requests can be swapped whole when the manifest or configuration changes. Order is kept (the
     issuer lists its keys newest first).
+
+    Each key is also held as libsodium's verify key (:meth:`verify_key`): the door checks a
+    signature on every scan, and libsodium does it in about half the time OpenSSL takes
+    (ADR 0006, "Verification speed"). Keys are still loaded, compared and published through
+    ``cryptography``.
     """
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_keys", "_verify_keys")
 
     def __init__(self, keys: Mapping[str, Ed25519PublicKey] | None = None) -> None:
         checked: dict[str, Ed25519PublicKey] = {}
@@ -191,6 +197,10 @@ class KeyRing:
                 raise TypeError(f"key {kid!r} is not an Ed25519PublicKey")
             checked[validate_kid(kid)] = key
         self._keys = checked
+        self._verify_keys = {
+            kid: VerifyKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+            for kid, key in checked.items()
+        }
 
     @classmethod
     def from_signing_keys(cls, keys: Iterable[SigningKey]) -> KeyRing:
@@ -240,6 +250,10 @@ class KeyRing:
 
     def get(self, kid: str) -> Ed25519PublicKey | None:
         return self._keys.get(kid)
+
+    def verify_key(self, kid: str) -> VerifyKey | None:
+        """``kid``'s key as libsodium checks signatures with it; ``None`` if not in the ring."""
+        return self._verify_keys.get(kid)
 
     @property
     def kids(self) -> tuple[str, ...]:
