@@ -3,9 +3,10 @@ Run it with ``python -m validation_svc.worker``; several may run at once."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any
+
+import uvloop
 
 from crowdify.runtime import ServiceWorker, run_worker
 from validation_svc.adapters.tables import messaging
@@ -37,4 +38,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())
