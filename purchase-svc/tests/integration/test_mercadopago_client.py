@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import socketserver
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import anyio
 import httpx
@@ -124,3 +128,52 @@ async def test_the_configured_timeout_bounds_a_slow_provider():
         with pytest.raises(PaymentProviderUnavailable, match="Timeout"):
             await mp.get_payment("1")
         assert time.monotonic() - started < 3
+
+
+class _RecordingProxy(socketserver.StreamRequestHandler):
+    """A forward proxy that answers every request itself and remembers its request line."""
+
+    lines: list[str] = []
+
+    def handle(self) -> None:
+        self.lines.append(self.rfile.readline().decode("latin-1").strip())
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass
+        body = json.dumps({"id": 1, "status": "approved"}).encode()
+        self.wfile.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+
+@pytest.fixture
+def recording_proxy() -> Iterator[tuple[str, list[str]]]:
+    lines: list[str] = []
+    handler = type("Handler", (_RecordingProxy,), {"lines": lines})
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_address[1]}", lines
+        server.shutdown()
+
+
+async def test_a_proxy_in_the_environment_is_used_unless_no_proxy_names_the_host(
+    emulator_url, recording_proxy, monkeypatch
+):
+    """What ``requests`` would honour per call is read once, when the client is made."""
+    proxy_url, lines = recording_proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = client(emulator_url)
+    assert (await proxied.get_payment("1"))["status"] == "approved"
+    assert lines == [f"GET {emulator_url}/v1/payments/1 HTTP/1.1"]  # absolute form: sent to a proxy
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    direct = client(emulator_url)
+    monkeypatch.delenv("HTTP_PROXY")
+    with pytest.raises(PaymentProviderRejected) as rejected:  # the emulator knows no payment 1
+        await direct.get_payment("1")
+    assert rejected.value.status == 404
+    assert len(lines) == 1
