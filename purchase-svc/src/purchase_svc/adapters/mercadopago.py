@@ -17,7 +17,6 @@ costs buyers one fast, clear answer instead of a pile of timeouts.
 from __future__ import annotations
 
 import logging
-import os
 import urllib.parse
 import urllib.request
 import warnings
@@ -68,7 +67,8 @@ class _PooledHttpClient(HttpClient):  # type: ignore[misc]  # the SDK ships no t
     own transport) spent about 1 ms of CPU a call here, half of it reading the environment on
     every call (proxies, CA bundle, ``.netrc``); urllib3 alone spends about 0.5 ms. So what that
     environment says is read once, at start: a proxy from ``HTTPS_PROXY``/``HTTP_PROXY`` (and
-    ``NO_PROXY``) and the CA bundle from ``REQUESTS_CA_BUNDLE``, as ``requests`` would honour them.
+    ``NO_PROXY``), as ``requests`` would honour it; certificates are checked against certifi's
+    bundle, as ``requests`` checks them.
     ``https://`` keeps the SDK's retry policy (its defaults, which this service never changes:
     idempotent requests on 429 and 5xx); ``http://`` has none, as in the SDK. Redirects are not
     followed: Mercado Pago's API answers, it does not redirect.
@@ -81,7 +81,7 @@ class _PooledHttpClient(HttpClient):  # type: ignore[misc]  # the SDK ships no t
             "https": Retry(total=DEFAULT_MAX_RETRIES, status_forcelist=DEFAULT_RETRY_ON, backoff_factor=0),
             "http": Retry(total=0, read=False, redirect=False),
         }
-        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where()
+        ca_bundle = certifi.where()  # the CA bundle requests verifies with
         host = urllib.parse.urlsplit(self.base_url).hostname or ""
         proxy = urllib.request.getproxies().get(urllib.parse.urlsplit(self.base_url).scheme)
         if proxy and not urllib.request.proxy_bypass(host):
