@@ -43,6 +43,9 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     )
     # Orders one buyer (the token's sub, however the header is spelt) may place per minute.
     orders_per_minute: int = Field(default=10, ge=1, alias="PURCHASE_SVC_ORDERS_PER_MINUTE")
+    # Most orders an API process places in one transaction (group commit, ADR 0019); 1 places
+    # every order alone.
+    place_batch_max: int = Field(default=64, ge=1, le=500, alias="PURCHASE_SVC_PLACE_BATCH_MAX")
 
     mercadopago_access_token: SecretStr = Field(
         default=SecretStr(DEV_MERCADOPAGO_ACCESS_TOKEN), alias="MERCADOPAGO_ACCESS_TOKEN"

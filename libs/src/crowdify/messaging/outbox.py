@@ -131,8 +131,13 @@ class Outbox:
         as :meth:`envelopes_for` made them and the caller wrote them), as an attached unit does
         after its commit; what cannot be sent now the relay sends later. ``bind``: the engine, or
         the connection the rows were written on (no second checkout from the pool)."""
+        await self.send_pending(bind, [Pending(envelope, headers) for envelope in envelopes])
+
+    async def send_pending(self, bind: AsyncEngine | AsyncConnection, pending: Sequence[Pending]) -> None:
+        """:meth:`send` for rows that each carry headers of their own (several requests' rows,
+        written together by one statement)."""
         try:
-            await self._dispatch(bind, [Pending(envelope, headers) for envelope in envelopes])
+            await self._dispatch(bind, list(pending))
         except Exception:
             # The rows are committed: a failed send must not turn the caller's success into an
             # error (the same rule as a unit's after-commit hooks).

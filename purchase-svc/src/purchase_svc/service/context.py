@@ -14,6 +14,7 @@ from purchase_svc.adapters.mercadopago import MercadoPagoClient
 from purchase_svc.adapters.order_statements import OrderStatements
 from purchase_svc.adapters.order_updates import OrderUpdates
 from purchase_svc.service.catalogue_check import CatalogueCopy
+from purchase_svc.service.placing_together import PlacingTogether
 from purchase_svc.settings import PurchaseSettings
 
 
@@ -36,6 +37,16 @@ class Purchases:
     def order_statements(self) -> OrderStatements:
         """The buyer's hot statements, on the unit factory's pool."""
         return OrderStatements(self.uow_factory.engine)
+
+    @cached_property
+    def placing_together(self) -> PlacingTogether:
+        """This process's lane of orders placed together (used by the API only)."""
+        return PlacingTogether(
+            self.order_statements,
+            self.outbox,
+            per_minute=self.settings.orders_per_minute,
+            max_batch=self.settings.place_batch_max,
+        )
 
     @cached_property
     def catalogue(self) -> CatalogueCopy:

@@ -1,7 +1,8 @@
 """Placing an order and waiting for event-svc's decision: the buyer's request path.
 
 One statement places the order with its lines, attendees and outbox row (and counts the buyer's
-recent orders and checks that the catalogue snapshot the order was judged against is current);
+recent orders and checks that the catalogue snapshot the order was judged against is current),
+together with the other orders waiting in the process when there are some (``placing_together``);
 the outbox row is published at once; the request then sleeps until the worker announces the
 decision and reads the order once. A retry with the same Idempotency-Key finds the order its
 first attempt placed, even one placed by a concurrent twin or before a crash.
@@ -19,7 +20,7 @@ from crowdify.contracts.common import OrderLine
 from crowdify.contracts.purchase import OrderPlacedV1
 from crowdify.errors import ProblemError
 from crowdify.messaging.outbox import Outgoing
-from purchase_svc.adapters.order_statements import Attendee, CatalogueEntry, NewOrder
+from purchase_svc.adapters.order_statements import Attendee, CatalogueEntry, NewOrder, OrderToPlace, Placement
 from purchase_svc.domain.order import OrderStatus
 from purchase_svc.service.buyer_email import verified_buyer_email
 from purchase_svc.service.catalogue_check import catalogue_problem
@@ -88,6 +89,25 @@ async def _catalogue_entry(
     return entry
 
 
+def _outcome(
+    placement: Placement, entry: CatalogueEntry, problem: ProblemError | None, per_minute: int
+) -> bool | None:
+    """What a placement that ran means: True placed; False the order exists already (the same
+    Idempotency-Key again, or a concurrent twin placed it first); None the snapshot it was judged
+    against was outdated, so it must be judged again. A refusal is raised, in the use case's order:
+    the buyer's rate (429), then the catalogue (422)."""
+    if placement.placed:
+        return True
+    if placement.found:
+        return False
+    refuse_over_rate(placement.recent_orders, placement.oldest_age, per_minute)
+    if placement.catalogue_as_of != entry.as_of:
+        return None
+    if problem is not None:
+        raise problem
+    return False
+
+
 async def place_order(
     purchases: Purchases, command: PlaceOrder, user: Principal, order_id: uuid.UUID
 ) -> bool:
@@ -100,8 +120,22 @@ async def place_order(
     order = _new_order(order_id, command, user, buyer_email)
     [envelope], headers = purchases.outbox.envelopes_for([Outgoing(_placed_message(order), str(order_id))])
     per_minute = purchases.settings.orders_per_minute
+    entry = purchases.catalogue.get(command.event_id)
+    stale = False
+    if entry is not None and purchases.settings.place_batch_max > 1:
+        # Placed together with the other orders waiting in this process (its row sent with theirs).
+        problem = catalogue_problem(entry.snapshot, command)
+        together = await purchases.placing_together.place(
+            OrderToPlace(order, entry.as_of, problem is None, envelope, headers)
+        )
+        if together is not None:
+            outcome = _outcome(together, entry, problem, per_minute)
+            if outcome is not None:
+                return outcome
+            stale = True
+        # Else the batch failed and committed nothing: the order is placed alone below.
     async with purchases.order_statements.connection() as connection:
-        entry = await _catalogue_entry(purchases, connection, command.event_id, fresh=False)
+        entry = await _catalogue_entry(purchases, connection, command.event_id, fresh=stale)
         for _ in range(_CATALOGUE_ATTEMPTS):
             problem = catalogue_problem(entry.snapshot, command)
             placement = await purchases.order_statements.place(
@@ -117,15 +151,10 @@ async def place_order(
                 # On the connection the order was placed on: no second checkout from the pool.
                 await purchases.outbox.send(connection, [envelope], headers)
                 return True
-            if placement.found:
-                return False  # the same Idempotency-Key again: the order already exists
-            refuse_over_rate(placement.recent_orders, placement.oldest_age, per_minute)
-            if placement.catalogue_as_of != entry.as_of:
-                entry = await _catalogue_entry(purchases, connection, command.event_id, fresh=True)
-                continue  # judged against an outdated snapshot: judge it again
-            if problem is not None:
-                raise problem
-            return False  # a concurrent request with the same key placed it first
+            outcome = _outcome(placement, entry, problem, per_minute)
+            if outcome is not None:
+                return outcome
+            entry = await _catalogue_entry(purchases, connection, command.event_id, fresh=True)
     raise ProblemError(
         "The event is being changed; try again shortly",
         status=503,

@@ -1,0 +1,73 @@
+"""Orders placed together: the placements waiting in one API process share a round trip, a commit
+and the send of their outbox rows (group commit, ADR 0019).
+
+In an on-sale every buyer's request placed its order with a statement and a commit of its own,
+then sent the order's outbox row in a second transaction. Here the orders that reach an API
+process while a batch is being placed form the next batch (up to ``PURCHASE_SVC_PLACE_BATCH_MAX``;
+a batch never waits for more): ``place_orders`` (migration 0005) places each exactly as the single
+statement would, in one transaction, and the placed orders' rows are sent together on the same
+connection. A batch of one is the single statement itself. A batch that fails committed nothing,
+and its orders are placed again one by one, each with its own answer or error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from crowdify.group_commit import GroupCommitLane
+from crowdify.messaging.outbox import Outbox
+from crowdify.messaging.outbox_dispatch import Pending
+from purchase_svc.adapters.order_statements import OrderStatements, OrderToPlace, Placement
+
+# The lane's name in its metrics (crowdify_group_commit_batch_items{lane}).
+LANE = "order-placements"
+
+
+class PlacingTogether:
+    def __init__(
+        self, statements: OrderStatements, outbox: Outbox, *, per_minute: int, max_batch: int
+    ) -> None:
+        self._statements = statements
+        self._outbox = outbox
+        self._per_minute = per_minute
+        self._lane: GroupCommitLane[OrderToPlace, Placement] = GroupCommitLane(
+            LANE, self._place, max_batch=max_batch
+        )
+
+    async def place(self, item: OrderToPlace) -> Placement | None:
+        """``item``'s placement (its outbox row sent if it was placed), or None when its batch
+        failed: nothing of the batch was committed, and the caller places the order alone."""
+        return await self._lane.submit(item)
+
+    async def _place(self, batch: Sequence[OrderToPlace]) -> list[Placement]:
+        # Sorted by order id: two batches holding twins of each other's orders (one buyer's retry
+        # with the same Idempotency-Key, at two processes) lock them in the same order.
+        order = sorted(range(len(batch)), key=lambda position: batch[position].order.id)
+        async with self._statements.connection() as connection:
+            if len(batch) == 1:
+                [item] = batch
+                placements = [
+                    await self._statements.place(
+                        connection,
+                        item.order,
+                        per_minute=self._per_minute,
+                        catalogue_as_of=item.catalogue_as_of,
+                        valid=item.valid,
+                        outbox=item.outbox,
+                        headers=item.headers,
+                    )
+                ]
+            else:
+                placements = await self._statements.place_many(
+                    connection, [batch[position] for position in order], per_minute=self._per_minute
+                )
+            placed = [
+                Pending(batch[position].outbox, batch[position].headers)
+                for position, placement in zip(order, placements, strict=True)
+                if placement.placed
+            ]
+            # On the connection the orders were placed on; a send that fails leaves the rows to
+            # the relay and fails no order.
+            await self._outbox.send_pending(connection, placed)
+        by_position = dict(zip(order, placements, strict=True))
+        return [by_position[position] for position in range(len(batch))]
