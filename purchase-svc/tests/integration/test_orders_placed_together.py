@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from crowdify.auth import Principal
 from crowdify.errors import ProblemError
 from crowdify.testing import wait_until
+from purchase_svc.adapters.order_statements import READ_LANE
 from purchase_svc.adapters.tables import messaging, orders
 from purchase_svc.api.schemas import OrderIn
 from purchase_svc.service.context import Purchases
@@ -22,9 +23,9 @@ from tests.integration.test_order_placement import _count, _known_snapshot
 from tests.integration.test_order_saga import order_body
 
 
-def _lane_figures() -> tuple[float, float]:
-    """Batches placed and the orders they held, so far in this process."""
-    labels = {"lane": LANE}
+def _lane_figures(lane: str = LANE) -> tuple[float, float]:
+    """Batches run on ``lane`` and the items they held, so far in this process."""
+    labels = {"lane": lane}
     return (
         REGISTRY.get_sample_value("crowdify_group_commit_batch_items_count", labels) or 0.0,
         REGISTRY.get_sample_value("crowdify_group_commit_batch_items_sum", labels) or 0.0,
@@ -116,3 +117,24 @@ async def test_an_invalid_order_in_a_batch_is_refused_alone(platform, client, ev
     assert isinstance(outcomes[10], ProblemError) and outcomes[10].status == 422, outcomes[10]
     assert await _count(settings, select(func.count()).where(orders.c.id == order_ids[10])) == 0
     assert await _count(settings, select(func.count()).where(orders.c.id.in_(order_ids))) == 20
+
+
+async def test_orders_woken_together_are_read_together(client, event_svc):
+    """A batch of decisions wakes its waiting requests at once; their reads share statements."""
+    sale = await event_svc.on_sale()
+    purchases: Purchases = client._transport.app.state.purchases  # type: ignore[attr-defined]
+    await _warm(purchases, sale)
+    command = OrderIn.model_validate(order_body(sale)).to_command()
+    order_ids = [uuid.uuid4() for _ in range(40)]
+    await asyncio.gather(*(place_order(purchases, command, _buyer(), oid) for oid in order_ids))
+    unknown = uuid.uuid4()
+    batches_before, items_before = _lane_figures(READ_LANE)
+
+    rows = await asyncio.gather(*(purchases.order_statements.read(oid) for oid in [*order_ids, unknown]))
+
+    assert [row["id"] for row in rows[:-1] if row is not None] == order_ids
+    assert all(len(row["lines"]) == 1 for row in rows[:-1] if row is not None)
+    assert rows[-1] is None
+    batches, items = _lane_figures(READ_LANE)
+    assert items - items_before == 41
+    assert batches - batches_before < 41

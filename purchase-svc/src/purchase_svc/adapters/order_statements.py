@@ -1,5 +1,5 @@
 """The buyer's hot path in raw SQL on asyncpg: placing an order is one statement, reading it
-back is one statement.
+back is one statement (shared by the reads waiting in the process: a lane of its own).
 
 Both run on the asyncpg connection under a pooled SQLAlchemy connection (a placement keeps one
 for its statements and its outbox row's send), outside any explicit transaction (one statement
@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from crowdify.group_commit import GroupCommitLane
 from crowdify.messaging.envelope import Envelope
 from purchase_svc.settings import SCHEMA
 
@@ -69,7 +70,14 @@ SELECT o.*,
 FROM {SCHEMA}.orders o WHERE o.id = $1
 """
 
+# Several orders read at once (the requests a batch of decisions woke up), as _READ reads one.
+_READ_MANY = _READ.replace("WHERE o.id = $1", "WHERE o.id = ANY($1::uuid[])")
+
 _CATALOGUE = f"SELECT snapshot, as_of FROM {SCHEMA}.catalog_events WHERE id = $1"
+
+# The group-commit lane of order reads (its metrics are labelled with this name).
+READ_LANE = "order-reads"
+_READ_BATCH_MAX = 64
 
 # Several orders placed together (migration 0005): each as _PLACE places one, in one transaction.
 _PLACE_MANY = f"""
@@ -124,6 +132,13 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class _Read:
+    """An order read in a batch: its row, or None when there is no such order."""
+
+    row: asyncpg.Record | None
+
+
+@dataclass(frozen=True)
 class CatalogueEntry:
     snapshot: dict[str, Any] | None
     as_of: datetime | None
@@ -146,6 +161,12 @@ async def _driver(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
 class OrderStatements:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # A batch of decisions wakes up to a batch of waiting requests at once, and each reads its
+        # order: read alone, they took that many connections at once, past the pool into new
+        # connections opened and closed on the spot. The reads waiting share one statement.
+        self._reads: GroupCommitLane[uuid.UUID, _Read] = GroupCommitLane(
+            READ_LANE, self._read_together, max_batch=_READ_BATCH_MAX
+        )
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
@@ -235,7 +256,24 @@ class OrderStatements:
         return CatalogueEntry(row["snapshot"], row["as_of"])
 
     async def read(self, order_id: uuid.UUID) -> asyncpg.Record | None:
-        """The order's row with ``lines`` and ``tickets`` (arrays of their rows), or None."""
+        """The order's row with ``lines`` and ``tickets`` (arrays of their rows), or None. Read
+        together with the other reads waiting in this process; alone if their batch failed. A
+        read joins a batch that starts after it was asked for, so it sees every commit made
+        before it was asked."""
+        read = await self._reads.submit(order_id)
+        if read is None:  # its batch failed
+            return await self._read_alone(order_id)
+        return read.row
+
+    async def _read_alone(self, order_id: uuid.UUID) -> asyncpg.Record | None:
         async with _driver(self._engine) as connection:
             row: asyncpg.Record | None = await connection.fetchrow(_READ, order_id)
         return row
+
+    async def _read_together(self, order_ids: Sequence[uuid.UUID]) -> list[_Read]:
+        if len(order_ids) == 1:
+            return [_Read(await self._read_alone(order_ids[0]))]
+        async with _driver(self._engine) as connection:
+            rows = await connection.fetch(_READ_MANY, list(set(order_ids)))
+        by_id = {row["id"]: row for row in rows}
+        return [_Read(by_id.get(order_id)) for order_id in order_ids]
