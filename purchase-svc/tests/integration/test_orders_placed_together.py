@@ -4,6 +4,7 @@ transaction, and each is still placed, refused or found exactly as alone."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from typing import Any
 
@@ -138,3 +139,26 @@ async def test_orders_woken_together_are_read_together(client, event_svc):
     batches, items = _lane_figures(READ_LANE)
     assert items - items_before == 41
     assert batches - batches_before < 41
+
+
+async def test_a_failed_batch_has_its_orders_placed_alone(client, event_svc, settings):
+    """An order the database refuses (a name past its column) fails its whole batch; the others
+    are then placed one by one, and only the bad one fails."""
+    sale = await event_svc.on_sale()
+    purchases: Purchases = client._transport.app.state.purchases  # type: ignore[attr-defined]
+    await _warm(purchases, sale)
+    good = OrderIn.model_validate(order_body(sale)).to_command()
+    bad = dataclasses.replace(good, buyer_name="N" * 300)  # past the API's checks, as a bug would be
+    commands = [good] * 10 + [bad] + [good] * 10
+    order_ids = [uuid.uuid4() for _ in commands]
+    failed_before = _failed_batches()
+
+    outcomes = await asyncio.gather(
+        *(place_order(purchases, c, _buyer(), oid) for c, oid in zip(commands, order_ids, strict=True)),
+        return_exceptions=True,
+    )
+
+    assert _failed_batches() > failed_before
+    assert outcomes[:10] == [True] * 10 and outcomes[11:] == [True] * 10
+    assert isinstance(outcomes[10], Exception) and not isinstance(outcomes[10], ProblemError)
+    assert await _count(settings, select(func.count()).where(orders.c.id.in_(order_ids))) == 20

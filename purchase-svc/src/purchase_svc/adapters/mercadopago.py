@@ -82,9 +82,9 @@ class _PooledHttpClient(HttpClient):  # type: ignore[misc]  # the SDK ships no t
             "http": Retry(total=0, read=False, redirect=False),
         }
         ca_bundle = certifi.where()  # the CA bundle requests verifies with
-        host = urllib.parse.urlsplit(self.base_url).hostname or ""
-        proxy = urllib.request.getproxies().get(urllib.parse.urlsplit(self.base_url).scheme)
-        if proxy and not urllib.request.proxy_bypass(host):
+        base = urllib.parse.urlsplit(self.base_url)
+        proxy = urllib.request.getproxies().get(base.scheme)
+        if proxy and not urllib.request.proxy_bypass(base.hostname or ""):
             self._pool: urllib3.PoolManager = urllib3.ProxyManager(
                 proxy, maxsize=POOL_SIZE, ca_certs=ca_bundle
             )

@@ -111,7 +111,7 @@ class NewOrder:
 
 @dataclass(frozen=True)
 class OrderToPlace:
-    """One order of a batch placed together, with what ``place`` takes besides it."""
+    """An order to place, with the snapshot it was judged against, the verdict and its outbox row."""
 
     order: NewOrder
     catalogue_as_of: datetime | None
@@ -175,17 +175,8 @@ class OrderStatements:
         async with self._engine.connect() as connection:
             yield connection
 
-    async def place(
-        self,
-        connection: AsyncConnection,
-        order: NewOrder,
-        *,
-        per_minute: int,
-        catalogue_as_of: datetime | None,
-        valid: bool,
-        outbox: Envelope,
-        headers: dict[str, Any],
-    ) -> Placement:
+    async def place(self, connection: AsyncConnection, item: OrderToPlace, *, per_minute: int) -> Placement:
+        order, outbox = item.order, item.outbox
         people = order.attendees
         arguments = (
             order.id,
@@ -194,7 +185,7 @@ class OrderStatements:
             order.buyer_name,
             order.buyer_email,
             per_minute,
-            catalogue_as_of,
+            item.catalogue_as_of,
             [type_id for type_id, _ in order.lines],
             [quantity for _, quantity in order.lines],
             [p.ticket_type_id for p in people],
@@ -206,8 +197,8 @@ class OrderStatements:
             outbox.id,
             outbox.routing_key,
             outbox.model_dump_json(),
-            json.dumps(headers),
-            valid,
+            json.dumps(item.headers),
+            item.valid,
         )
         row = await (await _driver_of(connection)).fetchrow(_PLACE, *arguments)
         assert row is not None  # the statement always answers one row

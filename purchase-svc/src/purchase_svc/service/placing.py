@@ -140,12 +140,8 @@ async def place_order(
             problem = catalogue_problem(entry.snapshot, command)
             placement = await purchases.order_statements.place(
                 connection,
-                order,
+                OrderToPlace(order, entry.as_of, problem is None, envelope, headers),
                 per_minute=per_minute,
-                catalogue_as_of=entry.as_of,
-                valid=problem is None,
-                outbox=envelope,
-                headers=headers,
             )
             if placement.placed:
                 # On the connection the order was placed on: no second checkout from the pool.

@@ -45,18 +45,7 @@ class PlacingTogether:
         order = sorted(range(len(batch)), key=lambda position: batch[position].order.id)
         async with self._statements.connection() as connection:
             if len(batch) == 1:
-                [item] = batch
-                placements = [
-                    await self._statements.place(
-                        connection,
-                        item.order,
-                        per_minute=self._per_minute,
-                        catalogue_as_of=item.catalogue_as_of,
-                        valid=item.valid,
-                        outbox=item.outbox,
-                        headers=item.headers,
-                    )
-                ]
+                placements = [await self._statements.place(connection, batch[0], per_minute=self._per_minute)]
             else:
                 placements = await self._statements.place_many(
                     connection, [batch[position] for position in order], per_minute=self._per_minute
