@@ -2,7 +2,9 @@
 figures the dashboard must show for it worked out independently of admin-svc's code.
 
 Orders end in every way the saga allows: paid (some partly or wholly refunded, one charged back),
-left to expire, refused because the event sold out, or cancelled before paying. Paid tickets are
+left to expire, refused because the event sold out, or cancelled before paying. event-svc's
+decisions come in batches of several orders (``catalog.holds.decided``), every fourth one still on
+its own as before batches (a rolling deploy). Paid tickets are
 let in at two gates, announced as validation-svc does (batches of an event's first entries), some
 still one by one as before batches (a rolling deploy), and some reported again later at the other
 gate (a later entry that must not count).
@@ -49,6 +51,8 @@ class OnSale:
     expected: Expected = field(default_factory=Expected)
     # First entries, announced by ``_announce`` once every order is made.
     admissions: list[validation.Admission] = field(default_factory=list)
+    # Decisions not yet announced in a batch message (``_decided``).
+    undecided: list[catalog.HeldOrder | catalog.RefusedOrder] = field(default_factory=list)
 
     def envelopes(self) -> list[Envelope]:
         return [Envelope.wrap(m, correlation_id=str(uuid.uuid4())) for m in self.messages]
@@ -99,8 +103,35 @@ def on_sale(
         elif n == 1:
             outcome = "partly_refunded"
         _order(sale, rng, n, outcome)
+    _announce_decisions(sale, at_least=1)
     _announce(sale, rng)
     return sale
+
+
+def _decided(sale: OnSale, n: int, decision: catalog.HeldOrder | catalog.RefusedOrder) -> None:
+    """Every fourth decision on its own (the superseded contracts), the rest in batches of eight."""
+    if n % 4 == 3:
+        superseded = (
+            catalog.TicketsReservedV1
+            if isinstance(decision, catalog.HeldOrder)
+            else catalog.ReservationRejectedV1
+        )
+        sale.messages.append(superseded.model_validate(decision.model_dump()))
+        return
+    sale.undecided.append(decision)
+    _announce_decisions(sale, at_least=8)
+
+
+def _announce_decisions(sale: OnSale, *, at_least: int) -> None:
+    if len(sale.undecided) < at_least:
+        return
+    batch, sale.undecided = sale.undecided, []
+    sale.messages.append(
+        catalog.HoldsDecidedV1(
+            held=tuple(d for d in batch if isinstance(d, catalog.HeldOrder)),
+            refused=tuple(d for d in batch if isinstance(d, catalog.RefusedOrder)),
+        )
+    )
 
 
 def _announce(sale: OnSale, rng: random.Random, per_message: int = 20) -> None:
@@ -146,13 +177,13 @@ def _order(sale: OnSale, rng: random.Random, n: int, outcome: str) -> None:
         expected.funnel["rejected_sold_out"] += 1
         expected.funnel["rejected"] += 1
         expected.statuses[str(order_id)] = "rejected"
-        messages.append(
-            catalog.ReservationRejectedV1(order_id=order_id, event_id=event_id, reason="sold_out")
-        )
+        _decided(sale, n, catalog.RefusedOrder(order_id=order_id, event_id=event_id, reason="sold_out"))
         return
     expected.funnel["held"] += 1
-    messages.append(
-        catalog.TicketsReservedV1(
+    _decided(
+        sale,
+        n,
+        catalog.HeldOrder(
             order_id=order_id,
             event_id=event_id,
             hold_expires_at=now + timedelta(minutes=15),
@@ -166,7 +197,7 @@ def _order(sale: OnSale, rng: random.Random, n: int, outcome: str) -> None:
             currency="CLP",
             event_name="Festival de Prueba",
             event_starts_at=now + timedelta(days=3),
-        )
+        ),
     )
     if outcome == "expired":
         expected.funnel["expired"] += 1

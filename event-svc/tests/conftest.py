@@ -83,6 +83,29 @@ class Bus:
     def of_type(self, name: str) -> list[Envelope]:
         return [e for e in self.received if e.type == name and e.payload.get("order_id") in self.orders]
 
+    def held(self) -> list[dict[str, Any]]:
+        """This test's orders announced as held, from every batch of decisions, in order received."""
+        return self._decided("held")
+
+    def refused(self) -> list[dict[str, Any]]:
+        """This test's orders announced as refused (each with its reason)."""
+        return self._decided("refused")
+
+    def _decided(self, kind: str) -> list[dict[str, Any]]:
+        return [decision for _, k, decision in self.decisions() if k == kind]
+
+    def decisions(self) -> list[tuple[Envelope, str, dict[str, Any]]]:
+        """Each decision on this test's orders: the message that carried it, "held" or "refused",
+        and the order's item (a message received twice, as the relay may send it, counts twice)."""
+        return [
+            (e, kind, decision)
+            for e in self.received
+            if e.type == "catalog.holds.decided"
+            for kind in ("held", "refused")
+            for decision in e.payload[kind]
+            if decision["order_id"] in self.orders
+        ]
+
 
 @pytest.fixture
 async def bus(settings: EventSettings) -> AsyncIterator[Bus]:

@@ -2,9 +2,9 @@
 
 The stand-in announces events as event-svc does (``catalog.event.published``,
 ``catalog.event.updated``, ``catalog.event_staff.changed``, ``catalog.event.cancelled``) and
-answers every order purchase-svc places by event-svc's rules: the whole order is held
-(``catalog.tickets.reserved``, priced, for the event's ``hold_minutes``) or rejected
-(``catalog.reservation.rejected``): ``event_unavailable`` for an event or ticket type it does not
+answers every order purchase-svc places by event-svc's rules, in a ``catalog.holds.decided`` of its
+own (as event-svc announces a batch of one): the whole order is held (priced, for the event's
+``hold_minutes``) or refused: ``event_unavailable`` for an event or ticket type it does not
 sell, ``limit_exceeded`` past a type's ``max_per_order`` or the buyer's cap on unpaid tickets
 (:func:`crowdify.contracts.common.buyer_hold_cap`), ``sold_out`` when a type lacks room. A
 cancelled or expired order gives its tickets back; a paid one keeps them and no longer counts as
@@ -27,10 +27,11 @@ from crowdify.contracts.catalog import (
     EventPublishedV1,
     EventStaffChangedV1,
     EventUpdatedV1,
+    HeldOrder,
     HoldExpiredV1,
+    HoldsDecidedV1,
+    RefusedOrder,
     RejectionReason,
-    ReservationRejectedV1,
-    TicketsReservedV1,
 )
 from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine, TicketTypeSnapshot, buyer_hold_cap
 from crowdify.contracts.purchase import OrderCancelledV1, OrderExpiredV1, OrderPaidV1, OrderPlacedV1
@@ -132,14 +133,13 @@ class EventSvcStandIn:
         self.answered.add(placed.order_id)
         refusal = self._refusal(placed)
         if refusal is not None:
-            await self.publish(
-                ReservationRejectedV1(order_id=placed.order_id, event_id=placed.event_id, reason=refusal)
-            )
+            refused = RefusedOrder(order_id=placed.order_id, event_id=placed.event_id, reason=refusal)
+            await self.publish(HoldsDecidedV1(refused=(refused,)))
             return
         for line in placed.lines:
             self.taken[line.ticket_type_id] += line.quantity
         self.holds[placed.order_id] = Hold(placed.event_id, placed.user_id, placed.lines)
-        await self.publish(self._reserved(placed))
+        await self.publish(HoldsDecidedV1(held=(self._held(placed),)))
 
     def _refusal(self, placed: OrderPlacedV1) -> RejectionReason | None:
         event = self.events.get(placed.event_id)
@@ -166,7 +166,7 @@ class EventSvcStandIn:
             for line in hold.lines
         )
 
-    def _reserved(self, placed: OrderPlacedV1) -> TicketsReservedV1:
+    def _held(self, placed: OrderPlacedV1) -> HeldOrder:
         event = self.events[placed.event_id]
         types = {t.id: t for t in event.ticket_types}
         lines = tuple(
@@ -179,7 +179,7 @@ class EventSvcStandIn:
             )
             for line in placed.lines
         )
-        return TicketsReservedV1(
+        return HeldOrder(
             order_id=placed.order_id,
             event_id=event.id,
             hold_expires_at=datetime.now(UTC) + timedelta(minutes=event.hold_minutes),

@@ -21,7 +21,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from crowdify.contracts.catalog import ReservationRejectedV1, TicketsReservedV1
+from crowdify.contracts.catalog import HoldsDecidedV1
 from crowdify.contracts.common import OrderLine
 from crowdify.contracts.purchase import OrderCancelledV1, OrderPlacedV1
 from crowdify.messaging.envelope import Envelope
@@ -63,19 +63,21 @@ async def inventory_step(
 
     async def on_decision(message: AbstractIncomingMessage) -> None:
         envelope = Envelope.from_json(message.body)
-        if envelope.payload.get("event_id") != event_id:
-            return  # another run's or another engineer's order
-        held = sum(line["quantity"] for line in envelope.payload.get("lines", ()))
-        kind = "held" if envelope.type == TicketsReservedV1.name else envelope.payload.get("reason", "?")
-        decisions[envelope.payload["order_id"]] = (time.perf_counter(), kind, held)
+        at = time.perf_counter()
+        for kind in ("held", "refused"):
+            for decision in envelope.payload[kind]:
+                if decision["event_id"] != event_id:
+                    continue  # another run's or another engineer's order
+                held = sum(line["quantity"] for line in decision.get("lines", ()))
+                verdict = "held" if kind == "held" else decision["reason"]
+                decisions[decision["order_id"]] = (at, verdict, held)
 
     connection = await aio_pika.connect_robust(settings.amqp_url)
     try:
         listening = await connection.channel()
         listen = await listening.declare_queue(exclusive=True, auto_delete=True)
         exchange = await listening.get_exchange(settings.amqp_exchange, ensure=False)
-        for contract in (TicketsReservedV1, ReservationRejectedV1):
-            await listen.bind(exchange, contract.routing_key())
+        await listen.bind(exchange, HoldsDecidedV1.routing_key())
         await listen.consume(on_decision, no_ack=True)
         publishing = await connection.channel(publisher_confirms=True, on_return_raises=True)
         gate = asyncio.Semaphore(window)

@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import Text, cast, event, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONPATH
 
 from crowdify.contracts.common import OrderLine
 from crowdify.db import UnitOfWork
@@ -79,19 +80,33 @@ async def decided_in(catalog, orders: list[PlacedOrder]) -> tuple[list[str], lis
 
 
 async def announced(catalog, order_ids: list[uuid.UUID]) -> dict[str, list[dict[str, Any]]]:
-    """The outbox's messages about these orders, by order id, in the order written."""
+    """What the outbox announced about these orders, by order id, in the order written: each
+    expiry as its message (``type`` and ``payload``), each decision as its item of a batch of
+    decisions (``type`` "held" or "refused", ``payload`` the item)."""
+    ids = [str(i) for i in order_ids]
     outbox = messaging.outbox
+    about = func.jsonb_path_query_array(outbox.c.envelope, cast("$.payload.*[*].order_id", JSONPATH))
     async with catalog.uow_factory() as uow:
         rows = (
             await uow.session.execute(
                 select(outbox.c.envelope)
-                .where(outbox.c.envelope["payload"]["order_id"].astext.in_([str(i) for i in order_ids]))
+                .where(
+                    outbox.c.envelope["payload"]["order_id"].astext.in_(ids)
+                    | about.op("?|")(cast(ids, ARRAY(Text)))
+                )
                 .order_by(outbox.c.created_at)
             )
         ).scalars()
         found: dict[str, list[dict[str, Any]]] = {}
         for envelope in rows:
-            found.setdefault(envelope["payload"]["order_id"], []).append(envelope)
+            payload = envelope["payload"]
+            if envelope["type"] != "catalog.holds.decided":
+                found.setdefault(payload["order_id"], []).append(envelope)
+                continue
+            for kind in ("held", "refused"):
+                for item in payload[kind]:
+                    if item["order_id"] in ids:
+                        found.setdefault(item["order_id"], []).append({"type": kind, "payload": item})
     return found
 
 
@@ -137,10 +152,10 @@ async def test_a_batch_is_decided_in_two_statements_whatever_its_size(catalog):
     assert len(messages[str(earlier.order_id)]) == 1  # its own batch's, none from this one
     assert len(messages[str(rush[0].order_id)]) == 1  # one announcement for two copies
     [limit] = messages[str(too_many.order_id)]
-    assert limit["payload"]["reason"] == "limit_exceeded"
+    assert limit["type"] == "refused" and limit["payload"]["reason"] == "limit_exceeded"
     assert limit["payload"]["detail"] == "at most 4 of General per order"
     [reserved] = messages[str(wanted_the_box.order_id)]
-    assert reserved["type"] == "catalog.tickets.reserved"
+    assert reserved["type"] == "held"
     assert reserved["payload"]["lines"][0]["ticket_type_name"] == "Palco"
     assert reserved["payload"]["total"] == 2 * 15000
     expired = messages[str(stale.order_id)][-1]

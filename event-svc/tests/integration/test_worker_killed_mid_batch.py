@@ -16,7 +16,7 @@ from crowdify.testing import wait_until
 from event_svc.adapters.tables import hold_lines, holds
 from event_svc.settings import EventSettings
 from tests.factories import published_event, type_values
-from tests.integration.test_hold_batches import REJECTED, RESERVED, declare_queues
+from tests.integration.test_hold_batches import declare_queues
 from tests.integration.test_reservations import counters, placed
 
 
@@ -80,10 +80,7 @@ async def test_a_worker_killed_mid_batch_decides_every_order_exactly_once(
     survivor = await spawn_worker(settings)
     try:
         await wait_until(
-            lambda: (
-                len({e.payload["order_id"] for e in bus.of_type(RESERVED) + bus.of_type(REJECTED)})
-                == len(orders)
-            ),
+            lambda: len({d["order_id"] for _, _, d in bus.decisions()}) == len(orders),
             within=120,
             message="every order decided after the restart",
         )
@@ -95,11 +92,13 @@ async def test_a_worker_killed_mid_batch_decides_every_order_exactly_once(
     # Exactly once: one decision per order (a message the relay sent again after the kill keeps
     # its id, so consumers drop it; a second decision would have an id of its own).
     decision_ids: dict[str, set[uuid.UUID]] = defaultdict(set)
-    for envelope in bus.of_type(RESERVED) + bus.of_type(REJECTED):
-        decision_ids[envelope.payload["order_id"]].add(envelope.id)
+    held_once: dict[str, dict] = {}
+    for envelope, kind, decision in bus.decisions():
+        decision_ids[decision["order_id"]].add(envelope.id)
+        if kind == "held":
+            held_once[decision["order_id"]] = decision
     assert all(len(ids) == 1 for ids in decision_ids.values())
-    reserved = {e.id: e for e in bus.of_type(RESERVED)}.values()
-    announced = sum(line["quantity"] for e in reserved for line in e.payload["lines"])
+    announced = sum(line["quantity"] for d in held_once.values() for line in d["lines"])
     held = await held_in_lines(catalog, event_id)
     assert announced == held == capacity  # orders of one ticket keep coming after the last pair fits
     assert await counters(catalog, type_id) == (0, capacity)

@@ -1,4 +1,5 @@
-"""event-svc's decisions applied in batches: a backlog of reservations and rejections moves its
+"""event-svc's decisions applied in batches: a backlog of decisions (``catalog.holds.decided.v1``,
+several orders per message, beside the per-order messages event-svc sent before it) moves its
 orders together (one transaction per batch), wakes every request waiting for them, and a batch
 sent again, or a contradicting decision for the same orders, changes nothing."""
 
@@ -12,7 +13,14 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from crowdify.contracts.catalog import PricedLine, ReservationRejectedV1, TicketsReservedV1
+from crowdify.contracts.catalog import (
+    HeldOrder,
+    HoldsDecidedV1,
+    PricedLine,
+    RefusedOrder,
+    ReservationRejectedV1,
+    TicketsReservedV1,
+)
 from crowdify.db import UnitOfWorkFactory, create_engine
 from crowdify.messaging.envelope import Envelope
 from crowdify.testing import wait_until
@@ -40,8 +48,8 @@ async def _orders_of(settings: Any, event_id: uuid.UUID) -> list[dict[str, Any]]
         await engine.dispose()
 
 
-def _reserved(order_id: uuid.UUID, event_id: uuid.UUID, ticket_type_id: uuid.UUID) -> TicketsReservedV1:
-    return TicketsReservedV1(
+def _held(order_id: uuid.UUID, event_id: uuid.UUID, ticket_type_id: uuid.UUID) -> HeldOrder:
+    return HeldOrder(
         order_id=order_id,
         event_id=event_id,
         hold_expires_at=datetime.now(UTC) + timedelta(minutes=10),
@@ -87,11 +95,24 @@ async def test_a_backlog_of_decisions_is_applied_in_batches_and_wakes_every_wait
 
     placed = await wait_until(all_placed, message="every buyer's order is placed and waiting")
     held, refused = placed[: BUYERS // 2], placed[BUYERS // 2 :]
-    # The decisions queue up while no worker consumes them.
-    for order in held:
-        await publish(_reserved(order["id"], event_id, GENERAL))
-    for order in refused:
-        await publish(ReservationRejectedV1(order_id=order["id"], event_id=event_id, reason="sold_out"))
+    # The decisions queue up while no worker consumes them: most in batch messages of four orders
+    # (held and refused mixed), the last two as the per-order messages sent before those.
+    decisions = [("held", o) for o in held[:-1]] + [("refused", o) for o in refused[:-1]]
+    for start in range(0, len(decisions), 4):
+        batch = decisions[start : start + 4]
+        await publish(
+            HoldsDecidedV1(
+                held=tuple(_held(o["id"], event_id, GENERAL) for kind, o in batch if kind == "held"),
+                refused=tuple(
+                    RefusedOrder(order_id=o["id"], event_id=event_id, reason="sold_out")
+                    for kind, o in batch
+                    if kind == "refused"
+                ),
+            )
+        )
+    superseded = TicketsReservedV1.model_validate(_held(held[-1]["id"], event_id, GENERAL).model_dump())
+    await publish(superseded)
+    await publish(ReservationRejectedV1(order_id=refused[-1]["id"], event_id=event_id, reason="sold_out"))
 
     await start_worker()
     answers = await asyncio.gather(*waiting)
@@ -123,8 +144,9 @@ async def test_a_batch_sent_again_or_contradicted_changes_nothing(
 
     placed = await wait_until(all_placed, message="every buyer's order is placed and waiting")
     sent: list[Envelope] = []
-    for order in placed:
-        sent.append(await publish(_reserved(order["id"], event_id, GENERAL)))
+    for start in range(0, BUYERS, 3):
+        held = tuple(_held(order["id"], event_id, GENERAL) for order in placed[start : start + 3])
+        sent.append(await publish(HoldsDecidedV1(held=held)))
     await asyncio.gather(*waiting)
     decided = await _orders_of(settings, event_id)
     assert {o["status"] for o in decided} == {"awaiting_payment"}
@@ -135,9 +157,11 @@ async def test_a_batch_sent_again_or_contradicted_changes_nothing(
         await publish(envelope=envelope)
     fresh: list[Envelope] = []
     for order in placed:
-        fresh.append(await publish(_reserved(order["id"], event_id, GENERAL)))
-        refusal = ReservationRejectedV1(order_id=order["id"], event_id=event_id, reason="sold_out")
-        fresh.append(await publish(refusal))
+        held = _held(order["id"], event_id, GENERAL)
+        fresh.append(await publish(HoldsDecidedV1(held=(held,))))
+        refusal = RefusedOrder(order_id=order["id"], event_id=event_id, reason="sold_out")
+        fresh.append(await publish(HoldsDecidedV1(refused=(refusal,))))
+        fresh.append(await publish(ReservationRejectedV1(**refusal.model_dump())))
 
     async def consumed() -> bool:
         return await _in_inbox(settings, [str(e.id) for e in fresh]) == len(fresh)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,11 +127,11 @@ def _placed(m: purchase.OrderPlacedV1, at: datetime) -> dict[str, Any]:
     return {"user_id": m.user_id, "placed_at": m.placed_at, **_buyer(m)}
 
 
-def _reserved(m: catalog.TicketsReservedV1, at: datetime) -> dict[str, Any]:
+def _reserved(m: catalog.TicketsReservedV1 | catalog.HeldOrder, at: datetime) -> dict[str, Any]:
     return {"held_at": at, "hold_expires_at": m.hold_expires_at, "total": m.total, "currency": m.currency}
 
 
-def _rejected(m: catalog.ReservationRejectedV1, at: datetime) -> dict[str, Any]:
+def _rejected(m: catalog.ReservationRejectedV1 | catalog.RefusedOrder, at: datetime) -> dict[str, Any]:
     return {"rejected_at": at, "rejection_reason": m.reason}
 
 
@@ -158,13 +159,16 @@ def _issued(m: ticket_contracts.TicketsIssuedV1, at: datetime) -> dict[str, Any]
     return {"user_id": m.user_id, **_buyer(m), "issued_at": m.issued_at}
 
 
-# What each message about an order writes in the order's row: {column: value}, from the message
-# and when it occurred. One table for both ways of applying them (here one message at a time,
+# What each message about an order (or each order of a batch message: a held or refused order of
+# catalog.holds.decided.v1) writes in the order's row: {column: value}, from the message and when
+# it occurred. One table for both ways of applying them (here one message at a time,
 # projection_batches.py a batch at a time), so they cannot drift apart.
-ORDER_FACTS: Mapping[type[Contract], Callable[[Any, datetime], dict[str, Any]]] = {
+ORDER_FACTS: Mapping[type[BaseModel], Callable[[Any, datetime], dict[str, Any]]] = {
     purchase.OrderPlacedV1: _placed,
     catalog.TicketsReservedV1: _reserved,
+    catalog.HeldOrder: _reserved,
     catalog.ReservationRejectedV1: _rejected,
+    catalog.RefusedOrder: _rejected,
     catalog.HoldExpiredV1: _hold_expired,
     purchase.OrderExpiredV1: _expired,
     purchase.OrderPaidV1: _paid,
@@ -173,8 +177,8 @@ ORDER_FACTS: Mapping[type[Contract], Callable[[Any, datetime], dict[str, Any]]] 
     ticket_contracts.TicketsIssuedV1: _issued,
 }
 # The kinds whose lines fill in the order's lines (quantities, then prices and type names).
-WITH_LINES: frozenset[type[Contract]] = frozenset(
-    {purchase.OrderPlacedV1, catalog.TicketsReservedV1, purchase.OrderPaidV1}
+WITH_LINES: frozenset[type[BaseModel]] = frozenset(
+    {purchase.OrderPlacedV1, catalog.TicketsReservedV1, catalog.HeldOrder, purchase.OrderPaidV1}
 )
 
 
@@ -183,6 +187,12 @@ async def order_facts(session: AsyncSession, message: Any, at: datetime) -> None
     await _order(session, message.order_id, message.event_id, **ORDER_FACTS[type(message)](message, at))
     if type(message) in WITH_LINES:
         await _lines(session, message.order_id, message.lines)
+
+
+async def holds_decided(session: AsyncSession, message: catalog.HoldsDecidedV1, at: datetime) -> None:
+    """A batch of decisions: each held or refused order as its own per-order message was."""
+    for decision in (*message.held, *message.refused):
+        await order_facts(session, decision, at)
 
 
 def ticket_row(
@@ -320,6 +330,7 @@ PROJECTORS: Mapping[type[Contract], Projector] = {
     catalog.EventCancelledV1: event_snapshot,
     catalog.TicketsReservedV1: order_facts,
     catalog.ReservationRejectedV1: order_facts,
+    catalog.HoldsDecidedV1: holds_decided,
     catalog.HoldExpiredV1: order_facts,
     purchase.OrderPlacedV1: order_facts,
     purchase.OrderPaidV1: order_facts,

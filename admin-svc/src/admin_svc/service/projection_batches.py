@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,9 +115,10 @@ async def _lines(
         await session.execute(LINES_UPSERT, arrays(merged.values(), LINE_COLUMNS))
 
 
-def _order_batch(kind: type[Contract]) -> BatchProjector:
-    """The batch projector of a kind of message about orders: its facts (the same table as one
-    message at a time, :data:`.projection.ORDER_FACTS`) merged per order, then its lines."""
+def _order_batch(kind: type[BaseModel]) -> BatchProjector:
+    """The batch projector of a kind of message about orders (or of order in a batch message):
+    its facts (the same table as one message at a time, :data:`.projection.ORDER_FACTS`) merged
+    per order, then its lines."""
     facts = ORDER_FACTS[kind]
 
     async def project_batch(session: AsyncSession, batch: Sequence[Timed]) -> None:
@@ -169,6 +171,17 @@ async def tickets_issued(session: AsyncSession, batch: Sequence[Timed]) -> None:
         await session.execute(TICKETS_INSERT, arrays(rows.values(), TICKET_COLUMNS))
 
 
+_held_orders = _order_batch(catalog.HeldOrder)
+_refused_orders = _order_batch(catalog.RefusedOrder)
+
+
+async def holds_decided(session: AsyncSession, batch: Sequence[Timed]) -> None:
+    """Batches of decisions: their held orders together, then their refused ones, each order as
+    its per-order message was (an order is decided once, so the two sets do not meet)."""
+    await _held_orders(session, [(held, at) for m, at in batch for held in m.held])
+    await _refused_orders(session, [(refused, at) for m, at in batch for refused in m.refused])
+
+
 async def admitted(session: AsyncSession, batch: Sequence[Timed]) -> None:
     """Admissions of every message in the batch (batches of first entries, or the superseded
     one-ticket messages) in one statement, each ticket reduced to its earliest entry."""
@@ -186,6 +199,7 @@ ORDER_KINDS: tuple[type[Contract], ...] = (
 )
 BATCH_PROJECTORS: Mapping[type[Contract], BatchProjector] = {
     **{kind: _order_batch(kind) for kind in ORDER_KINDS},
+    catalog.HoldsDecidedV1: holds_decided,
     ticket_contracts.TicketsIssuedV1: tickets_issued,
     validation.TicketAdmittedV1: admitted,
     validation.TicketsAdmittedV1: admitted,

@@ -9,6 +9,10 @@ holds and their lines. The announcements are then written to the outbox with one
 (:meth:`Outbox.add_many`): the envelopes are the contracts' own serialisation, and the outbox
 sends after the commit exactly the rows its unit added. Two round trips per batch, however many
 orders it holds. A single order is a batch of one: there is one set of rules.
+
+The batch's decisions are announced together, as one ``catalog.holds.decided.v1`` (split past
+:data:`DECISIONS_PER_MESSAGE`): one publish with its confirm, and one delivery to each consumer,
+where a message per order cost that for every order of an on-sale.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from crowdify.contracts.catalog import RejectionReason, ReservationRejectedV1, TicketsReservedV1
+from crowdify.contracts.catalog import (
+    DECISIONS_PER_MESSAGE,
+    HeldOrder,
+    HoldsDecidedV1,
+    RefusedOrder,
+    RejectionReason,
+)
 from crowdify.contracts.common import PricedLine
 from crowdify.db import UnitOfWork
 from crowdify.messaging.outbox import Outbox, Outgoing
@@ -59,24 +69,34 @@ async def decide_holds(uow: UnitOfWork, outbox: Outbox, orders: Sequence[PlacedO
     )
     decided = [row for row in rows if row["kind"] == "order"]
     messages = announcements([row for row in rows if row["kind"] == "expired"])
-    for order, row in zip(orders, decided, strict=True):
-        if row["announce"]:
-            messages.append(_reservation(order, row) if row["status"] == "held" else _rejection(order, row))
+    announced = [(order, row) for order, row in zip(orders, decided, strict=True) if row["announce"]]
+    for start in range(0, len(announced), DECISIONS_PER_MESSAGE):
+        messages.append(_decisions(announced[start : start + DECISIONS_PER_MESSAGE]))
     await outbox.add_many(uow, messages)
     return [row["status"] for row in decided]
 
 
-def _rejection(order: PlacedOrder, row: Any) -> Outgoing:
-    message = ReservationRejectedV1(
+def _decisions(announced: Sequence[tuple[PlacedOrder, Any]]) -> Outgoing:
+    message = HoldsDecidedV1(
+        held=tuple(_held(order, row) for order, row in announced if row["status"] == "held"),
+        refused=tuple(_refused(order, row) for order, row in announced if row["status"] != "held"),
+    )
+    # One message for many orders, so for no one order's saga: a correlation id of its own (the
+    # orders are named inside), and the first order's placement as its cause.
+    first = announced[0][0]
+    return Outgoing(message, correlation_id=str(uuid.uuid4()), causation_id=first.causation_id)
+
+
+def _refused(order: PlacedOrder, row: Any) -> RefusedOrder:
+    return RefusedOrder(
         order_id=order.order_id,
         event_id=order.event_id,
         reason=cast(RejectionReason, row["reason"]),
         detail=row["detail"],
     )
-    return Outgoing(message, correlation_id=str(order.order_id), causation_id=order.causation_id)
 
 
-def _reservation(order: PlacedOrder, row: Any) -> Outgoing:
+def _held(order: PlacedOrder, row: Any) -> HeldOrder:
     priced = [
         PricedLine(
             ticket_type_id=type_id,
@@ -94,7 +114,7 @@ def _reservation(order: PlacedOrder, row: Any) -> Outgoing:
             strict=True,
         )
     ]
-    message = TicketsReservedV1(
+    return HeldOrder(
         order_id=order.order_id,
         event_id=order.event_id,
         hold_expires_at=row["hold_expires_at"],
@@ -105,4 +125,3 @@ def _reservation(order: PlacedOrder, row: Any) -> Outgoing:
         event_starts_at=row["event_starts_at"],
         venue=row["venue"],
     )
-    return Outgoing(message, correlation_id=str(order.order_id), causation_id=order.causation_id)

@@ -6,12 +6,16 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from crowdify.contracts.base import Contract, register
 from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine
 
 RejectionReason = Literal["sold_out", "sales_closed", "event_unavailable", "limit_exceeded"]
+
+# Most decisions one HoldsDecidedV1 carries; event-svc splits a larger batch. Bounded so a message
+# stays small for the broker (about 600 bytes of JSON per held order of one line).
+DECISIONS_PER_MESSAGE = 500
 
 
 @register
@@ -48,13 +52,11 @@ class EventCancelledV1(Contract):
     reason: str | None = None
 
 
-@register
-class TicketsReservedV1(Contract):
-    name = "catalog.tickets.reserved"
-    version = 1
-    producer = "event-svc"
-    consumers = ("purchase-svc", "admin-svc")
-    summary = "The tickets of an order are held until hold_expires_at, at the prices listed."
+class HeldOrder(BaseModel):
+    """One order whose tickets are held, as one item of :class:`HoldsDecidedV1`; also the whole of
+    the per-order ``catalog.tickets.reserved.v1`` that the batch message replaced."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     order_id: UUID
     event_id: UUID
@@ -67,18 +69,58 @@ class TicketsReservedV1(Contract):
     venue: str | None = None
 
 
-@register
-class ReservationRejectedV1(Contract):
-    name = "catalog.reservation.rejected"
-    version = 1
-    producer = "event-svc"
-    consumers = ("purchase-svc", "admin-svc")
-    summary = "The tickets of an order could not be held; nothing is held for it."
+class RefusedOrder(BaseModel):
+    """One order that could not be held, as one item of :class:`HoldsDecidedV1`; also the whole
+    of the per-order ``catalog.reservation.rejected.v1`` that the batch message replaced."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     order_id: UUID
     event_id: UUID
     reason: RejectionReason
     detail: str | None = None
+
+
+@register
+class TicketsReservedV1(HeldOrder, Contract):
+    name = "catalog.tickets.reserved"
+    version = 1
+    producer = "event-svc"
+    consumers = ("purchase-svc", "admin-svc")
+    summary = (
+        "Superseded by catalog.holds.decided.v1 (no longer published; still consumed, for messages "
+        "sent before the change). The tickets of an order are held until hold_expires_at, at the "
+        "prices listed."
+    )
+
+
+@register
+class ReservationRejectedV1(RefusedOrder, Contract):
+    name = "catalog.reservation.rejected"
+    version = 1
+    producer = "event-svc"
+    consumers = ("purchase-svc", "admin-svc")
+    summary = (
+        "Superseded by catalog.holds.decided.v1 (no longer published; still consumed, for messages "
+        "sent before the change). The tickets of an order could not be held; nothing is held for it."
+    )
+
+
+@register
+class HoldsDecidedV1(Contract):
+    name = "catalog.holds.decided"
+    version = 1
+    producer = "event-svc"
+    consumers = ("purchase-svc", "admin-svc")
+    summary = (
+        "A batch of placed orders was decided together: each order either held until "
+        "hold_expires_at at the prices listed, or refused with nothing held. Every order is "
+        "announced once, in the batch that first decided it; the holds this batch released first "
+        "are announced just before it (catalog.hold.expired.v1)."
+    )
+
+    held: tuple[HeldOrder, ...] = Field(default=(), max_length=DECISIONS_PER_MESSAGE)
+    refused: tuple[RefusedOrder, ...] = Field(default=(), max_length=DECISIONS_PER_MESSAGE)
 
 
 @register

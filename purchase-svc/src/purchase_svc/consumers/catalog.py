@@ -11,6 +11,7 @@ from crowdify.contracts.catalog import (
     EventStaffChangedV1,
     EventUpdatedV1,
     HoldExpiredV1,
+    HoldsDecidedV1,
     ReservationRejectedV1,
     TicketsReservedV1,
 )
@@ -28,13 +29,28 @@ from purchase_svc.service.event_cancellation import CancelledEventSettlement
 def register_catalog_handlers(
     consumer: Consumer, purchases: Purchases, settlement: CancelledEventSettlement
 ) -> None:
+    async def on_decided(batch: Sequence[tuple[HoldsDecidedV1, Envelope]], uow: UnitOfWork) -> None:
+        # Held first: an order is in one list of one message (event-svc announces it once).
+        await decisions.apply_reservations(
+            purchases, [(held, str(envelope.id)) for message, envelope in batch for held in message.held], uow
+        )
+        await decisions.apply_rejections(
+            purchases,
+            [(refused, str(envelope.id)) for message, envelope in batch for refused in message.refused],
+            uow,
+        )
+
+    # The per-order decisions sent before catalog.holds.decided.v1 (each one is an item of it),
+    # applied the same way.
     async def on_reserved(reserved: Sequence[tuple[TicketsReservedV1, Envelope]], uow: UnitOfWork) -> None:
-        await decisions.apply_reservations(purchases, reserved, uow)
+        await decisions.apply_reservations(
+            purchases, [(m, str(envelope.id)) for m, envelope in reserved], uow
+        )
 
     async def on_rejected(
         rejected: Sequence[tuple[ReservationRejectedV1, Envelope]], uow: UnitOfWork
     ) -> None:
-        await decisions.apply_rejections(purchases, rejected, uow)
+        await decisions.apply_rejections(purchases, [(m, str(envelope.id)) for m, envelope in rejected], uow)
 
     async def on_holds_expired(expired: Sequence[tuple[HoldExpiredV1, Envelope]], uow: UnitOfWork) -> None:
         await hold_expiry.apply_expired_holds(purchases, expired, uow)
@@ -55,6 +71,7 @@ def register_catalog_handlers(
 
     # Decisions and expiries are applied in batches (group commit): the ones waiting, in one
     # transaction.
+    consumer.on_batch(HoldsDecidedV1, on_decided)
     consumer.on_batch(TicketsReservedV1, on_reserved)
     consumer.on_batch(ReservationRejectedV1, on_rejected)
     consumer.on_batch(HoldExpiredV1, on_holds_expired)

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from crowdify.contracts.catalog import TicketsReservedV1
+from crowdify.contracts.catalog import HeldOrder
 from crowdify.contracts.common import OrderLine
 from crowdify.contracts.purchase import OrderCancelledV1
 from crowdify.db import UnitOfWork
@@ -42,7 +42,7 @@ def announce_after_commit(purchases: Purchases, uow: UnitOfWork, order_ids: Sequ
         uow.after_commit(announce)
 
 
-def _preference(purchases: Purchases, reserved: TicketsReservedV1) -> dict[str, object]:
+def _preference(purchases: Purchases, reserved: HeldOrder) -> dict[str, object]:
     settings = purchases.settings
     order_id = str(reserved.order_id)
     back = f"{settings.frontend_base_url}/orders/{order_id}"
@@ -73,7 +73,7 @@ def _preference(purchases: Purchases, reserved: TicketsReservedV1) -> dict[str, 
     }
 
 
-async def payment_link(purchases: Purchases, reserved: TicketsReservedV1) -> Preference | None:
+async def payment_link(purchases: Purchases, reserved: HeldOrder) -> Preference | None:
     """The order's Mercado Pago preference, or None when Mercado Pago cannot make one. The key
     makes a redelivered message's call the same preference."""
     try:
@@ -86,7 +86,7 @@ async def payment_link(purchases: Purchases, reserved: TicketsReservedV1) -> Pre
 
 async def _cancel_without_link(
     purchases: Purchases,
-    reserved: TicketsReservedV1,
+    reserved: HeldOrder,
     uow: UnitOfWork,
     order: OrderRow,
     causation_id: str | None,
@@ -115,7 +115,7 @@ async def _cancel_without_link(
 
 async def settle_reserved(
     purchases: Purchases,
-    reserved: TicketsReservedV1,
+    reserved: HeldOrder,
     uow: UnitOfWork,
     preference: Preference | None,
     *,
