@@ -3,8 +3,9 @@ figures the dashboard must show for it worked out independently of admin-svc's c
 
 Orders end in every way the saga allows: paid (some partly or wholly refunded, one charged back),
 left to expire, refused because the event sold out, or cancelled before paying. event-svc's
-decisions come in batches of several orders (``catalog.holds.decided``), every fourth one still on
-its own as before batches (a rolling deploy). Paid tickets are
+decisions and purchase-svc's placements come in batches of several orders
+(``catalog.holds.decided``, ``purchase.orders.placed``), every fourth one still on its own as before
+batches (a rolling deploy). Paid tickets are
 let in at two gates, announced as validation-svc does (batches of an event's first entries), some
 still one by one as before batches (a rolling deploy), and some reported again later at the other
 gate (a later entry that must not count).
@@ -27,6 +28,14 @@ from crowdify.messaging.envelope import Envelope
 GENERAL, VIP = "General", "VIP"
 PRICES = {GENERAL: 15000, VIP: 45000}
 GATES = ("Norte", "Sur")
+
+# An order's placement or decision, announced in a batch message or on its own.
+Item = purchase.PlacedOrder | catalog.HeldOrder | catalog.RefusedOrder
+SUPERSEDED: dict[type[Item], type[Contract]] = {
+    purchase.PlacedOrder: purchase.OrderPlacedV1,
+    catalog.HeldOrder: catalog.TicketsReservedV1,
+    catalog.RefusedOrder: catalog.ReservationRejectedV1,
+}
 
 
 @dataclass
@@ -51,8 +60,10 @@ class OnSale:
     expected: Expected = field(default_factory=Expected)
     # First entries, announced by ``_announce`` once every order is made.
     admissions: list[validation.Admission] = field(default_factory=list)
-    # Decisions not yet announced in a batch message (``_decided``).
-    undecided: list[catalog.HeldOrder | catalog.RefusedOrder] = field(default_factory=list)
+    # Every order placed, in order.
+    placed: list[purchase.PlacedOrder] = field(default_factory=list)
+    # Orders and decisions not yet announced in a batch message (``_batched``).
+    unannounced: list[Item] = field(default_factory=list)
 
     def envelopes(self) -> list[Envelope]:
         return [Envelope.wrap(m, correlation_id=str(uuid.uuid4())) for m in self.messages]
@@ -103,35 +114,34 @@ def on_sale(
         elif n == 1:
             outcome = "partly_refunded"
         _order(sale, rng, n, outcome)
-    _announce_decisions(sale, at_least=1)
+    _announce_batch(sale, at_least=1)
     _announce(sale, rng)
     return sale
 
 
-def _decided(sale: OnSale, n: int, decision: catalog.HeldOrder | catalog.RefusedOrder) -> None:
-    """Every fourth decision on its own (the superseded contracts), the rest in batches of eight."""
+def _batched(sale: OnSale, n: int, item: Item) -> None:
+    """Every fourth order's placement and decision on its own (the superseded per-order
+    contracts), the rest in batch messages of eight items."""
     if n % 4 == 3:
-        superseded = (
-            catalog.TicketsReservedV1
-            if isinstance(decision, catalog.HeldOrder)
-            else catalog.ReservationRejectedV1
-        )
-        sale.messages.append(superseded.model_validate(decision.model_dump()))
+        sale.messages.append(SUPERSEDED[type(item)].model_validate(item.model_dump()))
         return
-    sale.undecided.append(decision)
-    _announce_decisions(sale, at_least=8)
+    sale.unannounced.append(item)
+    _announce_batch(sale, at_least=8)
 
 
-def _announce_decisions(sale: OnSale, *, at_least: int) -> None:
-    if len(sale.undecided) < at_least:
+def _announce_batch(sale: OnSale, *, at_least: int) -> None:
+    """The items waiting, when there are ``at_least``: the placements in one message, then the
+    decisions in another (a decision never comes before its order's placement)."""
+    if len(sale.unannounced) < at_least:
         return
-    batch, sale.undecided = sale.undecided, []
-    sale.messages.append(
-        catalog.HoldsDecidedV1(
-            held=tuple(d for d in batch if isinstance(d, catalog.HeldOrder)),
-            refused=tuple(d for d in batch if isinstance(d, catalog.RefusedOrder)),
-        )
-    )
+    batch, sale.unannounced = sale.unannounced, []
+    placed = tuple(i for i in batch if isinstance(i, purchase.PlacedOrder))
+    if placed:
+        sale.messages.append(purchase.OrdersPlacedV1(orders=placed))
+    held = tuple(i for i in batch if isinstance(i, catalog.HeldOrder))
+    refused = tuple(i for i in batch if isinstance(i, catalog.RefusedOrder))
+    if held or refused:
+        sale.messages.append(catalog.HoldsDecidedV1(held=held, refused=refused))
 
 
 def _announce(sale: OnSale, rng: random.Random, per_message: int = 20) -> None:
@@ -168,19 +178,19 @@ def _order(sale: OnSale, rng: random.Random, n: int, outcome: str) -> None:
     total = sum(PRICES[k] * q for k, q in quantities.items())
     buyer = {"buyer_email": f"comprador{n}@example.cl", "buyer_name": f"Comprador {n}"}
     expected.funnel["placed"] += 1
-    messages.append(
-        purchase.OrderPlacedV1(
-            order_id=order_id, event_id=event_id, user_id=f"u{n}", lines=lines, placed_at=now, **buyer
-        )
+    placed = purchase.PlacedOrder(
+        order_id=order_id, event_id=event_id, user_id=f"u{n}", lines=lines, placed_at=now, **buyer
     )
+    sale.placed.append(placed)
+    _batched(sale, n, placed)
     if outcome == "sold_out":
         expected.funnel["rejected_sold_out"] += 1
         expected.funnel["rejected"] += 1
         expected.statuses[str(order_id)] = "rejected"
-        _decided(sale, n, catalog.RefusedOrder(order_id=order_id, event_id=event_id, reason="sold_out"))
+        _batched(sale, n, catalog.RefusedOrder(order_id=order_id, event_id=event_id, reason="sold_out"))
         return
     expected.funnel["held"] += 1
-    _decided(
+    _batched(
         sale,
         n,
         catalog.HeldOrder(

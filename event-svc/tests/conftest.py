@@ -71,6 +71,7 @@ class Bus:
     async def send(self, event: Contract, *, envelope_id: uuid.UUID | None = None) -> Envelope:
         order_id = str(getattr(event, "order_id", "test"))
         self.orders.add(order_id)
+        self.orders.update(str(order.order_id) for order in getattr(event, "orders", ()))
         envelope = Envelope.wrap(event, correlation_id=order_id)
         if envelope_id is not None:
             envelope = envelope.model_copy(update={"id": envelope_id})

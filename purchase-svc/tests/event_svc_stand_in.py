@@ -34,12 +34,20 @@ from crowdify.contracts.catalog import (
     RejectionReason,
 )
 from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine, TicketTypeSnapshot, buyer_hold_cap
-from crowdify.contracts.purchase import OrderCancelledV1, OrderExpiredV1, OrderPaidV1, OrderPlacedV1
+from crowdify.contracts.purchase import (
+    OrderCancelledV1,
+    OrderExpiredV1,
+    OrderPaidV1,
+    OrderPlacedV1,
+    OrdersPlacedV1,
+    PlacedOrder,
+)
 from crowdify.messaging.envelope import Envelope
 from crowdify.testing.service_under_test import Publish
 
-# What event-svc consumes of purchase-svc's messages.
-ORDER_MESSAGES = "purchase.order.#"
+# What event-svc consumes of purchase-svc's messages (orders placed together, then each order's
+# own messages).
+ORDER_MESSAGES = ("purchase.orders.placed.v1", "purchase.order.#")
 
 
 @dataclass
@@ -118,6 +126,10 @@ class EventSvcStandIn:
 
     async def answer(self, envelope: Envelope) -> None:
         """What event-svc does with each of purchase-svc's order messages."""
+        if envelope.type == OrdersPlacedV1.name:
+            for placed in envelope.parse(OrdersPlacedV1).orders:
+                await self._reserve(placed)
+            return
         order_id = uuid.UUID(envelope.payload["order_id"])
         if envelope.type == OrderPlacedV1.name:
             await self._reserve(envelope.parse(OrderPlacedV1))
@@ -126,7 +138,7 @@ class EventSvcStandIn:
         elif envelope.type == OrderPaidV1.name and order_id in self.holds:
             self.holds[order_id].unpaid = False
 
-    async def _reserve(self, placed: OrderPlacedV1) -> None:
+    async def _reserve(self, placed: PlacedOrder) -> None:
         if placed.order_id in self.answered:
             return  # a redelivery
         # Decided and taken before anything is awaited, so concurrent orders never oversell.
@@ -141,7 +153,7 @@ class EventSvcStandIn:
         self.holds[placed.order_id] = Hold(placed.event_id, placed.user_id, placed.lines)
         await self.publish(HoldsDecidedV1(held=(self._held(placed),)))
 
-    def _refusal(self, placed: OrderPlacedV1) -> RejectionReason | None:
+    def _refusal(self, placed: PlacedOrder) -> RejectionReason | None:
         event = self.events.get(placed.event_id)
         types = {t.id: t for t in event.ticket_types} if event else {}
         if event is None or any(line.ticket_type_id not in types for line in placed.lines):
@@ -166,7 +178,7 @@ class EventSvcStandIn:
             for line in hold.lines
         )
 
-    def _held(self, placed: OrderPlacedV1) -> HeldOrder:
+    def _held(self, placed: PlacedOrder) -> HeldOrder:
         event = self.events[placed.event_id]
         types = {t.id: t for t in event.ticket_types}
         lines = tuple(

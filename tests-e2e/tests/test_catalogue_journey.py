@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from crowdify.contracts.common import OrderLine
-from crowdify.contracts.purchase import OrderPlacedV1
+from crowdify.contracts.purchase import OrdersPlacedV1, PlacedOrder
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.publisher import Publisher
 from crowdify.testing import wait_until
@@ -64,7 +64,7 @@ async def test_orders_on_the_bus_hold_tickets_that_organisers_see_in_stats(gatew
     admin = await login("admin@crowdify.test")
     event_id, type_id = await publish_event(gateway, admin, capacity=3)
     orders = [
-        OrderPlacedV1(
+        PlacedOrder(
             order_id=uuid.uuid4(),
             event_id=uuid.UUID(event_id),
             user_id="e2e-buyer",
@@ -73,9 +73,10 @@ async def test_orders_on_the_bus_hold_tickets_that_organisers_see_in_stats(gatew
         )
         for _ in range(3)
     ]
+    # As purchase-api announces orders placed together: two in one message, one on its own.
     async with Publisher(e2e.amqp_url, e2e.amqp_exchange) as publisher:
-        for order in orders:
-            await publisher.publish(Envelope.wrap(order, correlation_id=str(order.order_id)))
+        for batch in (orders[:2], orders[2:]):
+            await publisher.publish(Envelope.wrap(OrdersPlacedV1(orders=tuple(batch)), correlation_id="e2e"))
 
     async def held() -> int:
         stats = await gateway.get(f"/api/v1/events/{event_id}/stats", headers=bearer(admin))

@@ -31,7 +31,7 @@ async def test_exports_open_in_a_spanish_spreadsheet_and_as_plain_csv(
     worker: Any, publish: Publish, client: httpx.AsyncClient, bearer: Bearer
 ) -> None:
     sale = on_sale(6, seed=3)
-    placed = next(m for m in sale.messages if isinstance(m, purchase.OrderPlacedV1))
+    placed = sale.placed[0]
     sly = purchase.OrderPlacedV1(
         order_id=uuid.uuid4(),
         event_id=sale.event_id,

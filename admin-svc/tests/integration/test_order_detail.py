@@ -28,7 +28,7 @@ async def test_an_order_shows_its_mercado_pago_payment_and_each_refund_with_its_
     sale = on_sale(2, staff=(ana,), seed=3)
     for message in sale.messages:
         await publish(message)
-    charged_back, partly = [m.order_id for m in sale.messages if isinstance(m, purchase.OrderPlacedV1)]
+    charged_back, partly = [o.order_id for o in sale.placed]
     paid = messages_of(sale.messages, partly, purchase.OrderPaidV1)[0]
     [refund] = messages_of(sale.messages, partly, purchase.OrderRefundedV1)
     assert not refund.full
@@ -95,7 +95,7 @@ async def test_an_order_of_another_organisers_event_is_not_found(
     sale = on_sale(1, staff=(bruno,), seed=8)
     for message in sale.messages:
         await publish(message)
-    [order_id] = [m.order_id for m in sale.messages if isinstance(m, purchase.OrderPlacedV1)]
+    [order_id] = [o.order_id for o in sale.placed]
     path = f"/api/v1/admin/orders/{order_id}"
 
     async def known_to_bruno() -> bool:

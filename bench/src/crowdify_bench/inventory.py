@@ -23,7 +23,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from crowdify.contracts.catalog import HoldsDecidedV1
 from crowdify.contracts.common import OrderLine
-from crowdify.contracts.purchase import OrderCancelledV1, OrderPlacedV1
+from crowdify.contracts.purchase import OrderCancelledV1, OrdersPlacedV1, PlacedOrder
 from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.wire import envelope_message
 from crowdify.testing import wait_until
@@ -48,12 +48,17 @@ async def inventory_step(
     now = datetime.now(UTC)
     envelopes = [
         Envelope.wrap(
-            OrderPlacedV1(
-                order_id=uuid.uuid4(),
-                event_id=uuid.UUID(event_id),
-                user_id=f"bench-{platform.run_id}-{n}",
-                lines=(OrderLine(ticket_type_id=uuid.UUID(type_id), quantity=rng.randint(1, 4)),),
-                placed_at=now,
+            # One order per message: orders arriving one by one, each decided as it comes.
+            OrdersPlacedV1(
+                orders=(
+                    PlacedOrder(
+                        order_id=uuid.uuid4(),
+                        event_id=uuid.UUID(event_id),
+                        user_id=f"bench-{platform.run_id}-{n}",
+                        lines=(OrderLine(ticket_type_id=uuid.UUID(type_id), quantity=rng.randint(1, 4)),),
+                        placed_at=now,
+                    ),
+                )
             ),
             correlation_id=f"bench-{platform.run_id}",
         )

@@ -12,7 +12,7 @@ from event_svc.service.catalog import Catalog
 from event_svc.settings import EventSettings, get_settings
 
 DESCRIPTION = """Events, ticket types, capacity and holds. Reservations are decided from
-`purchase.order.placed` messages, never by HTTP; see the service README for the messages."""
+`purchase.orders.placed` messages, never by HTTP; see the service README for the messages."""
 
 
 def create_app(settings: EventSettings | None = None) -> FastAPI:

@@ -10,7 +10,7 @@ import uuid
 
 from sqlalchemy import func, select, update
 
-from crowdify.contracts.purchase import OrderExpiredV1, OrderPlacedV1
+from crowdify.contracts.purchase import OrderExpiredV1, OrderPlacedV1, OrdersPlacedV1
 from crowdify.testing import wait_until
 from event_svc.adapters.tables import holds
 from event_svc.service.expiry import sweep_expired_holds
@@ -72,8 +72,18 @@ async def test_a_backlog_is_decided_in_batches_in_arrival_order(catalog, make_wo
     rng = random.Random(16)
     orders = [placed(event_id, type_id, quantity=rng.randint(1, 4)) for _ in range(300)]
     await declare_queues(make_worker)
-    for order in orders:  # queued before the worker starts: a backlog, in this order
-        await bus.send(order)
+    # Queued before the worker starts: a backlog, in this order. As purchase-api announces them:
+    # the orders each of its batches placed together in one message (one to seven here), and
+    # now and then one on its own as purchase-api sent them before batches (a rolling deploy).
+    sent = 0
+    while sent < len(orders):
+        size = rng.randint(1, 7)
+        if size == 7:
+            await bus.send(orders[sent])
+            sent += 1
+            continue
+        await bus.send(OrdersPlacedV1(orders=tuple(orders[sent : sent + size])))
+        sent += size
     worker = make_worker()
     await worker.start()
     try:

@@ -333,6 +333,52 @@ async def test_waiting_messages_are_handled_together_in_arrival_order(db, make_c
     assert await db.effect_count() == len(sent)
 
 
+class TicketsCountedV1(Contract):
+    """A batch of TicketCountedV1, as a new contract that replaces an old one."""
+
+    name = "test.tickets.counted"
+    version = 1
+    producer = "tests"
+
+    ticket_ids: tuple[str, ...]
+
+
+async def test_a_contract_sharing_a_lane_is_batched_with_it_in_arrival_order(db, make_consumer, publisher):
+    batches: list[list[str]] = []
+
+    async def count(batch, uow) -> None:
+        ids = [i for event, _ in batch for i in getattr(event, "ticket_ids", None) or (event.ticket_id,)]
+        batches.append(ids)
+        for ticket_id in ids:
+            await db.record_effect(uow, ticket_id)
+
+    def consumer_of_both():
+        consumer = make_consumer("shared")
+        consumer.on_batch(TicketsCountedV1, count)
+        consumer.on_batch(TicketCountedV1, count, shares_lane_with=TicketsCountedV1)
+        return consumer
+
+    declared = consumer_of_both()
+    await declared.start()
+    await declared.stop()
+    # A backlog of both kinds, interleaved as a rolling deploy would leave it.
+    sent: list[str] = []
+    for n in range(10):
+        if n % 3 == 0:
+            event: Contract = TicketCountedV1(ticket_id=f"t{n}")
+            sent.append(f"t{n}")
+        else:
+            event = TicketsCountedV1(ticket_ids=(f"t{n}a", f"t{n}b"))
+            sent.extend([f"t{n}a", f"t{n}b"])
+        await publisher.publish(Envelope.wrap(event, correlation_id="c"))
+
+    await consumer_of_both().start()
+    await wait_until(lambda: sum(len(b) for b in batches) == len(sent), message="every message handled")
+    assert [t for b in batches for t in b] == sent  # one order across both kinds
+    assert any(len(b) > 2 for b in batches)  # batches mixed the kinds
+    assert await db.effect_count() == len(sent)
+
+
 async def test_a_lone_message_is_handled_at_once_and_a_duplicate_without_effect(db, make_consumer, publisher):
     batches: list[int] = []
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from crowdify.contracts.purchase import ORDERS_PER_MESSAGE
 from crowdify.settings import ServiceSettings
 from crowdify.tickets import TicketSigningSettings
 
@@ -43,9 +44,11 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     )
     # Orders one buyer (the token's sub, however the header is spelt) may place per minute.
     orders_per_minute: int = Field(default=10, ge=1, alias="PURCHASE_SVC_ORDERS_PER_MINUTE")
-    # Most orders an API process places in one transaction (group commit, ADR 0019); 1 places
-    # every order alone.
-    place_batch_max: int = Field(default=64, ge=1, le=500, alias="PURCHASE_SVC_PLACE_BATCH_MAX")
+    # Most orders an API process places in one transaction (group commit, ADR 0019), and so in
+    # one purchase.orders.placed.v1; 1 places every order alone.
+    place_batch_max: int = Field(
+        default=64, ge=1, le=ORDERS_PER_MESSAGE, alias="PURCHASE_SVC_PLACE_BATCH_MAX"
+    )
 
     mercadopago_access_token: SecretStr = Field(
         default=SecretStr(DEV_MERCADOPAGO_ACCESS_TOKEN), alias="MERCADOPAGO_ACCESS_TOKEN"

@@ -15,12 +15,12 @@ from crowdify.auth import Principal
 from crowdify.errors import ProblemError
 from crowdify.testing import wait_until
 from purchase_svc.adapters.order_statements import READ_LANE
-from purchase_svc.adapters.tables import messaging, orders
+from purchase_svc.adapters.tables import orders
 from purchase_svc.api.schemas import OrderIn
 from purchase_svc.service.context import Purchases
 from purchase_svc.service.placing import place_order
 from purchase_svc.service.placing_together import LANE
-from tests.integration.test_order_placement import _count, _known_snapshot
+from tests.integration.test_order_placement import _count, _known_snapshot, announcements
 from tests.integration.test_order_saga import order_body
 
 
@@ -66,11 +66,11 @@ async def test_a_rush_of_buyers_is_placed_in_shared_transactions(client, event_s
     assert batches - batches_before < 48  # some orders shared a transaction
     assert _failed_batches() == failed_before
     assert await _count(settings, select(func.count()).where(orders.c.id.in_(order_ids))) == 48
-    # Every order's row was sent with its batch, none left for the relay.
-    rows = messaging.outbox.c.envelope["payload"]["order_id"].astext.in_([str(o) for o in order_ids])
-    assert await _count(settings, select(func.count()).where(rows)) == 48
-    unsent = select(func.count()).where(rows, messaging.outbox.c.published_at.is_(None))
-    assert await _count(settings, unsent) == 0
+    # Each order announced once, in one message per transaction (fewer messages than orders),
+    # every message sent with its batch, none left for the relay.
+    assert await _count(settings, announcements(order_ids)) == 48
+    assert await _count(settings, announcements(order_ids, messages=True)) == batches - batches_before
+    assert await _count(settings, announcements(order_ids, unsent=True)) == 0
 
 
 async def test_one_buyer_over_the_rate_in_one_batch_gets_429_for_the_rest(client, event_svc, settings):

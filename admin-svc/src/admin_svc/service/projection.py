@@ -123,7 +123,7 @@ def _buyer(m: Any) -> dict[str, Any]:
     return {"buyer_email": m.buyer_email, "buyer_name": m.buyer_name}
 
 
-def _placed(m: purchase.OrderPlacedV1, at: datetime) -> dict[str, Any]:
+def _placed(m: purchase.PlacedOrder, at: datetime) -> dict[str, Any]:
     return {"user_id": m.user_id, "placed_at": m.placed_at, **_buyer(m)}
 
 
@@ -165,6 +165,7 @@ def _issued(m: ticket_contracts.TicketsIssuedV1, at: datetime) -> dict[str, Any]
 # projection_batches.py a batch at a time), so they cannot drift apart.
 ORDER_FACTS: Mapping[type[BaseModel], Callable[[Any, datetime], dict[str, Any]]] = {
     purchase.OrderPlacedV1: _placed,
+    purchase.PlacedOrder: _placed,
     catalog.TicketsReservedV1: _reserved,
     catalog.HeldOrder: _reserved,
     catalog.ReservationRejectedV1: _rejected,
@@ -178,7 +179,13 @@ ORDER_FACTS: Mapping[type[BaseModel], Callable[[Any, datetime], dict[str, Any]]]
 }
 # The kinds whose lines fill in the order's lines (quantities, then prices and type names).
 WITH_LINES: frozenset[type[BaseModel]] = frozenset(
-    {purchase.OrderPlacedV1, catalog.TicketsReservedV1, catalog.HeldOrder, purchase.OrderPaidV1}
+    {
+        purchase.OrderPlacedV1,
+        purchase.PlacedOrder,
+        catalog.TicketsReservedV1,
+        catalog.HeldOrder,
+        purchase.OrderPaidV1,
+    }
 )
 
 
@@ -189,10 +196,18 @@ async def order_facts(session: AsyncSession, message: Any, at: datetime) -> None
         await _lines(session, message.order_id, message.lines)
 
 
-async def holds_decided(session: AsyncSession, message: catalog.HoldsDecidedV1, at: datetime) -> None:
-    """A batch of decisions: each held or refused order as its own per-order message was."""
-    for decision in (*message.held, *message.refused):
-        await order_facts(session, decision, at)
+# The messages that carry several orders (a batch of orders placed, or of decisions): each order
+# in them is applied as the per-order message it replaced was (its type is in ORDER_FACTS).
+ORDERS_IN: Mapping[type[Contract], Callable[[Any], Iterable[BaseModel]]] = {
+    purchase.OrdersPlacedV1: lambda m: m.orders,
+    catalog.HoldsDecidedV1: lambda m: (*m.held, *m.refused),
+}
+
+
+async def orders_in(session: AsyncSession, message: Any, at: datetime) -> None:
+    """A message about several orders: each as its own message was."""
+    for order in ORDERS_IN[type(message)](message):
+        await order_facts(session, order, at)
 
 
 def ticket_row(
@@ -330,9 +345,10 @@ PROJECTORS: Mapping[type[Contract], Projector] = {
     catalog.EventCancelledV1: event_snapshot,
     catalog.TicketsReservedV1: order_facts,
     catalog.ReservationRejectedV1: order_facts,
-    catalog.HoldsDecidedV1: holds_decided,
+    catalog.HoldsDecidedV1: orders_in,
     catalog.HoldExpiredV1: order_facts,
     purchase.OrderPlacedV1: order_facts,
+    purchase.OrdersPlacedV1: orders_in,
     purchase.OrderPaidV1: order_facts,
     purchase.OrderExpiredV1: order_facts,
     purchase.OrderCancelledV1: order_facts,

@@ -40,6 +40,7 @@ from admin_svc.adapters.bulk import arrays, insert_arrays, keep_first_value
 from admin_svc.adapters.tables import order_lines, orders, refunds, tickets
 from admin_svc.service.projection import (
     ORDER_FACTS,
+    ORDERS_IN,
     PROJECTORS,
     WITH_LINES,
     admission_facts,
@@ -171,15 +172,16 @@ async def tickets_issued(session: AsyncSession, batch: Sequence[Timed]) -> None:
         await session.execute(TICKETS_INSERT, arrays(rows.values(), TICKET_COLUMNS))
 
 
-_held_orders = _order_batch(catalog.HeldOrder)
-_refused_orders = _order_batch(catalog.RefusedOrder)
-
-
-async def holds_decided(session: AsyncSession, batch: Sequence[Timed]) -> None:
-    """Batches of decisions: their held orders together, then their refused ones, each order as
-    its per-order message was (an order is decided once, so the two sets do not meet)."""
-    await _held_orders(session, [(held, at) for m, at in batch for held in m.held])
-    await _refused_orders(session, [(refused, at) for m, at in batch for refused in m.refused])
+async def orders_in(session: AsyncSession, batch: Sequence[Timed]) -> None:
+    """Messages about several orders (:data:`.projection.ORDERS_IN`): their orders grouped by kind
+    (orders placed; held; refused), each group projected as a batch of the per-order messages
+    they replaced."""
+    by_kind: dict[type[BaseModel], list[Timed]] = {}
+    for message, at in batch:
+        for order in ORDERS_IN[type(message)](message):
+            by_kind.setdefault(type(order), []).append((order, at))
+    for kind, of_kind in by_kind.items():
+        await _order_batch(kind)(session, of_kind)
 
 
 async def admitted(session: AsyncSession, batch: Sequence[Timed]) -> None:
@@ -199,7 +201,7 @@ ORDER_KINDS: tuple[type[Contract], ...] = (
 )
 BATCH_PROJECTORS: Mapping[type[Contract], BatchProjector] = {
     **{kind: _order_batch(kind) for kind in ORDER_KINDS},
-    catalog.HoldsDecidedV1: holds_decided,
+    **{kind: orders_in for kind in ORDERS_IN},
     ticket_contracts.TicketsIssuedV1: tickets_issued,
     validation.TicketAdmittedV1: admitted,
     validation.TicketsAdmittedV1: admitted,

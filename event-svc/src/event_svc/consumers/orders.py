@@ -1,7 +1,8 @@
 """Handlers for purchase-svc's order messages. Each runs inside the consumer's transaction,
 after the inbox has recorded the message, so a redelivery never reaches it. Placed orders are
 decided in batches (group commit, ADR 0018): the orders waiting, in arrival order, in one
-transaction; expired orders are released in batches the same way."""
+transaction (purchase-svc announces the orders it placed together in one message, and each
+message's orders join the batch); expired orders are released in batches the same way."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from crowdify.contracts.purchase import (
     OrderPaidV1,
     OrderPlacedV1,
     OrderRefundedV1,
+    OrdersPlacedV1,
+)
+from crowdify.contracts.purchase import (
+    PlacedOrder as Placed,
 )
 from crowdify.db import UnitOfWork
 from crowdify.messaging.consumer import Consumer
@@ -23,19 +28,31 @@ from event_svc.service.counters import merge
 from event_svc.service.holding import PlacedOrder, decide_holds
 
 
+def _to_decide(order: Placed, envelope: Envelope) -> PlacedOrder:
+    return PlacedOrder(
+        order_id=order.order_id,
+        event_id=order.event_id,
+        buyer_id=order.user_id,
+        lines=merge(order.lines),
+        causation_id=str(envelope.id),
+    )
+
+
 def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: int | None = None) -> None:
-    async def on_placed(placed: Sequence[tuple[OrderPlacedV1, Envelope]], uow: UnitOfWork) -> None:
-        orders = [
-            PlacedOrder(
-                order_id=event.order_id,
-                event_id=event.event_id,
-                buyer_id=event.user_id,
-                lines=merge(event.lines),
-                causation_id=str(envelope.id),
-            )
-            for event, envelope in placed
-        ]
-        await decide_holds(uow, outbox, orders)
+    async def on_placed(
+        placed: Sequence[tuple[OrdersPlacedV1 | OrderPlacedV1, Envelope]], uow: UnitOfWork
+    ) -> None:
+        # The orders of every message waiting, in arrival order (a message's in its own order);
+        # a purchase.order.placed.v1, as purchase-svc sent them before, is one order.
+        await decide_holds(
+            uow,
+            outbox,
+            [
+                _to_decide(order, envelope)
+                for message, envelope in placed
+                for order in (message.orders if isinstance(message, OrdersPlacedV1) else (message,))
+            ],
+        )
 
     async def on_paid(event: OrderPaidV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await inventory.confirm_sale(
@@ -58,7 +75,10 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: in
             uow, order_id=event.order_id, refund_id=event.refund_id, refunded=event.lines
         )
 
-    consumer.on_batch(OrderPlacedV1, on_placed, max_batch=max_batch)
+    consumer.on_batch(OrdersPlacedV1, on_placed, max_batch=max_batch)
+    # In the same lane: during a rolling deploy the queue holds both, and orders are decided in
+    # the order they arrived, whichever message carried them.
+    consumer.on_batch(OrderPlacedV1, on_placed, shares_lane_with=OrdersPlacedV1)
     consumer.on(OrderPaidV1, on_paid)
     consumer.on(OrderCancelledV1, on_cancelled)
     consumer.on_batch(OrderExpiredV1, on_expired, max_batch=max_batch)

@@ -10,19 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from crowdify.contracts.base import Contract, register
 from crowdify.contracts.common import OrderLine
 
+# Most orders one OrdersPlacedV1 carries; purchase-api never places more at once
+# (PURCHASE_SVC_PLACE_BATCH_MAX is bounded by it).
+ORDERS_PER_MESSAGE = 500
 
-@register
-class OrderPlacedV1(Contract):
-    name = "purchase.order.placed"
-    version = 1
-    producer = "purchase-svc"
-    consumers = ("event-svc", "admin-svc")
-    summary = "A buyer placed an order; event-svc holds its tickets or rejects it."
+
+class PlacedOrder(BaseModel):
+    """One order a buyer placed, as one item of :class:`OrdersPlacedV1`; also the whole of the
+    per-order ``purchase.order.placed.v1`` that the batch message replaced."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     order_id: UUID
     event_id: UUID
@@ -31,6 +33,34 @@ class OrderPlacedV1(Contract):
     placed_at: datetime
     buyer_email: str | None = Field(default=None, description="where the buyer's emails go")
     buyer_name: str | None = None
+
+
+@register
+class OrderPlacedV1(PlacedOrder, Contract):
+    name = "purchase.order.placed"
+    version = 1
+    producer = "purchase-svc"
+    consumers = ("event-svc", "admin-svc")
+    summary = (
+        "Superseded by purchase.orders.placed.v1 (no longer published; still consumed, for "
+        "messages sent before the change). A buyer placed an order; event-svc holds its tickets "
+        "or rejects it."
+    )
+
+
+@register
+class OrdersPlacedV1(Contract):
+    name = "purchase.orders.placed"
+    version = 1
+    producer = "purchase-svc"
+    consumers = ("event-svc", "admin-svc")
+    summary = (
+        "Buyers placed orders, committed together by one purchase-api process (one order when it "
+        "was placed alone); event-svc holds each order's tickets or rejects it. Each order is "
+        "announced once."
+    )
+
+    orders: tuple[PlacedOrder, ...] = Field(min_length=1, max_length=ORDERS_PER_MESSAGE)
 
 
 @register

@@ -11,7 +11,7 @@ A service wires it like this (one ``MessagingTables`` per service, on its schema
     consumer = Consumer(queue="event-svc.purchase", uow_factory=uow_factory, tables=tables,
                         amqp_url=settings.amqp_url, exchange_name=settings.amqp_exchange,
                         queue_type=settings.amqp_queue_type)
-    consumer.on(OrderPlacedV1, handle_order_placed)
+    consumer.on(OrderPaidV1, handle_order_paid)
     await consumer.start()
 """
 

@@ -149,18 +149,33 @@ class Consumer:
             raise ValueError(f"{self.queue} already handles {key}")
         self._handlers[key] = (contract, handler)
 
-    def on_batch(self, contract: type[C], handler: BatchHandler[C], *, max_batch: int | None = None) -> None:
+    def on_batch(
+        self,
+        contract: type[C],
+        handler: BatchHandler[C],
+        *,
+        max_batch: int | None = None,
+        shares_lane_with: type[Contract] | None = None,
+    ) -> None:
         """Handle ``contract`` in batches (group commit, :mod:`crowdify.messaging.batching`): the
         messages waiting, up to ``max_batch`` (the prefetch by default), go to ``handler`` together
         in one transaction with their inbox rows. If a batch fails, nothing of it is committed and
         each of its messages is handled alone (a batch of one) with the usual retries, so one
-        poison message cannot hold the others back."""
+        poison message cannot hold the others back.
+
+        ``shares_lane_with`` puts ``contract`` in the lane of a contract registered before: the
+        messages of both then form batches together, in the order they arrived, and go to that
+        contract's handler (which must take both). For a new contract that replaces an old one
+        while both may be in the queue, when arrival order matters across the two."""
 
         async def alone(event: C, envelope: Envelope, uow: UnitOfWork) -> None:
             await handler([(event, envelope)], uow)
 
         self.on(contract, alone)
         key = contract.routing_key()
+        if shares_lane_with is not None:
+            self._lanes[key] = self._lanes[shares_lane_with.routing_key()]
+            return
 
         async def run(deliveries: Sequence[Delivery]) -> list[bool]:
             return await self._handle_batch(deliveries, handler)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 
@@ -114,15 +114,21 @@ async def queue_depth(connection: AbstractConnection, name: str) -> int:
 
 @asynccontextmanager
 async def consuming(
-    amqp_url: str, exchange: str, binding_key: str, handle: Callable[[Envelope], Awaitable[None]]
+    amqp_url: str,
+    exchange: str,
+    binding_key: str | Sequence[str],
+    handle: Callable[[Envelope], Awaitable[None]],
 ) -> AsyncIterator[None]:
     """``handle`` every message published on ``exchange`` that matches ``binding_key``
-    (``"pdf.#"``), as it arrives, on a queue of its own; listening starts before this returns."""
+    (``"pdf.#"``, or several keys), as it arrives, on a queue of its own; listening starts before
+    this returns."""
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
         queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(await declare_exchange(channel, exchange), binding_key)
+        declared = await declare_exchange(channel, exchange)
+        for key in (binding_key,) if isinstance(binding_key, str) else binding_key:
+            await queue.bind(declared, key)
 
         async def take(message: AbstractIncomingMessage) -> None:
             async with message.process():

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from crowdify.contracts.purchase import PlacedOrder
 from crowdify.group_commit import GroupCommitLane
 from crowdify.messaging.envelope import Envelope
 from purchase_svc.settings import SCHEMA
@@ -79,12 +80,13 @@ _CATALOGUE = f"SELECT snapshot, as_of FROM {SCHEMA}.catalog_events WHERE id = $1
 READ_LANE = "order-reads"
 _READ_BATCH_MAX = 64
 
-# Several orders placed together (migration 0005): each as _PLACE places one, in one transaction.
+# Several orders placed together (migration 0006): each as _PLACE places one, in one transaction,
+# and the placed ones announced in one outbox row (the batch's envelope, narrowed to them).
 _PLACE_MANY = f"""
 SELECT out_placed AS placed, out_found AS found, out_catalogue_as_of AS catalogue_as_of,
        out_recent_orders AS recent_orders, out_oldest_age AS oldest_age
-FROM {SCHEMA}.place_orders($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                           $18, $19, $20, $21, $22)
+FROM {SCHEMA}.place_order_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                                $17, $18, $19, $20, $21, $22)
 """
 
 
@@ -111,12 +113,15 @@ class NewOrder:
 
 @dataclass(frozen=True)
 class OrderToPlace:
-    """An order to place, with the snapshot it was judged against, the verdict and its outbox row."""
+    """An order to place, with the snapshot it was judged against, the verdict, and how it is
+    announced: its item of a batch's message, and its own message (with the request's headers)
+    for when it is placed alone."""
 
     order: NewOrder
     catalogue_as_of: datetime | None
     valid: bool
-    outbox: Envelope
+    announced: PlacedOrder
+    envelope: Envelope
     headers: dict[str, Any]
 
 
@@ -142,6 +147,13 @@ class _Read:
 class CatalogueEntry:
     snapshot: dict[str, Any] | None
     as_of: datetime | None
+
+
+def narrowed(envelope: Envelope, placed: set[uuid.UUID]) -> Envelope:
+    """A batch's ``purchase.orders.placed.v1`` with only the orders in ``placed``, in order: what
+    ``place_order_batch`` wrote in the outbox."""
+    orders = [order for order in envelope.payload["orders"] if uuid.UUID(order["order_id"]) in placed]
+    return envelope.model_copy(update={"payload": {**envelope.payload, "orders": orders}})
 
 
 async def _driver_of(connection: AsyncConnection) -> asyncpg.Connection:
@@ -176,7 +188,7 @@ class OrderStatements:
             yield connection
 
     async def place(self, connection: AsyncConnection, item: OrderToPlace, *, per_minute: int) -> Placement:
-        order, outbox = item.order, item.outbox
+        order, outbox = item.order, item.envelope
         people = order.attendees
         arguments = (
             order.id,
@@ -205,10 +217,17 @@ class OrderStatements:
         return Placement(**dict(row))
 
     async def place_many(
-        self, connection: AsyncConnection, batch: Sequence[OrderToPlace], *, per_minute: int
+        self,
+        connection: AsyncConnection,
+        batch: Sequence[OrderToPlace],
+        envelope: Envelope,
+        *,
+        per_minute: int,
     ) -> list[Placement]:
         """Place each order of ``batch`` as :meth:`place` would, in one transaction and one round
-        trip; a placement per order, in order. The caller sorts ``batch`` by order id."""
+        trip; a placement per order, in order. The caller sorts ``batch`` by order id. The
+        orders placed are announced by one outbox row: ``envelope`` (a message with every
+        order of the batch) narrowed to them (:func:`narrowed`)."""
         orders = [item.order for item in batch]
         lines = [(position, line) for position, order in enumerate(orders, 1) for line in order.lines]
         people = [(position, p) for position, order in enumerate(orders, 1) for p in order.attendees]
@@ -221,10 +240,6 @@ class OrderStatements:
             per_minute,
             [item.catalogue_as_of for item in batch],
             [item.valid for item in batch],
-            [item.outbox.id for item in batch],
-            [item.outbox.routing_key for item in batch],
-            [item.outbox.model_dump_json() for item in batch],
-            [json.dumps(item.headers) for item in batch],
             [position for position, _ in lines],
             [type_id for _, (type_id, _quantity) in lines],
             [quantity for _, (_type_id, quantity) in lines],
@@ -235,6 +250,10 @@ class OrderStatements:
             [p.child_nombre for _, p in people],
             [p.child_rut for _, p in people],
             [p.child_fecha_nacimiento for _, p in people],
+            envelope.id,
+            envelope.routing_key,
+            envelope.model_dump_json(),
+            "{}",  # a batch belongs to no one request: no request id
         )
         rows = await (await _driver_of(connection)).fetch(_PLACE_MANY, *arguments)
         return [Placement(**dict(row)) for row in rows]

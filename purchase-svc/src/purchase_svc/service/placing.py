@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crowdify.auth import Principal
 from crowdify.contracts.common import OrderLine
-from crowdify.contracts.purchase import OrderPlacedV1
+from crowdify.contracts.purchase import OrdersPlacedV1, PlacedOrder
 from crowdify.errors import ProblemError
 from crowdify.messaging.outbox import Outgoing
 from purchase_svc.adapters.order_statements import Attendee, CatalogueEntry, NewOrder, OrderToPlace, Placement
@@ -67,8 +67,8 @@ def _new_order(order_id: uuid.UUID, command: PlaceOrder, user: Principal, buyer_
     )
 
 
-def _placed_message(order: NewOrder) -> OrderPlacedV1:
-    return OrderPlacedV1(
+def _placed(order: NewOrder) -> PlacedOrder:
+    return PlacedOrder(
         order_id=order.id,
         event_id=order.event_id,
         user_id=order.user_id,
@@ -118,7 +118,11 @@ async def place_order(
         user, command.buyer_email, special_use_domains=purchases.settings.is_development
     )
     order = _new_order(order_id, command, user, buyer_email)
-    [envelope], headers = purchases.outbox.envelopes_for([Outgoing(_placed_message(order), str(order_id))])
+    announced = _placed(order)
+    # Its own message, for when it is placed alone; a batch announces its orders together.
+    [envelope], headers = purchases.outbox.envelopes_for(
+        [Outgoing(OrdersPlacedV1(orders=(announced,)), str(order_id))]
+    )
     per_minute = purchases.settings.orders_per_minute
     entry = purchases.catalogue.get(command.event_id)
     stale = False
@@ -126,7 +130,7 @@ async def place_order(
         # Placed together with the other orders waiting in this process (its row sent with theirs).
         problem = catalogue_problem(entry.snapshot, command)
         together = await purchases.placing_together.place(
-            OrderToPlace(order, entry.as_of, problem is None, envelope, headers)
+            OrderToPlace(order, entry.as_of, problem is None, announced, envelope, headers)
         )
         if together is not None:
             outcome = _outcome(together, entry, problem, per_minute)
@@ -140,7 +144,7 @@ async def place_order(
             problem = catalogue_problem(entry.snapshot, command)
             placement = await purchases.order_statements.place(
                 connection,
-                OrderToPlace(order, entry.as_of, problem is None, envelope, headers),
+                OrderToPlace(order, entry.as_of, problem is None, announced, envelope, headers),
                 per_minute=per_minute,
             )
             if placement.placed:

@@ -4,20 +4,23 @@ and the send of their outbox rows (group commit, ADR 0019).
 In an on-sale every buyer's request placed its order with a statement and a commit of its own,
 then sent the order's outbox row in a second transaction. Here the orders that reach an API
 process while a batch is being placed form the next batch (up to ``PURCHASE_SVC_PLACE_BATCH_MAX``;
-a batch never waits for more): ``place_orders`` (migration 0005) places each exactly as the single
-statement would, in one transaction, and the placed orders' rows are sent together on the same
-connection. A batch of one is the single statement itself. A batch that fails committed nothing,
-and its orders are placed again one by one, each with its own answer or error.
+a batch never waits for more): ``place_order_batch`` (migration 0006) places each exactly as the
+single statement would, in one transaction, and announces the placed ones in one outbox row, a
+``purchase.orders.placed.v1`` sent on the same connection: one publish and one delivery per
+consumer for the batch, where a message per order cost that for every order. A batch of one is
+the single statement itself, with its own message. A batch that fails committed nothing, and its
+orders are placed again one by one, each with its own answer or error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from crowdify.contracts.purchase import OrdersPlacedV1
 from crowdify.group_commit import GroupCommitLane
-from crowdify.messaging.outbox import Outbox
+from crowdify.messaging.outbox import Outbox, Outgoing
 from crowdify.messaging.outbox_dispatch import Pending
-from purchase_svc.adapters.order_statements import OrderStatements, OrderToPlace, Placement
+from purchase_svc.adapters.order_statements import OrderStatements, OrderToPlace, Placement, narrowed
 
 # The lane's name in its metrics (crowdify_group_commit_batch_items{lane}).
 LANE = "order-placements"
@@ -45,18 +48,22 @@ class PlacingTogether:
         order = sorted(range(len(batch)), key=lambda position: batch[position].order.id)
         async with self._statements.connection() as connection:
             if len(batch) == 1:
-                placements = [await self._statements.place(connection, batch[0], per_minute=self._per_minute)]
+                [item] = batch
+                placements = [await self._statements.place(connection, item, per_minute=self._per_minute)]
+                sent = [Pending(item.envelope, item.headers)] if placements[0].placed else []
             else:
-                placements = await self._statements.place_many(
-                    connection, [batch[position] for position in order], per_minute=self._per_minute
+                in_order = [batch[position] for position in order]
+                # The lane's task has a context of its own: no request's ids reach this message.
+                [envelope], _ = self._outbox.envelopes_for(
+                    [Outgoing(OrdersPlacedV1(orders=tuple(item.announced for item in in_order)))]
                 )
-            placed = [
-                Pending(batch[position].outbox, batch[position].headers)
-                for position, placement in zip(order, placements, strict=True)
-                if placement.placed
-            ]
-            # On the connection the orders were placed on; a send that fails leaves the rows to
+                placements = await self._statements.place_many(
+                    connection, in_order, envelope, per_minute=self._per_minute
+                )
+                placed = {item.order.id for item, p in zip(in_order, placements, strict=True) if p.placed}
+                sent = [Pending(narrowed(envelope, placed), {})] if placed else []
+            # On the connection the orders were placed on; a send that fails leaves the row to
             # the relay and fails no order.
-            await self._outbox.send_pending(connection, placed)
+            await self._outbox.send_pending(connection, sent)
         by_position = dict(zip(order, placements, strict=True))
         return [by_position[position] for position in range(len(batch))]
