@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import time
 
 import httpx
 from fastapi import FastAPI
 
-from crowdify.observability import RequestContextMiddleware, configure_logging, install_metrics
-from crowdify.observability.context import correlation_id_var, request_id_var
+from crowdify.observability import RequestContextMiddleware, configure_logging, install_metrics, middleware
+from crowdify.observability.context import correlation_id_var, request_id_var, waited_on_purpose
 
 
 def make_app(access_log_sample: float = 1.0) -> FastAPI:
@@ -58,6 +60,33 @@ async def test_a_sampled_access_log_still_logs_every_error():
     access = [json.loads(line) for line in stream.getvalue().splitlines()]
     access = [line for line in access if line["message"] == "request"]
     assert [line["status"] for line in access] == [404]
+
+
+async def test_a_wait_on_purpose_does_not_make_a_request_slow(monkeypatch):
+    """An order waiting for its hold decision is not slow; a request slow by itself still is."""
+    monkeypatch.setattr(middleware, "SLOW_SECONDS", 0.05)
+    configure_logging("test-svc", "INFO")
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].stream = stream  # type: ignore[attr-defined]
+    app = make_app(access_log_sample=0.0)
+
+    @app.get("/waits")
+    async def waits() -> None:
+        began = time.perf_counter()
+        await asyncio.sleep(0.1)  # stands for the wait for another service's decision
+        waited_on_purpose(time.perf_counter() - began)
+
+    @app.get("/dawdles")
+    async def dawdles() -> None:
+        await asyncio.sleep(0.1)
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/waits")).status_code == 200
+        assert (await client.get("/dawdles")).status_code == 200
+    access = [json.loads(line) for line in stream.getvalue().splitlines()]
+    [logged] = [line for line in access if line["message"] == "request"]
+    assert logged["route"] == "/dawdles" and logged["waited_ms"] == 0
 
 
 async def test_an_unsafe_request_id_is_replaced():

@@ -47,4 +47,5 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
         on_shutdown=updates.aclose,
         # Placing an order accepts Idempotency-Key: a retried POST never buys twice.
         idempotent_prefixes=["/api/v1/purchases"],
+        access_log_sample=settings.access_log_sample,
     )

@@ -49,6 +49,10 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     place_batch_max: int = Field(
         default=64, ge=1, le=ORDERS_PER_MESSAGE, alias="PURCHASE_SVC_PLACE_BATCH_MAX"
     )
+    # The share of successful requests the API writes an access line for (errors and requests
+    # slow by their own doing always are): in an on-sale a line per order costs purchase-api and
+    # the log pipeline more than a sample tells an operator.
+    access_log_sample: float = Field(default=1.0, ge=0, le=1, alias="PURCHASE_SVC_ACCESS_LOG_SAMPLE")
 
     mercadopago_access_token: SecretStr = Field(
         default=SecretStr(DEV_MERCADOPAGO_ACCESS_TOKEN), alias="MERCADOPAGO_ACCESS_TOKEN"

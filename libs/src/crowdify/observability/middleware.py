@@ -4,6 +4,9 @@ Every request is measured (the latency histogram); the access log line is writte
 error (status 400 and above), every slow request and a sampled share of the rest
 (``access_log_sample``, 1.0 by default: all of them). On a hot path such as the door's scans a
 formatted JSON line per request costs more than the request itself, so that service samples.
+A request is slow when it took more than :data:`SLOW_SECONDS` besides the time it waited on
+purpose (an order waiting for its hold decision, up to the ``wait`` its client asked for: see
+:func:`crowdify.observability.context.waited_on_purpose`); the line carries both times.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crowdify.observability.context import (
     CORRELATION_ID_HEADER,
     REQUEST_ID_HEADER,
+    WaitedOnPurpose,
     correlation_id_var,
     request_id_var,
+    waited_on_purpose_var,
 )
 from crowdify.observability.metrics import REQUEST_LATENCY
 
@@ -55,6 +60,8 @@ class RequestContextMiddleware:
         correlation_id = _header(scope, b"x-correlation-id") or request_id
         rid_token = request_id_var.set(request_id)
         cid_token = correlation_id_var.set(correlation_id)
+        waited = WaitedOnPurpose()
+        waited_token = waited_on_purpose_var.set(waited)
         started = time.perf_counter()
         status = 500
 
@@ -76,7 +83,9 @@ class RequestContextMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             REQUEST_LATENCY.labels(scope.get("method", ""), template, str(status)).observe(elapsed)
             if template not in ("/health", "/metrics") and (
-                status >= 400 or elapsed >= SLOW_SECONDS or random.random() < self.access_log_sample
+                status >= 400
+                or elapsed - waited.seconds >= SLOW_SECONDS
+                or random.random() < self.access_log_sample
             ):
                 log.info(
                     "request",
@@ -85,7 +94,9 @@ class RequestContextMiddleware:
                         "route": template,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 2),
+                        "waited_ms": round(waited.seconds * 1000, 2),
                     },
                 )
+            waited_on_purpose_var.reset(waited_token)
             request_id_var.reset(rid_token)
             correlation_id_var.reset(cid_token)

@@ -10,6 +10,7 @@ first attempt placed, even one placed by a concurrent twin or before a crash.
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -20,6 +21,7 @@ from crowdify.contracts.common import OrderLine
 from crowdify.contracts.purchase import OrdersPlacedV1, PlacedOrder
 from crowdify.errors import ProblemError
 from crowdify.messaging.outbox import Outgoing
+from crowdify.observability.context import waited_on_purpose
 from purchase_svc.adapters.order_statements import Attendee, CatalogueEntry, NewOrder, OrderToPlace, Placement
 from purchase_svc.domain.order import OrderStatus
 from purchase_svc.service.buyer_email import verified_buyer_email
@@ -181,7 +183,10 @@ async def place_order_and_wait(
         # decided already.
         view = None if placed else await get_order_view(purchases, order_id, user)
         if (view is None or view.order.status == OrderStatus.PENDING) and wait_seconds > 0:
+            began = time.perf_counter()
             await updates.wait(wait_seconds)
+            # The decision is event-svc's: the request's own time is what is left.
+            waited_on_purpose(time.perf_counter() - began)
             view = None
         if view is None:
             view = await get_order_view(purchases, order_id, user)
