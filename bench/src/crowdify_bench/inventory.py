@@ -139,7 +139,8 @@ async def _give_back(
     these orders exist only here, so neither a cancelled event nor their expiry two hours later
     would reach them through purchase-svc (``Platform.release_holds``)."""
     settings = platform.settings
-    held = [e.payload for e in placed if decisions.get(e.payload["order_id"], (0, ""))[1] == "held"]
+    orders = [order for e in placed for order in e.payload["orders"]]
+    held = [order for order in orders if decisions.get(order["order_id"], (0, ""))[1] == "held"]
     connection = await aio_pika.connect_robust(settings.amqp_url)
     try:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
