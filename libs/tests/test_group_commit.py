@@ -51,6 +51,21 @@ async def test_items_arriving_during_a_batch_share_the_next_in_arrival_order_up_
     assert runner.batches == [[0], [1, 2, 3], [4, 5]]
 
 
+async def test_with_weights_the_bound_counts_units_and_a_heavy_item_goes_alone() -> None:
+    runner = Recorder()
+    # Each item weighs its own value: a message listing that many orders.
+    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=10, weight=lambda n: n)
+    runner.release.clear()
+    first = asyncio.create_task(lane.submit(1))
+    await runner.opened.wait()
+    later = [asyncio.create_task(lane.submit(n)) for n in (4, 5, 2, 12, 3)]
+    await asyncio.sleep(0)
+    runner.release.set()
+    await asyncio.gather(first, *later)
+    # 4 + 5 fit under 10, 2 would pass it; 12 is heavier than the bound: a batch of its own.
+    assert runner.batches == [[1], [4, 5], [2], [12], [3]]
+
+
 async def test_a_failed_batch_reports_none_for_each_item() -> None:
     runner = Recorder(fail_when={2})
     lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=8)

@@ -47,13 +47,19 @@ class GroupCommitLane(Generic[Item, Result]):
         run: Callable[[Sequence[Item]], Awaitable[list[Result]]],
         *,
         max_batch: int,
+        weight: Callable[[Item], int] | None = None,
     ) -> None:
         """``run`` does a batch and returns one result per item, in order. A batch that raises
-        committed nothing: its items get None, and their owner does them again, alone."""
+        committed nothing: its items get None, and their owner does them again, alone.
+
+        ``max_batch`` bounds a batch's items, or with ``weight`` the sum of their weights (an
+        item that carries many units of work, such as a message listing many orders, counts as
+        many); an item heavier than the bound is a batch of its own."""
         if max_batch < 1:
             raise ValueError("a batch holds at least one item")
         self.name = name
         self.max_batch = max_batch
+        self._weight = weight
         self._run = run
         self._waiting: list[tuple[Item, asyncio.Future[Result | None]]] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -79,7 +85,8 @@ class GroupCommitLane(Generic[Item, Result]):
                 # An item whose caller went away (a request cancelled while it waited) is not
                 # done at all, as it would not have been without the lane.
                 self._waiting = [(item, outcome) for item, outcome in self._waiting if not outcome.done()]
-                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+                taken = self._taken()
+                batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
                 if batch:
                     await self._run_batch(batch)
         finally:
@@ -89,6 +96,18 @@ class GroupCommitLane(Generic[Item, Result]):
                 if not outcome.done():
                     outcome.cancel()
             self._waiting = []
+
+    def _taken(self) -> int:
+        """How many of the waiting items the next batch takes, in arrival order."""
+        if self._weight is None:
+            return min(len(self._waiting), self.max_batch)
+        taken = total = 0
+        for item, _ in self._waiting:
+            total += self._weight(item)
+            if taken and total > self.max_batch:
+                break
+            taken += 1
+        return taken
 
     async def _run_batch(self, batch: list[tuple[Item, asyncio.Future[Result | None]]]) -> None:
         results: Sequence[Result | None]

@@ -38,6 +38,10 @@ def _to_decide(order: Placed, envelope: Envelope) -> PlacedOrder:
     )
 
 
+def _orders_in(message: OrdersPlacedV1 | OrderPlacedV1) -> int:
+    return len(message.orders) if isinstance(message, OrdersPlacedV1) else 1
+
+
 def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: int | None = None) -> None:
     async def on_placed(
         placed: Sequence[tuple[OrdersPlacedV1 | OrderPlacedV1, Envelope]], uow: UnitOfWork
@@ -75,7 +79,8 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: in
             uow, order_id=event.order_id, refund_id=event.refund_id, refunded=event.lines
         )
 
-    consumer.on_batch(OrdersPlacedV1, on_placed, max_batch=max_batch)
+    # A batch is bounded by the orders in it, not its messages (a message lists up to 64).
+    consumer.on_batch(OrdersPlacedV1, on_placed, max_batch=max_batch, weight=_orders_in)
     # In the same lane: during a rolling deploy the queue holds both, and orders are decided in
     # the order they arrived, whichever message carried them.
     consumer.on_batch(OrderPlacedV1, on_placed, shares_lane_with=OrdersPlacedV1)

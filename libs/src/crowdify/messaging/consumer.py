@@ -155,6 +155,7 @@ class Consumer:
         handler: BatchHandler[C],
         *,
         max_batch: int | None = None,
+        weight: Callable[[Any], int] | None = None,
         shares_lane_with: type[Contract] | None = None,
     ) -> None:
         """Handle ``contract`` in batches (group commit, :mod:`crowdify.messaging.batching`): the
@@ -166,7 +167,11 @@ class Consumer:
         ``shares_lane_with`` puts ``contract`` in the lane of a contract registered before: the
         messages of both then form batches together, in the order they arrived, and go to that
         contract's handler (which must take both). For a new contract that replaces an old one
-        while both may be in the queue, when arrival order matters across the two."""
+        while both may be in the queue, when arrival order matters across the two.
+
+        ``weight`` (of a message, for every contract of the lane) makes ``max_batch`` bound the
+        sum of the batch's weights rather than its messages: for messages that list many orders,
+        so that a batch of them stays one transaction's worth of orders."""
 
         async def alone(event: C, envelope: Envelope, uow: UnitOfWork) -> None:
             await handler([(event, envelope)], uow)
@@ -180,7 +185,12 @@ class Consumer:
         async def run(deliveries: Sequence[Delivery]) -> list[bool]:
             return await self._handle_batch(deliveries, handler)
 
-        self._lanes[key] = DeliveryLane(f"{self.queue}:{key}", run, max_batch=max_batch or self.prefetch)
+        self._lanes[key] = DeliveryLane(
+            f"{self.queue}:{key}",
+            run,
+            max_batch=max_batch or self.prefetch,
+            weight=None if weight is None else lambda delivery: weight(delivery.event),
+        )
 
     async def start(self) -> None:
         """Declare the topology and start consuming (robust: reconnects and re-consumes)."""
