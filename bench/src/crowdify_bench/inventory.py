@@ -1,12 +1,12 @@
-"""The inventory step alone: ``OrderPlaced`` messages in, event-svc's decisions out.
+"""The inventory step alone: orders in, event-svc's decisions out.
 
-An event is created through the gateway; then ``orders`` ``purchase.order.placed.v1`` envelopes
-(1-4 tickets of its one hot ticket type) are published with confirms straight into event-svc's
-consumer queue (the default exchange, so no other service sees orders that do not exist), faster
-than they can be decided, so the worker always has a backlog. A private queue bound to
-``catalog.tickets.reserved.v1`` and ``catalog.reservation.rejected.v1`` collects the decisions
-(sent by event-svc's outbox right after each commit). The rate is the worker's whole step:
-inbox, the conditional updates of the hot rows, the hold rows, the outbox row, commit, publish.
+An event is created through the gateway; then ``orders`` ``purchase.orders.placed.v1`` envelopes
+of one order each (1-4 tickets of its one hot ticket type) are published with confirms straight
+into event-svc's consumer queue (the default exchange, so no other service sees orders that do
+not exist), faster than they can be decided, so the worker always has a backlog. A private queue
+bound to ``catalog.holds.decided.v1`` collects the decisions (sent by event-svc's outbox right
+after each commit, a batch's in one message). The rate is the worker's whole step: inbox, the
+conditional updates of the hot rows, the hold rows, the outbox row, commit, publish.
 """
 
 from __future__ import annotations

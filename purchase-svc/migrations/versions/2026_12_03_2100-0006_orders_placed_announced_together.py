@@ -9,9 +9,11 @@ Create Date: 2026-12-03 21:00:00+00:00
 acknowledged and recorded in an inbox. ``place_order_batch`` places the orders exactly as
 ``place_orders`` does (same arguments for the orders, same rules, same answer per order) and then
 writes one row for the batch: the ``purchase.orders.placed.v1`` envelope the caller built for
-every order of the batch, its ``orders`` list narrowed to the orders this call placed (none
-placed: no row). The envelope is the contracts' serialisation, made by the caller; the function
-only leaves out the orders it did not place.
+every order of the batch, in the order of the arrays, its ``orders`` list narrowed by position
+to the orders this call placed (none placed: no row). By position, not by id: two requests
+with one Idempotency-Key in one batch carry the same order id, and only the one placed is
+announced. The envelope is the contracts' serialisation, made by the caller; the function only
+leaves out the orders it did not place.
 
 ``place_orders`` stays: a purchase-api process of the previous release still calls it while a
 rolling deploy replaces it. A later migration drops it.
@@ -44,7 +46,7 @@ CREATE FUNCTION {s}.place_order_batch(
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    placed_ids uuid[] := '{{}}';
+    placed_positions integer[] := '{{}}';
     announcement jsonb;
 BEGIN
     FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
@@ -62,7 +64,7 @@ BEGIN
             out_placed := FOUND;
         END IF;
         IF out_placed THEN
-            placed_ids := placed_ids || p_ids[i];
+            placed_positions := placed_positions || i;
             INSERT INTO {s}.order_items (order_id, ticket_type_id, quantity)
             SELECT p_ids[i], line.ticket_type_id, line.quantity
             FROM unnest(p_line_orders, p_line_types, p_line_quantities)
@@ -81,12 +83,12 @@ BEGIN
         END IF;
         RETURN NEXT;
     END LOOP;
-    IF cardinality(placed_ids) > 0 THEN
+    IF cardinality(placed_positions) > 0 THEN
         announcement := p_envelope::jsonb;
         announcement := jsonb_set(announcement, '{{payload,orders}}', (
             SELECT jsonb_agg(o.item ORDER BY o.n)
             FROM jsonb_array_elements(announcement -> 'payload' -> 'orders') WITH ORDINALITY AS o(item, n)
-            WHERE (o.item ->> 'order_id')::uuid = ANY (placed_ids)
+            WHERE o.n = ANY (placed_positions)
         ));
         INSERT INTO {s}.outbox (id, routing_key, envelope, headers)
         VALUES (p_outbox_id, p_routing_key, announcement, p_headers::jsonb);

@@ -73,6 +73,24 @@ async def test_a_rush_of_buyers_is_placed_in_shared_transactions(client, event_s
     assert await _count(settings, announcements(order_ids, unsent=True)) == 0
 
 
+async def test_twins_of_one_order_in_a_batch_place_and_announce_it_once(client, event_svc, settings):
+    """One buyer's retries with one Idempotency-Key (one order id) racing into one batch."""
+    sale = await event_svc.on_sale()
+    purchases: Purchases = client._transport.app.state.purchases  # type: ignore[attr-defined]
+    await _warm(purchases, sale)
+    command = OrderIn.model_validate(order_body(sale)).to_command()
+    buyer, order_id = _buyer(), uuid.uuid4()
+    batches_before, items_before = _lane_figures()
+
+    placed = await asyncio.gather(*(place_order(purchases, command, buyer, order_id) for _ in range(8)))
+
+    assert placed.count(True) == 1, placed
+    batches, items = _lane_figures()
+    assert items - items_before == 8 and batches - batches_before < 8  # twins shared a batch
+    assert await _count(settings, select(func.count()).where(orders.c.id == order_id)) == 1
+    assert await _count(settings, announcements([order_id])) == 1  # the placed twin only
+
+
 async def test_one_buyer_over_the_rate_in_one_batch_gets_429_for_the_rest(client, event_svc, settings):
     sale = await event_svc.on_sale()
     purchases: Purchases = client._transport.app.state.purchases  # type: ignore[attr-defined]

@@ -75,8 +75,10 @@ def test_queues_of_services_without_a_worker_yet_follow_the_documented_default(
         ), f"{name} is in definitions.json but no code declares it"
 
 
-def test_bindings_are_ones_the_code_makes(definitions: dict[str, Any], expected: dict[str, Any]) -> None:
-    """A stale binding would route messages to a consumer that parks them as unknown-type."""
+def test_bindings_are_the_ones_the_code_makes(definitions: dict[str, Any], expected: dict[str, Any]) -> None:
+    """A stale binding would route messages to a consumer that parks them as unknown-type; a
+    missing one would send a new kind of message to the unrouted queue until the consumer's
+    worker has started and bound it (a fresh broker, or a producer deployed first)."""
 
     def key(binding: dict[str, Any]) -> tuple[str, str, str]:
         return binding["source"], binding["destination"], binding["routing_key"]
@@ -84,6 +86,7 @@ def test_bindings_are_ones_the_code_makes(definitions: dict[str, Any], expected:
     made = {key(b) for b in expected["bindings"]}
     defined = {key(b) for b in definitions["bindings"]}
     assert defined <= made, defined - made
+    assert made <= defined, made - defined
     unrouted = ("crowdify.unrouted", "crowdify.unrouted", "")
     assert unrouted in defined
 

@@ -13,11 +13,12 @@ a message is applied, never what it does to the read model.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from admin_svc.service.journal import record_and_project
-from admin_svc.service.projection import PROJECTORS
+from admin_svc.service.projection import ORDERS_IN, PROJECTORS
+from crowdify.contracts.base import Contract
 from crowdify.db import UnitOfWork
 from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
@@ -28,4 +29,13 @@ def register_reporting_handlers(consumer: Consumer) -> None:
         await record_and_project(uow.session, batch)
 
     for contract in PROJECTORS:
-        consumer.on_batch(contract, on_batch)
+        consumer.on_batch(contract, on_batch, weight=_weight(contract))
+
+
+def _weight(contract: type[Contract]) -> Callable[[Any], int] | None:
+    """A message that lists many orders weighs as many: a batch stays a prefetch's worth of
+    orders, however the producers grouped them."""
+    orders_in = ORDERS_IN.get(contract)
+    if orders_in is None:
+        return None
+    return lambda message: sum(1 for _ in orders_in(message))

@@ -79,7 +79,7 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: in
             uow, order_id=event.order_id, refund_id=event.refund_id, refunded=event.lines
         )
 
-    # A batch is bounded by the orders in it, not its messages (a message lists up to 64).
+    # A batch is bounded by the orders in it, not its messages (a message lists up to 500).
     consumer.on_batch(OrdersPlacedV1, on_placed, max_batch=max_batch, weight=_orders_in)
     # In the same lane: during a rolling deploy the queue holds both, and orders are decided in
     # the order they arrived, whichever message carried them.

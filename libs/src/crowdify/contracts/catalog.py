@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crowdify.contracts.base import Contract, register
 from crowdify.contracts.common import EventSnapshot, OrderLine, PricedLine
@@ -121,6 +121,12 @@ class HoldsDecidedV1(Contract):
 
     held: tuple[HeldOrder, ...] = Field(default=(), max_length=DECISIONS_PER_MESSAGE)
     refused: tuple[RefusedOrder, ...] = Field(default=(), max_length=DECISIONS_PER_MESSAGE)
+
+    @model_validator(mode="after")
+    def _decides_something(self) -> HoldsDecidedV1:
+        if not self.held and not self.refused:
+            raise ValueError("a batch of decisions decides at least one order")
+        return self
 
 
 @register

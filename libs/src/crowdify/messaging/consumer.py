@@ -176,11 +176,17 @@ class Consumer:
         async def alone(event: C, envelope: Envelope, uow: UnitOfWork) -> None:
             await handler([(event, envelope)], uow)
 
-        self.on(contract, alone)
         key = contract.routing_key()
         if shares_lane_with is not None:
-            self._lanes[key] = self._lanes[shares_lane_with.routing_key()]
+            shared = self._lanes.get(shares_lane_with.routing_key())
+            if shared is None:
+                raise ValueError(f"{shares_lane_with.routing_key()} has no lane on {self.queue} to share")
+            if max_batch is not None or weight is not None:
+                raise ValueError("a shared lane keeps the bound and weight it was made with")
+            self.on(contract, alone)
+            self._lanes[key] = shared
             return
+        self.on(contract, alone)
 
         async def run(deliveries: Sequence[Delivery]) -> list[bool]:
             return await self._handle_batch(deliveries, handler)

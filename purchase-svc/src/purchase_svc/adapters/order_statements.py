@@ -149,10 +149,15 @@ class CatalogueEntry:
     as_of: datetime | None
 
 
-def narrowed(envelope: Envelope, placed: set[uuid.UUID]) -> Envelope:
-    """A batch's ``purchase.orders.placed.v1`` with only the orders in ``placed``, in order: what
-    ``place_order_batch`` wrote in the outbox."""
-    orders = [order for order in envelope.payload["orders"] if uuid.UUID(order["order_id"]) in placed]
+def narrowed(envelope: Envelope, placements: Sequence[Placement]) -> Envelope:
+    """A batch's ``purchase.orders.placed.v1`` (an order per placement, in order) with only the
+    orders placed: what ``place_order_batch`` wrote in the outbox. By position: two twins of one
+    order in a batch share its id, and only the one placed is announced."""
+    orders = [
+        order
+        for order, placement in zip(envelope.payload["orders"], placements, strict=True)
+        if placement.placed
+    ]
     return envelope.model_copy(update={"payload": {**envelope.payload, "orders": orders}})
 
 

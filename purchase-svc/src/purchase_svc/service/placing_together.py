@@ -60,8 +60,8 @@ class PlacingTogether:
                 placements = await self._statements.place_many(
                     connection, in_order, envelope, per_minute=self._per_minute
                 )
-                placed = {item.order.id for item, p in zip(in_order, placements, strict=True) if p.placed}
-                sent = [Pending(narrowed(envelope, placed), {})] if placed else []
+                placed = any(placement.placed for placement in placements)
+                sent = [Pending(narrowed(envelope, placements), {})] if placed else []
             # On the connection the orders were placed on; a send that fails leaves the row to
             # the relay and fails no order.
             await self._outbox.send_pending(connection, sent)
