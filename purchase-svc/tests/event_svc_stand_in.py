@@ -16,6 +16,7 @@ Each test has a stand-in of its own on its own exchange; it keeps its stock in m
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ class EventSvcStandIn:
         self.taken: Counter[uuid.UUID] = Counter()  # tickets held or sold, per ticket type
         self.holds: dict[uuid.UUID, Hold] = {}  # live: neither released nor expired
         self.answered: set[uuid.UUID] = set()  # every order held or rejected once
+        # Cleared, new orders wait unanswered (as behind a slow event-svc) until it is set again.
+        self.answering = asyncio.Event()
+        self.answering.set()
 
     async def on_sale(
         self, *, capacity: int = 10, child: bool = False, max_per_order: int = 10, creator: str = "organiser"
@@ -126,6 +130,8 @@ class EventSvcStandIn:
 
     async def answer(self, envelope: Envelope) -> None:
         """What event-svc does with each of purchase-svc's order messages."""
+        if envelope.type in (OrdersPlacedV1.name, OrderPlacedV1.name):
+            await self.answering.wait()
         if envelope.type == OrdersPlacedV1.name:
             for placed in envelope.parse(OrdersPlacedV1).orders:
                 await self._reserve(placed)

@@ -12,6 +12,7 @@ from typing import Any
 import uvloop
 
 from crowdify.runtime import ServiceWorker, run_worker
+from crowdify.tasks import cancelling
 from event_svc.adapters.tables import messaging
 from event_svc.consumers.orders import register_order_handlers
 from event_svc.service.expiry import sweep_expired_holds
@@ -40,6 +41,8 @@ class Worker(ServiceWorker):
                     log.info("expired holds", extra={"count": expired})
                     continue  # there may be more due right now
             except Exception:
+                if cancelling():  # the worker is stopping: a driver turned that into an error
+                    raise asyncio.CancelledError from None
                 log.exception("hold sweep failed; retrying")
             await asyncio.sleep(self.settings.hold_sweep_seconds)
 

@@ -5,7 +5,6 @@ run loop of its worker. Services add only their own state, routes and consumers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -41,6 +40,8 @@ from crowdify.observability import (
 from crowdify.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+# How long a worker's stop waits for its background loops to end once cancelled.
+TASK_STOP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -215,8 +216,12 @@ class ServiceWorker:
         await self.consumer.stop()
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            # Bounded: a loop that lost its cancellation (a driver turning it into an error it
+            # then retried) must not hold the worker's stop forever.
+            _, still_running = await asyncio.wait(self._tasks, timeout=TASK_STOP_SECONDS)
+            for task in still_running:
+                log.warning("background task %s did not stop when cancelled", task.get_name())
         await self.resources.close()
 
 

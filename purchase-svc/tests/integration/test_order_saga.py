@@ -57,9 +57,11 @@ async def test_a_sold_out_order_is_201_rejected_and_can_be_read_back(platform, c
 
 async def test_wait_zero_answers_202_with_location(platform, client, bearer, event_svc):
     sale = await event_svc.on_sale()
+    event_svc.answering.clear()  # the decision cannot overtake the answer
     response = await client.post(
         "/api/v1/purchases", params={"wait": 0}, json=order_body(sale), headers=bearer()
     )
+    event_svc.answering.set()
     assert response.status_code == 202
     assert response.headers["location"] == f"/api/v1/purchases/{response.json()['id']}"
 

@@ -30,6 +30,7 @@ from crowdify.messaging.outbox_sending import (
 )
 from crowdify.messaging.publisher import Publisher
 from crowdify.messaging.tables import MessagingTables
+from crowdify.tasks import cancelling
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class OutboxRelay:
             try:
                 published = await self.run_once()
             except Exception:
+                if cancelling():  # stopping: a driver turned the cancellation into an error
+                    raise asyncio.CancelledError from None
                 # The database (or anything else) failing must not kill the worker: log, wait,
                 # and try again; the rows are still there.
                 log.exception("outbox relay pass failed")
@@ -137,6 +140,10 @@ class OutboxRelay:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+            if cancelling():
+                # Python 3.11's wait_for can report a cancellation that meets its timeout as
+                # the timeout: the task is still asked to stop.
+                raise asyncio.CancelledError
 
     def stop(self) -> None:
         self._stopping.set()
