@@ -4,7 +4,6 @@ load needs (the consumer, relay and sweeper are all safe to run in parallel)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import uvloop
 
 from crowdify.runtime import ServiceWorker, run_worker
-from crowdify.tasks import cancelling
+from crowdify.tasks import pause, survive
 from event_svc.adapters.tables import messaging
 from event_svc.consumers.orders import register_order_handlers
 from event_svc.service.expiry import sweep_expired_holds
@@ -34,17 +33,15 @@ class Worker(ServiceWorker):
 
     async def sweep_holds_forever(self) -> None:
         while True:
-            try:
-                async with self.uow_factory() as uow:
-                    expired = await sweep_expired_holds(uow, self.outbox)
-                if expired:
-                    log.info("expired holds", extra={"count": expired})
-                    continue  # there may be more due right now
-            except Exception:
-                if cancelling():  # the worker is stopping: a driver turned that into an error
-                    raise asyncio.CancelledError from None
-                log.exception("hold sweep failed; retrying")
-            await asyncio.sleep(self.settings.hold_sweep_seconds)
+            expired = await survive(self.sweep_once(), log, "hold sweep failed; retrying")
+            if expired:
+                log.info("expired holds", extra={"count": expired})
+                continue  # there may be more due right now
+            await pause(self.settings.hold_sweep_seconds)
+
+    async def sweep_once(self) -> int:
+        async with self.uow_factory() as uow:
+            return await sweep_expired_holds(uow, self.outbox)
 
 
 async def main() -> None:

@@ -38,4 +38,4 @@ def _weight(contract: type[Contract]) -> Callable[[Any], int] | None:
     orders_in = ORDERS_IN.get(contract)
     if orders_in is None:
         return None
-    return lambda message: sum(1 for _ in orders_in(message))
+    return lambda message: len(orders_in(message))

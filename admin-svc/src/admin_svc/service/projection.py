@@ -9,7 +9,7 @@ leave the same read model, and replaying the journal rebuilds it exactly.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -198,9 +198,9 @@ async def order_facts(session: AsyncSession, message: Any, at: datetime) -> None
 
 # The messages that carry several orders (a batch of orders placed, or of decisions): each order
 # in them is applied as the per-order message it replaced was (its type is in ORDER_FACTS).
-ORDERS_IN: Mapping[type[Contract], Callable[[Any], Iterable[BaseModel]]] = {
+ORDERS_IN: Mapping[type[Contract], Callable[[Any], Sequence[BaseModel]]] = {
     purchase.OrdersPlacedV1: lambda m: m.orders,
-    catalog.HoldsDecidedV1: lambda m: (*m.held, *m.refused),
+    catalog.HoldsDecidedV1: lambda m: m.decisions,
 }
 
 

@@ -38,25 +38,18 @@ def _to_decide(order: Placed, envelope: Envelope) -> PlacedOrder:
     )
 
 
-def _orders_in(message: OrdersPlacedV1 | OrderPlacedV1) -> int:
-    return len(message.orders) if isinstance(message, OrdersPlacedV1) else 1
+def _orders_of(message: OrdersPlacedV1 | OrderPlacedV1) -> Sequence[Placed]:
+    """The orders a message carries: those placed together, or the one of a
+    ``purchase.order.placed.v1`` as purchase-svc sent them before."""
+    return message.orders if isinstance(message, OrdersPlacedV1) else (message,)
 
 
 def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: int | None = None) -> None:
     async def on_placed(
         placed: Sequence[tuple[OrdersPlacedV1 | OrderPlacedV1, Envelope]], uow: UnitOfWork
     ) -> None:
-        # The orders of every message waiting, in arrival order (a message's in its own order);
-        # a purchase.order.placed.v1, as purchase-svc sent them before, is one order.
-        await decide_holds(
-            uow,
-            outbox,
-            [
-                _to_decide(order, envelope)
-                for message, envelope in placed
-                for order in (message.orders if isinstance(message, OrdersPlacedV1) else (message,))
-            ],
-        )
+        # The orders of every message waiting, in arrival order (a message's in its own order).
+        await decide_holds(uow, outbox, [_to_decide(o, e) for m, e in placed for o in _orders_of(m)])
 
     async def on_paid(event: OrderPaidV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await inventory.confirm_sale(
@@ -80,7 +73,7 @@ def register_order_handlers(consumer: Consumer, outbox: Outbox, *, max_batch: in
         )
 
     # A batch is bounded by the orders in it, not its messages (a message lists up to 500).
-    consumer.on_batch(OrdersPlacedV1, on_placed, max_batch=max_batch, weight=_orders_in)
+    consumer.on_batch(OrdersPlacedV1, on_placed, max_batch=max_batch, weight=lambda m: len(_orders_of(m)))
     # In the same lane: during a rolling deploy the queue holds both, and orders are decided in
     # the order they arrived, whichever message carried them.
     consumer.on_batch(OrderPlacedV1, on_placed, shares_lane_with=OrdersPlacedV1)

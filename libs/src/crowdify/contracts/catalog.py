@@ -128,6 +128,11 @@ class HoldsDecidedV1(Contract):
             raise ValueError("a batch of decisions decides at least one order")
         return self
 
+    @property
+    def decisions(self) -> tuple[HeldOrder | RefusedOrder, ...]:
+        """Every order the batch decided: the held ones, then the refused ones."""
+        return (*self.held, *self.refused)
+
 
 @register
 class HoldExpiredV1(Contract):

@@ -7,7 +7,6 @@ rows between them with ``FOR UPDATE SKIP LOCKED``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -30,7 +29,7 @@ from crowdify.messaging.outbox_sending import (
 )
 from crowdify.messaging.publisher import Publisher
 from crowdify.messaging.tables import MessagingTables
-from crowdify.tasks import cancelling
+from crowdify.tasks import pause, survive
 
 log = logging.getLogger(__name__)
 
@@ -127,23 +126,12 @@ class OutboxRelay:
         """Loop until :meth:`stop`: a full batch goes again at once, otherwise wait ``interval``."""
         self._stopping.clear()
         while not self._stopping.is_set():
-            try:
-                published = await self.run_once()
-            except Exception:
-                if cancelling():  # stopping: a driver turned the cancellation into an error
-                    raise asyncio.CancelledError from None
-                # The database (or anything else) failing must not kill the worker: log, wait,
-                # and try again; the rows are still there.
-                log.exception("outbox relay pass failed")
-                published = 0
+            # The database (or anything else) failing must not kill the worker: log, wait, and
+            # try again; the rows are still there.
+            published = await survive(self.run_once(), log, "outbox relay pass failed") or 0
             if published >= self.batch_size:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
-            if cancelling():
-                # Python 3.11's wait_for can report a cancellation that meets its timeout as
-                # the timeout: the task is still asked to stop.
-                raise asyncio.CancelledError
+            await pause(interval, self._stopping)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -12,7 +12,6 @@ emails without spending their attempts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
 
 from crowdify.db import UnitOfWorkFactory
+from crowdify.tasks import pause, survive
 from notification_svc.adapters.providers import (
     GuardedProvider,
     PermanentSendError,
@@ -88,15 +88,9 @@ class Sender:
     async def run_forever(self) -> None:
         while True:
             self._wake.clear()
-            try:
-                handled = await self.send_due()
-            except Exception:
-                log.exception("the email sender failed; trying again")
-                handled = 0
-            if handled:
+            if await survive(self.send_due(), log, "the email sender failed; trying again"):
                 continue  # more may be due
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_seconds)
+            await pause(self.policy.poll_seconds, self._wake)
 
     async def send_due(self) -> int:
         """Claim and send one batch of due emails; returns how many were claimed."""

@@ -113,15 +113,13 @@ class NewOrder:
 
 @dataclass(frozen=True)
 class OrderToPlace:
-    """An order to place, with the snapshot it was judged against, the verdict, and how it is
-    announced: its item of a batch's message, and its own message (with the request's headers)
-    for when it is placed alone."""
+    """An order to place, with the snapshot it was judged against, the verdict, its item of the
+    message that announces it, and its request's headers (for when it is placed alone)."""
 
     order: NewOrder
     catalogue_as_of: datetime | None
     valid: bool
     announced: PlacedOrder
-    envelope: Envelope
     headers: dict[str, Any]
 
 
@@ -192,8 +190,12 @@ class OrderStatements:
         async with self._engine.connect() as connection:
             yield connection
 
-    async def place(self, connection: AsyncConnection, item: OrderToPlace, *, per_minute: int) -> Placement:
-        order, outbox = item.order, item.envelope
+    async def place(
+        self, connection: AsyncConnection, item: OrderToPlace, envelope: Envelope, *, per_minute: int
+    ) -> Placement:
+        """Place ``item`` with ``envelope`` (announcing it alone) as its outbox row, in one
+        statement."""
+        order, outbox = item.order, envelope
         people = order.attendees
         arguments = (
             order.id,

@@ -73,7 +73,7 @@ def register_catalog_handlers(
     # transaction.
     # Bounded by the decisions in a batch (the prefetch's worth), not its messages: each holds a
     # batch of event-svc's, and each held order costs a Mercado Pago call before the commit.
-    consumer.on_batch(HoldsDecidedV1, on_decided, weight=lambda m: len(m.held) + len(m.refused))
+    consumer.on_batch(HoldsDecidedV1, on_decided, weight=lambda m: len(m.decisions))
     consumer.on_batch(TicketsReservedV1, on_reserved)
     consumer.on_batch(ReservationRejectedV1, on_rejected)
     consumer.on_batch(HoldExpiredV1, on_holds_expired)

@@ -25,7 +25,6 @@ down or refusing the refund) stays on the list and is tried again on the next pa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections import Counter
@@ -34,6 +33,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from crowdify.errors import Conflict
+from crowdify.tasks import pause, survive
 from purchase_svc.adapters.tables import catalog_events, orders
 from purchase_svc.domain.order import UNPAID, OrderStatus
 from purchase_svc.service.commands import RefundCause, RefundOrder
@@ -141,9 +141,9 @@ class CancelledEventSettlement:
         while True:
             # Cleared before the pass: a cancellation recorded during it gets a pass of its own.
             self._woken.clear()
-            try:
-                await settle_cancelled_events(self.purchases, at_once=self.at_once)
-            except Exception:
-                log.exception("settling cancelled events failed; trying again later")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), self.every.total_seconds())
+            await survive(
+                settle_cancelled_events(self.purchases, at_once=self.at_once),
+                log,
+                "settling cancelled events failed; trying again later",
+            )
+            await pause(self.every.total_seconds(), self._woken)

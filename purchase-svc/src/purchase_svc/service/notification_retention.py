@@ -8,13 +8,13 @@ they explain why an order changed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
 from sqlalchemy import delete, func
 
 from crowdify.db import UnitOfWorkFactory
+from crowdify.tasks import pause, survive
 from purchase_svc.adapters.tables import payment_notifications
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,9 @@ async def purge_refused_notifications_forever(
     uow_factory: UnitOfWorkFactory, *, every: timedelta, older_than: timedelta
 ) -> None:
     while True:
-        try:
-            purged = await purge_refused_notifications(uow_factory, older_than)
-            if purged:
-                log.info("deleted %s refused Mercado Pago notifications past retention", purged)
-        except Exception:  # the next round tries again; a worker must not die of it
-            log.exception("purging refused notifications failed")
-        await asyncio.sleep(every.total_seconds())
+        purged = await survive(
+            purge_refused_notifications(uow_factory, older_than), log, "purging refused notifications failed"
+        )
+        if purged:
+            log.info("deleted %s refused Mercado Pago notifications past retention", purged)
+        await pause(every.total_seconds())

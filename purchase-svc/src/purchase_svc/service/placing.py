@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crowdify.auth import Principal
 from crowdify.contracts.common import OrderLine
-from crowdify.contracts.purchase import OrdersPlacedV1, PlacedOrder
+from crowdify.contracts.purchase import PlacedOrder
 from crowdify.errors import ProblemError
-from crowdify.messaging.outbox import Outgoing
 from crowdify.observability.context import waited_on_purpose
 from purchase_svc.adapters.order_statements import Attendee, CatalogueEntry, NewOrder, OrderToPlace, Placement
 from purchase_svc.domain.order import OrderStatus
@@ -31,6 +30,7 @@ from purchase_svc.service.context import Purchases
 from purchase_svc.service.errors import HoldLimitExceeded
 from purchase_svc.service.order_rate import refuse_over_rate
 from purchase_svc.service.orders import OrderView, get_order_view
+from purchase_svc.service.placing_together import announcement
 
 ORDER_ID_NAMESPACE = uuid.UUID("6b1e1f0e-6a53-4c51-9a7e-7f3d0f4b7c21")
 # A placement is judged again when the catalogue changed under it; three changes in a row (an
@@ -121,10 +121,7 @@ async def place_order(
     )
     order = _new_order(order_id, command, user, buyer_email)
     announced = _placed(order)
-    # Its own message, for when it is placed alone; a batch announces its orders together.
-    [envelope], headers = purchases.outbox.envelopes_for(
-        [Outgoing(OrdersPlacedV1(orders=(announced,)), str(order_id))]
-    )
+    _, headers = purchases.outbox.envelopes_for([])  # the request's, for when it is sent alone
     per_minute = purchases.settings.orders_per_minute
     entry = purchases.catalogue.get(command.event_id)
     stale = False
@@ -132,7 +129,7 @@ async def place_order(
         # Placed together with the other orders waiting in this process (its row sent with theirs).
         problem = catalogue_problem(entry.snapshot, command)
         together = await purchases.placing_together.place(
-            OrderToPlace(order, entry.as_of, problem is None, announced, envelope, headers)
+            OrderToPlace(order, entry.as_of, problem is None, announced, headers)
         )
         if together is not None:
             outcome = _outcome(together, entry, problem, per_minute)
@@ -142,11 +139,13 @@ async def place_order(
         # Else the batch failed and committed nothing: the order is placed alone below.
     async with purchases.order_statements.connection() as connection:
         entry = await _catalogue_entry(purchases, connection, command.event_id, fresh=stale)
+        envelope = announcement(purchases.outbox, [announced])
         for _ in range(_CATALOGUE_ATTEMPTS):
             problem = catalogue_problem(entry.snapshot, command)
             placement = await purchases.order_statements.place(
                 connection,
-                OrderToPlace(order, entry.as_of, problem is None, announced, envelope, headers),
+                OrderToPlace(order, entry.as_of, problem is None, announced, headers),
+                envelope,
                 per_minute=per_minute,
             )
             if placement.placed:

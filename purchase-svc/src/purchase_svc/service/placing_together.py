@@ -16,14 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from crowdify.contracts.purchase import OrdersPlacedV1
+from crowdify.contracts.purchase import OrdersPlacedV1, PlacedOrder
 from crowdify.group_commit import GroupCommitLane
+from crowdify.messaging.envelope import Envelope
 from crowdify.messaging.outbox import Outbox, Outgoing
 from crowdify.messaging.outbox_dispatch import Pending
 from purchase_svc.adapters.order_statements import OrderStatements, OrderToPlace, Placement, narrowed
 
 # The lane's name in its metrics (crowdify_group_commit_batch_items{lane}).
 LANE = "order-placements"
+
+
+def announcement(outbox: Outbox, orders: Sequence[PlacedOrder]) -> Envelope:
+    """The ``purchase.orders.placed.v1`` that announces ``orders``: one order placed alone
+    (correlated with it), or a batch's (a correlation id of its own; :func:`narrowed` to those
+    placed). Built once a placement needs it, not for every order that may be placed alone."""
+    correlation = str(orders[0].order_id) if len(orders) == 1 else None
+    [envelope], _ = outbox.envelopes_for([Outgoing(OrdersPlacedV1(orders=tuple(orders)), correlation)])
+    return envelope
 
 
 class PlacingTogether:
@@ -49,14 +59,15 @@ class PlacingTogether:
         async with self._statements.connection() as connection:
             if len(batch) == 1:
                 [item] = batch
-                placements = [await self._statements.place(connection, item, per_minute=self._per_minute)]
-                sent = [Pending(item.envelope, item.headers)] if placements[0].placed else []
+                envelope = announcement(self._outbox, [item.announced])
+                placements = [
+                    await self._statements.place(connection, item, envelope, per_minute=self._per_minute)
+                ]
+                sent = [Pending(envelope, item.headers)] if placements[0].placed else []
             else:
                 in_order = [batch[position] for position in order]
                 # The lane's task has a context of its own: no request's ids reach this message.
-                [envelope], _ = self._outbox.envelopes_for(
-                    [Outgoing(OrdersPlacedV1(orders=tuple(item.announced for item in in_order)))]
-                )
+                envelope = announcement(self._outbox, [item.announced for item in in_order])
                 placements = await self._statements.place_many(
                     connection, in_order, envelope, per_minute=self._per_minute
                 )

@@ -4,7 +4,6 @@ applied like notified ones."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from crowdify.tasks import pause, survive
 from purchase_svc.adapters.mercadopago_answers import oldest_first
 from purchase_svc.adapters.tables import orders
 from purchase_svc.domain.order import OrderStatus
@@ -61,10 +61,11 @@ async def reconcile_forever(
 ) -> None:
     """The worker's reconciliation task: :func:`reconcile_stuck_orders` every ``every``."""
     while True:
-        try:
-            applied = await reconcile_stuck_orders(purchases, older_than=older_than)
-            if applied:
-                log.info("reconciliation applied %d payments", applied)
-        except Exception:
-            log.exception("reconciliation failed; trying again later")
-        await asyncio.sleep(every.total_seconds())
+        applied = await survive(
+            reconcile_stuck_orders(purchases, older_than=older_than),
+            log,
+            "reconciliation failed; trying again later",
+        )
+        if applied:
+            log.info("reconciliation applied %d payments", applied)
+        await pause(every.total_seconds())

@@ -26,7 +26,6 @@ the announcement says (``cause``, ``notice_reason``). Step 3 settles a row only 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from sqlalchemy import func, select
 
 from crowdify.db import UnitOfWork
 from crowdify.errors import Conflict, NotFound, ProblemError
+from crowdify.tasks import pause, survive
 from purchase_svc.adapters.mercadopago import PaymentProviderRejected, PaymentProviderUnavailable
 from purchase_svc.adapters.mercadopago_answers import provider_refund_id
 from purchase_svc.adapters.orders import lock_order, order_lines, transition
@@ -300,8 +300,9 @@ async def resume_stuck_refunds_forever(
 ) -> None:
     """The worker's task: :func:`resume_stuck_refunds` every ``every``."""
     while True:
-        try:
-            await resume_stuck_refunds(purchases, older_than=older_than)
-        except Exception:
-            log.exception("resuming stuck refunds failed; trying again later")
-        await asyncio.sleep(every.total_seconds())
+        await survive(
+            resume_stuck_refunds(purchases, older_than=older_than),
+            log,
+            "resuming stuck refunds failed; trying again later",
+        )
+        await pause(every.total_seconds())

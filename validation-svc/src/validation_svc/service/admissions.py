@@ -12,7 +12,6 @@ publish, the broker's work and a consumer's transaction, more CPU than the scan 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from sqlalchemy import text
 from crowdify.contracts.validation import ADMISSIONS_PER_MESSAGE, Admission, TicketsAdmittedV1
 from crowdify.db import UnitOfWorkFactory
 from crowdify.messaging.outbox import Outbox, Outgoing
+from crowdify.tasks import pause, survive
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ class AdmissionAnnouncer:
 
     async def run_forever(self) -> None:
         while True:
-            try:
-                while await self.announce_due() == self.batch:
-                    pass  # a backlog (after a rush or an outage): keep going without sleeping
-            except Exception:
-                log.warning("could not announce admissions; trying again", exc_info=True)
-            await asyncio.sleep(self.poll_seconds)
+            announced = await survive(
+                self.announce_due(), log, "could not announce admissions; trying again", level=logging.WARNING
+            )
+            if announced == self.batch:
+                continue  # a backlog (after a rush or an outage): keep going without sleeping
+            await pause(self.poll_seconds)
