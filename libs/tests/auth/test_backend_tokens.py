@@ -156,8 +156,32 @@ async def test_other_hmac_algorithms_are_not_accepted(verifier: TokenVerifier, s
     assert caught.value.reason == "alg_not_allowed"
 
 
-@pytest.mark.parametrize("garbage", ["", "not-a-jwt", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.bm90LWpzb24.c2ln"])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        "not-a-jwt",
+        "a.b.c",
+        "eyJhbGciOiJIUzI1NiJ9.bm90LWpzb24.c2ln",  # claims are not JSON
+        "WyJIUzI1NiJd.e30.c2ln",  # the header is a JSON array
+        "eyJhbGciOiJIUzI1NiJ9.e30.c2ln.c2ln",  # four segments
+        "eyJhbGciOiJIUzI1NiJ9.ñ.c2ln",  # not ASCII
+    ],
+)
 async def test_garbage_is_malformed(verifier: TokenVerifier, garbage: str) -> None:
     with pytest.raises(AuthError) as caught:
         await verifier.verify(garbage)
+    assert caught.value.reason == "malformed"
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+async def test_a_character_outside_base64url_in_any_segment_is_refused(
+    verifier: TokenVerifier, secret: str, position: int
+) -> None:
+    # The key and rules are picked by a lenient read; the check that follows parses strictly.
+    segments = jwt.encode(_claims(), secret, algorithm="HS256").split(".")
+    segments[position] = segments[position][:4] + "*" + segments[position][4:]
+
+    with pytest.raises(AuthError) as caught:
+        await verifier.verify(".".join(segments))
     assert caught.value.reason == "malformed"
