@@ -14,10 +14,12 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from crowdify.api_docs import install_api_docs
 from crowdify.auth import TokenVerifier
@@ -37,6 +39,7 @@ from crowdify.observability import (
     install_health_routes,
     install_metrics,
 )
+from crowdify.route_lane import RouteLane
 from crowdify.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -165,6 +168,31 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def install_route_lane(
+    app: FastAPI,
+    route: APIRoute,
+    *,
+    settings: ServiceSettings,
+    resources: ServiceResources,
+    access_log_sample: float,
+    idempotent: bool = False,
+) -> None:
+    """Give ``route`` a lane of its own (:class:`~crowdify.route_lane.RouteLane`) through the
+    layers :func:`create_service_app` puts around every route, in the same order: request
+    context, then Idempotency-Key when the route takes one, then CORS. Call it last: the lane
+    must be the outermost of the app's middleware."""
+
+    def around(endpoint: ASGIApp) -> ASGIApp:
+        lane: ASGIApp = CORSMiddleware(endpoint, **cors_options(settings))
+        if idempotent:
+            lane = IdempotencyMiddleware(
+                lane, redis=resources.redis, service=settings.service_name, path_prefixes=[route.path]
+            )
+        return RequestContextMiddleware(lane, access_log_sample=access_log_sample)
+
+    app.add_middleware(RouteLane, route=route, around=around)
 
 
 class WorkerSettings(Protocol):

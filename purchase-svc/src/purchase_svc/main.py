@@ -6,11 +6,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from crowdify.observability import configure_logging
-from crowdify.runtime import ServiceResources, create_service_app
+from crowdify.route_lane import declared_route
+from crowdify.runtime import ServiceResources, create_service_app, install_route_lane
 from purchase_svc.adapters.order_updates import OrderUpdates
 from purchase_svc.adapters.tables import messaging
 from purchase_svc.api import keys, purchases, refunds, tickets, webhook
 from purchase_svc.api.dependencies import install_purchases
+from purchase_svc.api.order_request import document_order_request
 from purchase_svc.composition import build_purchases
 from purchase_svc.settings import PurchaseSettings, get_settings
 
@@ -36,7 +38,7 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
             ),
         )
 
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         resources=resources,
         title="Crowdify purchase-svc",
@@ -49,3 +51,14 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
         idempotent_prefixes=["/api/v1/purchases"],
         access_log_sample=settings.access_log_sample,
     )
+    # An order goes from the request context straight to its endpoint (crowdify.route_lane).
+    install_route_lane(
+        app,
+        declared_route(purchases.router, purchases.ORDERS_PATH, "POST"),
+        settings=settings,
+        resources=resources,
+        access_log_sample=settings.access_log_sample,
+        idempotent=True,
+    )
+    document_order_request(app)
+    return app

@@ -7,11 +7,11 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crowdify.observability import configure_logging
-from crowdify.runtime import ServiceResources, cors_options, create_service_app
+from crowdify.route_lane import declared_route
+from crowdify.runtime import ServiceResources, create_service_app, install_route_lane
 from validation_svc.adapters.door_statements import DoorStatements
 from validation_svc.adapters.tables import messaging
 from validation_svc.api import door, validation
-from validation_svc.api.door_lane import DoorLane
 from validation_svc.service.scanning import Scanner, Synchronizer
 from validation_svc.settings import ValidationSettings, get_settings
 
@@ -75,5 +75,12 @@ def create_app(settings: ValidationSettings | None = None) -> FastAPI:
         idempotent_prefixes=["/api/v1/validation/devices"],
     )
     app.add_middleware(ManifestGZip)
-    app.add_middleware(DoorLane, cors=cors_options(settings), access_log_sample=settings.access_log_sample)
+    # A scan goes from the request context straight to its endpoint (crowdify.route_lane).
+    install_route_lane(
+        app,
+        declared_route(door.router, door.SCAN_PATH, "POST"),
+        settings=settings,
+        resources=resources,
+        access_log_sample=settings.access_log_sample,
+    )
     return app

@@ -42,15 +42,21 @@ async def get_optional_user(
     return await _verified(request, credentials.credentials)
 
 
-async def authorize(request: Request, roles: frozenset[Role]) -> Principal:
-    """What ``require_roles(*roles)`` checks, for a hot route that declares no dependencies (the
-    door's scan): the same header rules, the same verifier, the same answers."""
+async def authenticate(request: Request) -> Principal:
+    """What ``get_current_user`` checks, for a hot route that declares no dependencies (the
+    on-sale's order): the same header rules, the same verifier, the same answers."""
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     if not scheme:
         raise Unauthorized()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("The Authorization header must be 'Bearer <token>'", reason="malformed")
-    principal = await _verified(request, token)
+    return await _verified(request, token)
+
+
+async def authorize(request: Request, roles: frozenset[Role]) -> Principal:
+    """What ``require_roles(*roles)`` checks, for a hot route that declares no dependencies (the
+    door's scan)."""
+    principal = await authenticate(request)
     if principal.role not in roles:
         raise Forbidden()
     return principal

@@ -7,7 +7,8 @@ The token is verified by the shared verifier (cached per process while it is val
 directly rather than through FastAPI's dependency chain; the door device's revocation is checked
 inside the deciding statement.
 
-Wiring: ``app.include_router(door.router)``; uses ``app.state.door``.
+Wiring: ``app.include_router(door.router)``, and the scan's own lane through the app
+(``crowdify.route_lane``, installed by ``main.create_app``); uses ``app.state.door``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from validation_svc.service.scanning import OfflineScan, Scanner, ScanRequest, S
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/validation", tags=["validation"])
+SCAN_PATH = "/api/v1/validation/scan"
 
 # No NUL (PostgreSQL text cannot hold it) in anything stored.
 _TEXT = "^[^\x00]*$"
