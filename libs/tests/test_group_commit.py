@@ -105,29 +105,3 @@ async def test_a_batch_that_answers_for_too_few_items_counts_as_failed() -> None
 
     lane: GroupCommitLane[int, str] = GroupCommitLane("t", short, max_batch=8)
     assert await asyncio.gather(lane.submit(1), lane.submit(2)) == [None, None]
-
-
-async def test_a_lingering_lane_gathers_items_until_its_batch_is_full() -> None:
-    runner = Recorder()
-    # A linger far longer than the test: the batch starts because it is full, not on a timer.
-    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=3, linger_seconds=600)
-    first = asyncio.create_task(lane.submit(0))
-    for _ in range(5):
-        await asyncio.sleep(0)  # the lane has its first item and lingers
-    assert runner.batches == []
-    later = [asyncio.create_task(lane.submit(n)) for n in (1, 2)]
-    results = await asyncio.gather(first, *later)
-    assert results == [f"done {n}" for n in range(3)]
-    assert runner.batches == [[0, 1, 2]]
-
-
-async def test_a_lingering_lane_still_runs_a_lone_item_after_its_linger() -> None:
-    runner = Recorder()
-    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=8, linger_seconds=0.01)
-    assert await lane.submit(1) == "done 1"
-    assert runner.batches == [[1]]
-
-
-def test_a_lane_cannot_linger_for_a_negative_time() -> None:
-    with pytest.raises(ValueError, match="negative"):
-        GroupCommitLane("t", Recorder(), max_batch=1, linger_seconds=-1)

@@ -2,16 +2,10 @@
 
 Items join a lane as they arrive. One batch runs at a time per lane; it takes every item waiting
 when it starts (at most ``max_batch``), in arrival order, and while it commits the next items
-queue for the following batch. By default a batch never waits for more items to arrive: an item
-alone is a batch of one, so a quiet lane keeps the latency of one item at a time, and a busy one
-shares a round trip and a commit among dozens. The busier the lane, the larger its batches and
-the less each item costs, which is what lets a rush be absorbed rather than queued.
-
-A lane may also *linger*: wait up to ``linger_seconds`` before a batch that is not full, ending
-the wait as soon as it is. That trades those milliseconds of latency for larger batches at a
-moderate rate, where a batch of one or two would otherwise pay a whole transaction (and what
-follows it downstream) for each item. It is for the first lane of a pipeline whose later steps
-batch whatever the first hands them, and whose items already wait far longer than the linger.
+queue for the following batch. A batch never waits for more items to arrive: an item alone is a
+batch of one, so a quiet lane keeps the latency of one item at a time, and a busy one shares a
+round trip and a commit among dozens. The busier the lane, the larger its batches and the less
+each item costs, which is what lets a rush be absorbed rather than queued.
 
 The lane only collects and reports. What a batch does, and what becomes of the items of a batch
 that failed, is its owner's: the consumer handles them one message at a time with the usual
@@ -27,8 +21,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 from prometheus_client import Counter, Histogram
-
-from crowdify.tasks import pause
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +48,15 @@ class GroupCommitLane(Generic[Item, Result]):
         *,
         max_batch: int,
         weight: Callable[[Item], int] | None = None,
-        linger_seconds: float = 0.0,
     ) -> None:
         """``run`` does a batch and returns one result per item, in order. A batch that raises
         committed nothing: its items get None, and their owner does them again, alone.
 
         ``max_batch`` bounds a batch's items, or with ``weight`` the sum of their weights (an
         item that carries many units of work, such as a message listing many orders, counts as
-        many); an item heavier than the bound is a batch of its own. ``linger_seconds``: how
-        long a batch that is not full waits for more (none by default)."""
+        many); an item heavier than the bound is a batch of its own."""
         if max_batch < 1:
             raise ValueError("a batch holds at least one item")
-        if linger_seconds < 0:
-            raise ValueError("a lane cannot linger for a negative time")
-        self.linger_seconds = linger_seconds
-        self._full = asyncio.Event()
         self.name = name
         self.max_batch = max_batch
         self._weight = weight
@@ -82,8 +68,6 @@ class GroupCommitLane(Generic[Item, Result]):
         """Wait for the batch that takes ``item``: its result, or None if the batch failed."""
         outcome: asyncio.Future[Result | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, outcome))
-        if self.linger_seconds and self._load() >= self.max_batch:
-            self._full.set()  # a full batch waits: a lingering batch need not wait longer
         if self._drainer is None:
             # A fresh context: the batch belongs to no single item's request or message.
             self._drainer = asyncio.create_task(
@@ -96,11 +80,8 @@ class GroupCommitLane(Generic[Item, Result]):
         try:
             while self._waiting:
                 # One turn of the loop lets items already read from their sockets join; no
-                # waiting beyond that, unless the lane lingers.
+                # waiting beyond that.
                 await asyncio.sleep(0)
-                if self.linger_seconds and self._load() < self.max_batch:
-                    self._full.clear()
-                    await pause(self.linger_seconds, self._full)
                 # An item whose caller went away (a request cancelled while it waited) is not
                 # done at all, as it would not have been without the lane.
                 self._waiting = [(item, outcome) for item, outcome in self._waiting if not outcome.done()]
@@ -115,12 +96,6 @@ class GroupCommitLane(Generic[Item, Result]):
                 if not outcome.done():
                     outcome.cancel()
             self._waiting = []
-
-    def _load(self) -> int:
-        """The waiting items' weight, the unit ``max_batch`` bounds."""
-        if self._weight is None:
-            return len(self._waiting)
-        return sum(self._weight(item) for item, _ in self._waiting)
 
     def _taken(self) -> int:
         """How many of the waiting items the next batch takes, in arrival order."""

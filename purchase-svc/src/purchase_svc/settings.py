@@ -49,12 +49,6 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     place_batch_max: int = Field(
         default=64, ge=1, le=ORDERS_PER_MESSAGE, alias="PURCHASE_SVC_PLACE_BATCH_MAX"
     )
-    # How long a placing batch that is not full waits for more orders (milliseconds; 0: never).
-    # Every later step of an order (event-svc's decision, the decision applied, the read model)
-    # batches what one placing batch hands it, so a few milliseconds here make every step's
-    # batches larger at a moderate rate, where orders would otherwise go through one or two at
-    # a time; a buyer's order already waits hundreds of milliseconds for its decision.
-    place_linger_ms: float = Field(default=0.0, ge=0, le=100, alias="PURCHASE_SVC_PLACE_LINGER_MS")
     # The share of successful requests the API writes an access line for (errors and requests
     # slow by their own doing always are): in an on-sale a line per order costs purchase-api and
     # the log pipeline more than a sample tells an operator.

@@ -46,7 +46,6 @@ class Purchases:
             self.outbox,
             per_minute=self.settings.orders_per_minute,
             max_batch=self.settings.place_batch_max,
-            linger_seconds=self.settings.place_linger_ms / 1000,
         )
 
     @cached_property

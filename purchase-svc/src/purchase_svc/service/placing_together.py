@@ -38,19 +38,13 @@ def announcement(outbox: Outbox, orders: Sequence[PlacedOrder]) -> Envelope:
 
 class PlacingTogether:
     def __init__(
-        self,
-        statements: OrderStatements,
-        outbox: Outbox,
-        *,
-        per_minute: int,
-        max_batch: int,
-        linger_seconds: float = 0.0,
+        self, statements: OrderStatements, outbox: Outbox, *, per_minute: int, max_batch: int
     ) -> None:
         self._statements = statements
         self._outbox = outbox
         self._per_minute = per_minute
         self._lane: GroupCommitLane[OrderToPlace, Placement] = GroupCommitLane(
-            LANE, self._place, max_batch=max_batch, linger_seconds=linger_seconds
+            LANE, self._place, max_batch=max_batch
         )
 
     async def place(self, item: OrderToPlace) -> Placement | None:
