@@ -11,13 +11,13 @@ idempotency), and problem+json answers from the app's own exception handlers. Th
 declared on its router, with its OpenAPI description, and its endpoint takes the
 :class:`~starlette.requests.Request` itself: it reads, checks and answers on its own.
 
-Wiring: ``app.add_middleware(RouteLane, route=..., around=...)`` after the app's other
-middleware, so the lane is the outermost of them.
+Wiring: ``create_service_app(..., lanes=[(method, path)])`` (``crowdify.runtime``), which wraps
+the endpoint in the same layers as every other route and adds the lane last, outermost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi.routing import APIRoute, APIRouter
 from starlette.requests import Request
@@ -27,12 +27,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def declared_route(router: APIRouter, path: str, method: str) -> APIRoute:
-    """The route ``router`` declares for ``method`` on ``path`` (its full path, prefix included)."""
-    for route in router.routes:
-        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
-            return route
-    raise LookupError(f"{method} {path} is not declared on the router")
+def declared_route(routers: Sequence[APIRouter], path: str, method: str) -> APIRoute:
+    """The route one of ``routers`` declares for ``method`` on ``path`` (its full path, prefix
+    included)."""
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+                return route
+    raise LookupError(f"{method} {path} is not declared on the routers")
 
 
 async def _handled(request: Request, exc: Exception) -> Response:

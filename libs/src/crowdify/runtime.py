@@ -10,11 +10,11 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -39,7 +39,7 @@ from crowdify.observability import (
     install_health_routes,
     install_metrics,
 )
-from crowdify.route_lane import RouteLane
+from crowdify.route_lane import RouteLane, declared_route
 from crowdify.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,14 @@ def create_service_app(
     idempotent_prefixes: Sequence[str] = (),
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     access_log_sample: float = 1.0,
+    lanes: Sequence[tuple[str, str]] = (),
 ) -> FastAPI:
     """The HTTP app of a service. ``on_startup`` (plain or async) puts the service's own state on
     ``app.state`` once the connections are open, ``on_shutdown`` releases what it started before they close;
     ``routers`` are included in order (put fixed paths before ``/{id}`` ones);
-    ``access_log_sample`` is the share of successful requests logged (errors always are)."""
+    ``access_log_sample`` is the share of successful requests logged (errors always are);
+    ``lanes`` names the hot routes, as ``(method, path)``, that take a lane of their own
+    (:class:`~crowdify.route_lane.RouteLane`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -167,32 +170,36 @@ def create_service_app(
     install_metrics(app)
     for router in routers:
         app.include_router(router)
+    # Last, so each lane is the outermost of the app's middleware.
+    for method, path in lanes:
+        idempotent = path.startswith(tuple(idempotent_prefixes))
+        around = partial(
+            _lane_layers,
+            settings=settings,
+            redis=resources.redis,
+            access_log_sample=access_log_sample,
+            idempotent_path=path if idempotent else None,
+        )
+        app.add_middleware(RouteLane, route=declared_route(routers, path, method), around=around)
     return app
 
 
-def install_route_lane(
-    app: FastAPI,
-    route: APIRoute,
+def _lane_layers(
+    endpoint: ASGIApp,
     *,
     settings: ServiceSettings,
-    resources: ServiceResources,
+    redis: Redis,
     access_log_sample: float,
-    idempotent: bool = False,
-) -> None:
-    """Give ``route`` a lane of its own (:class:`~crowdify.route_lane.RouteLane`) through the
-    layers :func:`create_service_app` puts around every route, in the same order: request
-    context, then Idempotency-Key when the route takes one, then CORS. Call it last: the lane
-    must be the outermost of the app's middleware."""
-
-    def around(endpoint: ASGIApp) -> ASGIApp:
-        lane: ASGIApp = CORSMiddleware(endpoint, **cors_options(settings))
-        if idempotent:
-            lane = IdempotencyMiddleware(
-                lane, redis=resources.redis, service=settings.service_name, path_prefixes=[route.path]
-            )
-        return RequestContextMiddleware(lane, access_log_sample=access_log_sample)
-
-    app.add_middleware(RouteLane, route=route, around=around)
+    idempotent_path: str | None,
+) -> ASGIApp:
+    """``endpoint`` wrapped in the layers :func:`create_service_app` puts around every route, in
+    the same order: request context, Idempotency-Key (for a route that takes one), CORS."""
+    lane: ASGIApp = CORSMiddleware(endpoint, **cors_options(settings))
+    if idempotent_path is not None:
+        lane = IdempotencyMiddleware(
+            lane, redis=redis, service=settings.service_name, path_prefixes=[idempotent_path]
+        )
+    return RequestContextMiddleware(lane, access_log_sample=access_log_sample)
 
 
 class WorkerSettings(Protocol):

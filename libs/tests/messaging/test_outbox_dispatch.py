@@ -38,7 +38,7 @@ async def _commit(db: Any, count: int, prefix: str = "s") -> tuple[list[Envelope
     messages = [Outgoing(SeatCountedV1(seat=f"{prefix}-{n}")) for n in range(count)]
     async with db.uow_factory()() as uow:
         envelopes = await outbox.add_many(uow, messages)
-    _, headers = outbox.envelopes_for([])
+    headers = outbox.request_headers()
     return envelopes, headers
 
 

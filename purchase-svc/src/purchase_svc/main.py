@@ -6,8 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from crowdify.observability import configure_logging
-from crowdify.route_lane import declared_route
-from crowdify.runtime import ServiceResources, create_service_app, install_route_lane
+from crowdify.runtime import ServiceResources, create_service_app
 from purchase_svc.adapters.order_updates import OrderUpdates
 from purchase_svc.adapters.tables import messaging
 from purchase_svc.api import keys, purchases, refunds, tickets, webhook
@@ -50,15 +49,8 @@ def create_app(settings: PurchaseSettings | None = None) -> FastAPI:
         # Placing an order accepts Idempotency-Key: a retried POST never buys twice.
         idempotent_prefixes=["/api/v1/purchases"],
         access_log_sample=settings.access_log_sample,
-    )
-    # An order goes from the request context straight to its endpoint (crowdify.route_lane).
-    install_route_lane(
-        app,
-        declared_route(purchases.router, purchases.ORDERS_PATH, "POST"),
-        settings=settings,
-        resources=resources,
-        access_log_sample=settings.access_log_sample,
-        idempotent=True,
+        # An order goes from the request context straight to its endpoint (crowdify.route_lane).
+        lanes=[("POST", purchases.ORDERS_PATH)],
     )
     document_order_request(app)
     return app

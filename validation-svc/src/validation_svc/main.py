@@ -7,8 +7,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crowdify.observability import configure_logging
-from crowdify.route_lane import declared_route
-from crowdify.runtime import ServiceResources, create_service_app, install_route_lane
+from crowdify.runtime import ServiceResources, create_service_app
 from validation_svc.adapters.door_statements import DoorStatements
 from validation_svc.adapters.tables import messaging
 from validation_svc.api import door, validation
@@ -73,14 +72,8 @@ def create_app(settings: ValidationSettings | None = None) -> FastAPI:
         access_log_sample=settings.access_log_sample,
         # Enrolling a door device accepts Idempotency-Key: a retried enrolment never makes two devices.
         idempotent_prefixes=["/api/v1/validation/devices"],
+        # A scan goes from the request context straight to its endpoint (crowdify.route_lane).
+        lanes=[("POST", door.SCAN_PATH)],
     )
     app.add_middleware(ManifestGZip)
-    # A scan goes from the request context straight to its endpoint (crowdify.route_lane).
-    install_route_lane(
-        app,
-        declared_route(door.router, door.SCAN_PATH, "POST"),
-        settings=settings,
-        resources=resources,
-        access_log_sample=settings.access_log_sample,
-    )
     return app

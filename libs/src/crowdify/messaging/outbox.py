@@ -103,15 +103,18 @@ class Outbox:
             added.extend(Pending(envelope, headers) for envelope in envelopes)
         return envelopes
 
+    @staticmethod
+    def request_headers() -> dict[str, Any]:
+        """The headers a message written now carries: the id of the request it came from."""
+        request_id = request_id_var.get()
+        return {REQUEST_ID: request_id} if request_id else {}
+
     def envelopes_for(self, messages: Sequence[Outgoing]) -> tuple[list[Envelope], dict[str, Any]]:
         """The envelopes and headers :meth:`add_many` writes, also for a statement that writes the
         outbox rows itself (with the state change, in one statement); :meth:`send` publishes them."""
         handling = handling_envelope_var.get()
         ambient = correlation_id_var.get() or request_id_var.get()
-        headers: dict[str, Any] = {}
-        request_id = request_id_var.get()
-        if request_id:
-            headers[REQUEST_ID] = request_id
+        headers = self.request_headers()
         envelopes: list[Envelope] = []
         for message in messages:
             correlation = message.correlation_id or ambient

@@ -20,9 +20,10 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 
+from crowdify.idempotency import MAX_KEY_LENGTH
 from purchase_svc.api.schemas import OrderIn
 
-WAIT_DEFAULT = 5.0
+WAIT_DEFAULT = 5  # seconds
 _WAIT = TypeAdapter(Annotated[float, Field(ge=0, le=10)])
 _REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -32,7 +33,7 @@ async def read_order_request(request: Request) -> tuple[OrderIn, float]:
     errors: list[Any] = []
     order = None
     raw_wait = request.query_params.get("wait")
-    wait = WAIT_DEFAULT
+    wait: float = WAIT_DEFAULT
     if raw_wait is not None:
         try:
             wait = _WAIT.validate_python(raw_wait)
@@ -68,14 +69,17 @@ ORDER_REQUEST_DOCS: dict[str, Any] = {
             "in": "query",
             "name": "wait",
             "required": False,
-            "schema": {"default": 5, **_WAIT.json_schema(), "title": "Wait"},
+            "schema": {"default": WAIT_DEFAULT, **_WAIT.json_schema(), "title": "Wait"},
         },
         {
             "in": "header",
             "name": "idempotency-key",
             "required": False,
             "schema": {
-                "anyOf": [{"maxLength": 255, "pattern": "^[^\x00]*$", "type": "string"}, {"type": "null"}],
+                "anyOf": [
+                    {"maxLength": MAX_KEY_LENGTH, "pattern": "^[^\x00]*$", "type": "string"},
+                    {"type": "null"},
+                ],
                 "title": "Idempotency-Key",
             },
         },

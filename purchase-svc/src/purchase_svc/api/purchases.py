@@ -58,7 +58,7 @@ def order_out(view: OrderView) -> OrderOut:
     )
 
 
-ORDERS_PATH = "/api/v1/purchases"
+ORDERS_PATH = router.prefix
 
 
 @router.post(

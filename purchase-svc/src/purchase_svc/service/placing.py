@@ -121,7 +121,7 @@ async def place_order(
     )
     order = _new_order(order_id, command, user, buyer_email)
     announced = _placed(order)
-    _, headers = purchases.outbox.envelopes_for([])  # the request's, for when it is sent alone
+    headers = purchases.outbox.request_headers()  # for its message when it is placed alone
     per_minute = purchases.settings.orders_per_minute
     entry = purchases.catalogue.get(command.event_id)
     stale = False

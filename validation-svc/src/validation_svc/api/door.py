@@ -34,7 +34,7 @@ from validation_svc.service.scanning import OfflineScan, Scanner, ScanRequest, S
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/validation", tags=["validation"])
-SCAN_PATH = "/api/v1/validation/scan"
+SCAN_PATH = f"{router.prefix}/scan"
 
 # No NUL (PostgreSQL text cannot hold it) in anything stored.
 _TEXT = "^[^\x00]*$"
