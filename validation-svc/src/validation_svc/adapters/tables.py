@@ -102,7 +102,7 @@ scans = Table(
     Column("scanner", String(64), primary_key=True),
     Column("scan_id", String(64), primary_key=True),
     Column("event_id", UUID(as_uuid=True), nullable=False, index=True),
-    Column("ticket_id", UUID(as_uuid=True), index=True),
+    Column("ticket_id", UUID(as_uuid=True)),  # not indexed: nothing reads by it (migration 0007)
     Column("gate", String(64)),
     Column("device_id", String(64)),
     Column("direction", String(3), nullable=False),
