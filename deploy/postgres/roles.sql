@@ -9,6 +9,11 @@
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database()) \gexec
 
+-- The database's own settings (DATABASE_SETTINGS in provision.py, ADR 0023): full-page images in
+-- the WAL compressed. Only a superuser may set it; elsewhere it is a server parameter (runbook).
+SELECT format('ALTER DATABASE %I SET wal_compression = %L', current_database(), 'lz4')
+WHERE (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) \gexec
+
 -- CREATE ROLE has no IF NOT EXISTS: generate it only for roles that are missing.
 SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', role)
 FROM (VALUES ('event_svc'), ('purchase_svc'), ('validation_svc'), ('notification_svc'), ('pdf_svc'), ('admin_svc')) AS r(role)

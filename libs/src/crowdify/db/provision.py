@@ -34,6 +34,14 @@ SERVICE_SCHEMAS: tuple[ServiceSchema, ...] = (
 )
 
 
+# Settings of the database itself, for every session that connects to it (ADR 0023). A door rush
+# commits thousands of small transactions a second, and after each checkpoint the first change to
+# every page writes the whole page into the WAL, which each commit then waits to flush: compressed,
+# those images are a fraction of their size. Only a superuser may set it per database; on a managed
+# server without one, it belongs in the server's parameters (docs/runbook.md).
+DATABASE_SETTINGS: tuple[tuple[str, str], ...] = (("wal_compression", "lz4"),)
+
+
 def _ident(name: str) -> str:
     if not _IDENT.match(name):
         raise ValueError(f"not a safe SQL identifier: {name!r}")
@@ -73,6 +81,9 @@ async def provision_schemas(database_dsn: str, services: tuple[ServiceSchema, ..
         # Nobody but the owner may create in public; services keep to their own schema.
         await conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         await conn.execute(f"REVOKE ALL ON DATABASE {_ident(database)} FROM PUBLIC")
+        if await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+            for name, value in DATABASE_SETTINGS:
+                await conn.execute(f"ALTER DATABASE {_ident(database)} SET {_ident(name)} = '{value}'")
         for svc in services:
             role, schema = _ident(svc.role), _ident(svc.schema)
             has_role = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", svc.role)
