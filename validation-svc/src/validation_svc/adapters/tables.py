@@ -2,8 +2,9 @@
 
 ``tickets`` is the registry the door checks: one row per issued ticket, fed only by messages
 (tickets issued, orders refunded, events cancelled) and changed by scans. ``changed_xid`` is the
-id of the last transaction that wrote the row; the manifest's cursor is the oldest transaction
-still running when it was built, so ``?since=`` never misses a change committed late.
+id of the last transaction of the registry that wrote the row, ``scans.xid`` that of each scan;
+the manifest's cursor is the oldest transaction still running when it was built, so ``?since=``
+never misses a change committed late.
 """
 
 from __future__ import annotations
@@ -65,19 +66,23 @@ tickets = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_reason", String(40)),
     Column("issued_at", DateTime(timezone=True), nullable=False),
+    # Written by the registry (issue, re-issue, revoke), not by scans: an admission changes no
+    # indexed column, so PostgreSQL writes it next to the old version without touching the indexes
+    # (a heap-only update; fillfactor leaves the room). The manifest finds scanned tickets through
+    # ``scans.xid`` (migration 0008).
     Column("changed_xid", BigInteger, nullable=False, server_default=CURRENT_XID),
-    # The first entry last announced (validation.tickets.admitted.v1); differs from first_entry_at
-    # until the worker's announcer has told the other services about it.
-    Column("announced_entry_at", DateTime(timezone=True)),
     CheckConstraint("status IN ('valid', 'revoked')", name="status"),
     Index("ix_tickets_event_changed", "event_id", "changed_xid"),
-    Index(
-        "ix_tickets_admission_unannounced",
-        "first_entry_at",
-        postgresql_where=text(
-            "first_entry_at IS NOT NULL AND announced_entry_at IS DISTINCT FROM first_entry_at"
-        ),
-    ),
+    postgresql_with={"fillfactor": "85"},
+)
+
+# First entries not announced yet (validation.tickets.admitted.v1): queued by the transaction
+# that admits a ticket (or whose offline scan takes its first entry over), taken off by the
+# worker's announcer in the transaction that adds the announcement to the outbox.
+admissions_due = Table(
+    "admissions_due",
+    metadata,
+    Column("ticket_id", UUID(as_uuid=True), primary_key=True),
 )
 
 # Revocations that arrived before the tickets they revoke (messages can be reordered by retries):
@@ -101,7 +106,7 @@ scans = Table(
     metadata,
     Column("scanner", String(64), primary_key=True),
     Column("scan_id", String(64), primary_key=True),
-    Column("event_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("ticket_id", UUID(as_uuid=True)),  # not indexed: nothing reads by it (migration 0007)
     Column("gate", String(64)),
     Column("device_id", String(64)),
@@ -109,6 +114,10 @@ scans = Table(
     Column("result", String(16)),
     Column("response", JSONB),
     Column("scanned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The transaction that wrote the scan (and admitted the ticket): the manifest's ``?since=``
+    # finds the tickets scanned after its cursor here. NULL on scans from before migration 0008.
+    Column("xid", BigInteger, server_default=CURRENT_XID),
+    Index("ix_scans_event_xid", "event_id", "xid"),
 )
 
 # Door devices with a backend-issued scanner token scoped to one event; a revoked device's token

@@ -1,10 +1,12 @@
 """Announcing first admissions (``validation.tickets.admitted.v1``) off the door's hot path.
 
-A scan only sets the ticket's ``first_entry_at`` (and gate); this loop in the worker finds the
-tickets whose first entry has not been announced yet (or changed: an offline scan synced later
-took the first entry over), marks them and adds one outbox message per event for the lot, in one
-transaction: admissions reach the other services within a poll, exactly once per first entry, and
-a scan never waits for the broker. ``SKIP LOCKED`` lets several workers share the work.
+A scan sets the ticket's ``first_entry_at`` (and gate) and queues the ticket in ``admissions_due``
+when that is its first entry (or when an offline scan synced later takes the first entry over);
+this loop in the worker takes a batch off the queue and adds one outbox message per event for the
+lot, in one transaction: admissions reach the other services within a poll, exactly once per first
+entry, and a scan never waits for the broker. ``SKIP LOCKED`` lets several workers share the work.
+A first entry that changes while its announcement is being made is queued again once that
+transaction ends (the queue's key waits for it), so the later time is announced too.
 
 One message per event and batch, not one per ticket: at the door each message cost a persistent
 publish, the broker's work and a consumer's transaction, more CPU than the scan it reported.
@@ -27,17 +29,17 @@ from crowdify.tasks import pause, survive
 
 log = logging.getLogger(__name__)
 
+# Takes up to a batch of first entries off the queue and reads them: the queue's rows are
+# deleted in the transaction that adds their announcement to the outbox.
 CLAIM_UNANNOUNCED = text("""
     WITH due AS (
-        SELECT id FROM tickets
-        WHERE first_entry_at IS NOT NULL AND announced_entry_at IS DISTINCT FROM first_entry_at
-        ORDER BY first_entry_at
-        LIMIT :batch
-        FOR UPDATE SKIP LOCKED
+        DELETE FROM admissions_due WHERE ticket_id IN (
+            SELECT ticket_id FROM admissions_due LIMIT :batch FOR UPDATE SKIP LOCKED
+        )
+        RETURNING ticket_id
     )
-    UPDATE tickets AS t SET announced_entry_at = t.first_entry_at
-    FROM due WHERE t.id = due.id
-    RETURNING t.id, t.event_id, t.ticket_type_id, t.first_entry_gate, t.first_entry_at
+    SELECT t.id, t.event_id, t.ticket_type_id, t.first_entry_gate, t.first_entry_at
+    FROM tickets AS t JOIN due ON t.id = due.ticket_id
 """)
 
 

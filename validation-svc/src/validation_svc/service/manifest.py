@@ -2,9 +2,11 @@
 and the revocations, with a cursor for fetching only what changed.
 
 The cursor is the oldest transaction id still running when the manifest was read
-(``pg_snapshot_xmin``); every row keeps the id of the transaction that last changed it. A later
-``?since=<cursor>`` returns the rows changed by any transaction at or after it, so a change that
-was still uncommitted at the first fetch is never missed (a row may come twice, which is harmless).
+(``pg_snapshot_xmin``); a ticket keeps the id of the registry's last transaction that changed it
+(``changed_xid``) and every scan the id of the transaction that wrote it (``scans.xid``). A later
+``?since=<cursor>`` returns the tickets changed or scanned by any transaction at or after it, so a
+change that was still uncommitted at the first fetch is never missed (a row may come twice, which
+is harmless).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 
 from crowdify.db import UnitOfWorkFactory
 from crowdify.tickets import KeyRing
-from validation_svc.adapters.tables import events, tickets
+from validation_svc.adapters.tables import events, scans, tickets
 
 
 class UnknownEvent(LookupError):
@@ -47,7 +49,8 @@ async def build_manifest(
             tickets.c.first_entry_at,
         ).where(tickets.c.event_id == event_id)
         if since is not None:
-            query = query.where(tickets.c.changed_xid >= since)
+            scanned = select(scans.c.ticket_id).where(scans.c.event_id == event_id, scans.c.xid >= since)
+            query = query.where(or_(tickets.c.changed_xid >= since, tickets.c.id.in_(scanned)))
         rows = (await session.execute(query.order_by(tickets.c.id))).all()
         if since is None and not rows:
             known = (await session.execute(select(events.c.id).where(events.c.id == event_id))).first()
