@@ -5,6 +5,7 @@ earlier first entry. The per-ticket validation.ticket.admitted.v1 is no longer s
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,8 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crowdify.contracts.validation import TicketAdmittedV1, TicketsAdmittedV1
 from crowdify.messaging.envelope import Envelope
@@ -143,3 +146,47 @@ async def test_a_batch_of_admissions_is_one_message_per_event_in_order_of_admiss
     assert again["ticket_id"] == str(ticket_id) and gate_and_time(again) == ("oeste", earlier)
     assert len(announced.of_event(recital)) == 1
     assert announced.per_ticket == []
+
+
+async def test_an_earlier_offline_entry_still_being_synced_is_announced_once_it_commits(
+    start_worker: StartWorker,
+    publish: Publish,
+    client: httpx.AsyncClient,
+    bearer: Bearer,
+    announced: Announced,
+    settings: ValidationSettings,
+    tables: AsyncEngine,
+) -> None:
+    # The announcer must not claim a queued ticket while a sync that moves its first entry earlier
+    # is still uncommitted: it would announce the later entry and the earlier one never.
+    worker = await start_worker(admissions_poll_seconds=3600)
+    door = Door(publish, client, bearer("scanner"), bearer("coordinator"))
+    event_id = await door.event()
+    _, [(ticket_id, code)] = await door.issue(event_id, 1)
+    assert (await door.scan(code, event_id, gate="norte"))["result"] == "admitted"  # queued
+    earlier = datetime.now(UTC) - timedelta(hours=1)
+    s = settings.db_schema
+    async with tables.connect() as sync_conn:
+        transaction = await sync_conn.begin()
+        [answer] = await sync_conn.scalars(
+            text(
+                f"SELECT {s}.door_sync('test-sync', NULL, :event, 'phone-oeste', ARRAY[:scan_id],"
+                " ARRAY[CAST(:ticket AS uuid)], ARRAY[CAST(:event AS uuid)], ARRAY[0], ARRAY['oeste'],"
+                " ARRAY['in'], ARRAY[CAST(:at AS timestamptz)], ARRAY['admitted'])"
+            ),
+            {"event": event_id, "scan_id": uuid.uuid4().hex, "ticket": ticket_id, "at": earlier},
+        )
+        assert '"result" : "admitted"' in answer, answer
+        await worker.admissions.announce_due()  # while the sync is uncommitted: not this ticket
+        await transaction.commit()
+    await worker.admissions.announce_due()
+    [admission] = await wait_until(
+        lambda: announced.admissions_of(ticket_id) or None, message="the earlier first entry announced"
+    )
+    assert gate_and_time(admission) == ("oeste", earlier)
+    await worker.admissions.announce_due()
+    async with tables.connect() as conn:
+        due = await conn.scalar(
+            text(f"SELECT count(*) FROM {s}.admissions_due WHERE ticket_id = :ticket"), {"ticket": ticket_id}
+        )
+    assert due == 0 and announced.admissions_of(ticket_id) == [admission], "announced exactly once"

@@ -5,8 +5,10 @@ when that is its first entry (or when an offline scan synced later takes the fir
 this loop in the worker takes a batch off the queue and adds one outbox message per event for the
 lot, in one transaction: admissions reach the other services within a poll, exactly once per first
 entry, and a scan never waits for the broker. ``SKIP LOCKED`` lets several workers share the work.
-A first entry that changes while its announcement is being made is queued again once that
-transaction ends (the queue's key waits for it), so the later time is announced too.
+An offline sync that moves a queued first entry earlier locks the ticket's queue row until it
+commits (migration 0009), so the announcer skips it and announces the earlier time on a later
+pass; a first entry that changes while its announcement is being made is queued again once that
+transaction ends (the insert waits for the queue's key), so the earlier time is announced too.
 
 One message per event and batch, not one per ticket: at the door each message cost a persistent
 publish, the broker's work and a consumer's transaction, more CPU than the scan it reported.
