@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Select, func, select, text, union
 
 from crowdify.db import UnitOfWorkFactory
 from crowdify.tickets import KeyRing
@@ -31,6 +31,28 @@ def ticket_status(row: Any) -> str:
     return "used" if row.first_entry_at is not None else "valid"
 
 
+def manifest_tickets(event_id: uuid.UUID, since: int | None) -> Select[Any]:
+    """The event's tickets, or with ``since`` those changed by the registry or scanned at or after
+    it. Two index ranges in a union: with an ``OR`` of the two, PostgreSQL reads every ticket of
+    the event (a second on an event of 300,000 tickets, for a delta of none)."""
+    columns = (
+        tickets.c.id,
+        tickets.c.ticket_type,
+        tickets.c.ticket_type_id,
+        tickets.c.holder_name,
+        tickets.c.status,
+        tickets.c.first_entry_at,
+    )
+    of_event = select(*columns).where(tickets.c.event_id == event_id)
+    if since is None:
+        return of_event.order_by(tickets.c.id)
+    scanned = select(scans.c.ticket_id).where(scans.c.event_id == event_id, scans.c.xid >= since)
+    changed = union(
+        of_event.where(tickets.c.changed_xid >= since), of_event.where(tickets.c.id.in_(scanned))
+    ).subquery()
+    return select(changed).order_by(changed.c.id)
+
+
 async def build_manifest(
     uow_factory: UnitOfWorkFactory, keyring: KeyRing, event_id: uuid.UUID, since: int | None
 ) -> dict[str, Any]:
@@ -40,18 +62,7 @@ async def build_manifest(
         cursor = (
             await session.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
         ).scalar_one()
-        query = select(
-            tickets.c.id,
-            tickets.c.ticket_type,
-            tickets.c.ticket_type_id,
-            tickets.c.holder_name,
-            tickets.c.status,
-            tickets.c.first_entry_at,
-        ).where(tickets.c.event_id == event_id)
-        if since is not None:
-            scanned = select(scans.c.ticket_id).where(scans.c.event_id == event_id, scans.c.xid >= since)
-            query = query.where(or_(tickets.c.changed_xid >= since, tickets.c.id.in_(scanned)))
-        rows = (await session.execute(query.order_by(tickets.c.id))).all()
+        rows = (await session.execute(manifest_tickets(event_id, since))).all()
         if since is None and not rows:
             known = (await session.execute(select(events.c.id).where(events.c.id == event_id))).first()
             if known is None:
