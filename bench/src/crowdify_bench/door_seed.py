@@ -5,12 +5,15 @@ row the consumer inserts in its own transaction; 100,000 took 66 s). So the even
 and published through the gateway as an organiser would (validation-svc learns it from
 ``catalog.event.published.v1``), and its tickets are written by one ``INSERT ... SELECT`` over
 ``generate_series`` as validation-svc's own role: the rows are those the registry consumer would
-write. Only the tickets the rush will scan get signed codes (a random sample), and door devices
-are registered through the gateway, each with its own scanner token.
+write, each with the digest of its code (validation-svc migration 0010). Only the tickets the rush
+will scan get signed codes (a random sample, scattered over the table) and their real digests;
+the others get random ones. Door devices are registered through the gateway, each with its own
+scanner token.
 """
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,16 +22,20 @@ from datetime import UTC, datetime
 import asyncpg
 
 from crowdify.db import asyncpg_dsn
-from crowdify.tickets import TicketClaims, TicketSigningSettings, sign_ticket
+from crowdify.tickets import TicketClaims, TicketSigningSettings, code_digest, sign_ticket
 from crowdify_bench.platform import Platform
 
+# $4 and $5 hold the id and code digest of the n-th ticket where the rush will scan it (NULL
+# elsewhere: an array of NULLs costs a bit each), so those tickets lie scattered over the table
+# as in a real registry; every other ticket gets a random digest of the same size.
 SEED = """
 INSERT INTO validation.tickets
-    (id, event_id, order_id, ticket_type_id, ticket_type, holder_name, serial, status, issued_at)
-SELECT gen_random_uuid(), $1, gen_random_uuid(), $2, 'General', 'Asistente ' || n, 0, 'valid', now()
+    (id, event_id, order_id, ticket_type_id, ticket_type, holder_name, serial, status, issued_at,
+     code_digest)
+SELECT coalesce(($4::uuid[])[n], gen_random_uuid()), $1, gen_random_uuid(), $2, 'General',
+    'Asistente ' || n, 0, 'valid', now(), coalesce(($5::bytea[])[n], decode(md5(random()::text), 'hex'))
 FROM generate_series(1, $3) AS n
 """
-SAMPLE = "SELECT id FROM validation.tickets WHERE event_id = $1 ORDER BY random() LIMIT $2"
 REMOVE_SCANS = "DELETE FROM validation.scans WHERE event_id = ANY($1::uuid[])"
 REMOVE_TICKETS = "DELETE FROM validation.tickets WHERE event_id = ANY($1::uuid[])"
 
@@ -83,20 +90,27 @@ async def registry_rows(platform: Platform) -> int:
 async def prepare(platform: Platform, size: int, devices: int, sample: int | None = None) -> DoorEvent:
     """An event of ``size`` tickets, ``devices`` door devices, and signed codes for ``sample``
     of its tickets (all of them by default)."""
+    wanted = min(size, sample or size)
+    key = TicketSigningSettings().ticket_signing_key
     async with platform.http(16) as http:
         event_id, type_id = await platform.create_event(http, f"door {size}", size)
+        event, kind, now = uuid.UUID(event_id), uuid.UUID(type_id), datetime.now(UTC)
+        ids: list[uuid.UUID | None] = [None] * size
+        digests: list[bytes | None] = [None] * size
+        codes = []
+        for position in random.sample(range(size), wanted):
+            ticket_id = uuid.uuid4()
+            code = sign_ticket(TicketClaims(ticket_id, event, kind, now), key)
+            ids[position], digests[position] = ticket_id, code_digest(code)
+            codes.append(code)
         began = time.perf_counter()
         conn = await asyncpg.connect(_dsn(platform))
         try:
-            await conn.execute(SEED, uuid.UUID(event_id), uuid.UUID(type_id), size)
+            await conn.execute(SEED, event, kind, size, ids, digests)
             platform.seeded_door_events.append(event_id)
             await conn.execute("ANALYZE validation.tickets")
             seeded = time.perf_counter() - began
-            rows = await conn.fetch(SAMPLE, uuid.UUID(event_id), min(size, sample or size))
         finally:
             await conn.close()
         tokens = await platform.register_devices(http, event_id, devices)
-    key = TicketSigningSettings().ticket_signing_key
-    event, kind, now = uuid.UUID(event_id), uuid.UUID(type_id), datetime.now(UTC)
-    codes = [sign_ticket(TicketClaims(row[0], event, kind, now), key) for row in rows]
     return DoorEvent(event_id, size, tokens, seeded, codes)

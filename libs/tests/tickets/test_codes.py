@@ -15,10 +15,12 @@ from crowdify.tickets import (
     KeyRing,
     SigningKey,
     TicketClaims,
+    code_digest,
+    read_known_ticket,
     sign_ticket,
     verify_ticket,
 )
-from crowdify.tickets.codes import MIN_CODE_LENGTH, PAYLOAD_CHARS, SIGNATURE_CHARS
+from crowdify.tickets.codes import DIGEST_BYTES, MIN_CODE_LENGTH, PAYLOAD_CHARS, SIGNATURE_CHARS
 
 KEY = SigningKey.generate("K2025A")
 OTHER = SigningKey.generate("K2025B")
@@ -325,3 +327,48 @@ def test_a_malleated_signature_is_refused():
     s = int.from_bytes(signature[32:], "little")
     malleated = signature[:32] + (s + order).to_bytes(32, "little")
     assert reason_of(f"{signed_text}.{_b32encode(malleated)}") == "bad_signature"
+
+
+def test_a_known_code_reads_back_its_claims_and_its_digest():
+    issued = claims(serial=7)
+    code = sign_ticket(issued, KEY)
+    read, digest = read_known_ticket(code, RING)
+    assert read == issued
+    assert digest == code_digest(code)
+    assert len(digest) == DIGEST_BYTES
+
+
+def test_the_digest_is_of_the_one_canonical_spelling():
+    code = sign_ticket(claims(), KEY)
+    assert code_digest(f"  {code.lower()}\n") == code_digest(code)
+    assert read_known_ticket(code.lower(), RING)[1] == code_digest(code)
+
+
+def test_every_code_has_its_own_digest():
+    codes = [sign_ticket(claims(), KEY) for _ in range(50)]
+    reissued = sign_ticket(claims(serial=1), KEY)
+    digests = {code_digest(code) for code in [*codes, reissued]}
+    assert len(digests) == 51
+
+
+def test_a_forged_signature_changes_the_digest_but_reads_the_same_claims():
+    """What keeps a forgery out is the registry's digest, not the read: the read trusts nothing."""
+    issued = claims()
+    code = sign_ticket(issued, KEY)
+    forged = sign_ticket(issued, SigningKey.generate(KEY.kid))
+    read, digest = read_known_ticket(forged, RING)
+    assert read == issued
+    assert digest != code_digest(code)
+    assert reason_of(forged) == "bad_signature"
+
+
+def test_reading_refuses_what_verifying_refuses_before_the_signature():
+    code = sign_ticket(claims(), KEY)
+    outside = sign_ticket(claims(), SigningKey.generate("K2030Z"))
+    for bad in ("", "CF2.K.A.B", code.replace(".", "", 1), code[:-1], outside, code[:20] + " " + code[21:]):
+        with pytest.raises(InvalidTicketCode) as caught:
+            read_known_ticket(bad, RING)
+        assert caught.value.reason == reason_of(bad)
+    with pytest.raises(InvalidTicketCode) as caught:
+        code_digest(code[:-1])
+    assert caught.value.reason == "malformed"

@@ -6,7 +6,15 @@ scanners as JWKs in the manifest) and call :func:`verify_ticket`, which never ne
 Format, key ids and rotation: ADR 0006 and :mod:`crowdify.tickets.codes`.
 """
 
-from crowdify.tickets.codes import MAX_CODE_LENGTH, VERSION, TicketClaims, sign_ticket, verify_ticket
+from crowdify.tickets.codes import (
+    MAX_CODE_LENGTH,
+    VERSION,
+    TicketClaims,
+    code_digest,
+    read_known_ticket,
+    sign_ticket,
+    verify_ticket,
+)
 from crowdify.tickets.errors import InvalidReason, InvalidTicketCode
 from crowdify.tickets.keys import KeyRing, SigningKey, parse_signing_keys, public_jwk
 from crowdify.tickets.settings import TicketSigningSettings
@@ -20,8 +28,10 @@ __all__ = [
     "SigningKey",
     "TicketClaims",
     "TicketSigningSettings",
+    "code_digest",
     "parse_signing_keys",
     "public_jwk",
+    "read_known_ticket",
     "sign_ticket",
     "verify_ticket",
 ]

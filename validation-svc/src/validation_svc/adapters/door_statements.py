@@ -2,7 +2,10 @@
 
 The SQL functions ``door_scan`` and ``door_sync`` (migration 0002) decide scans inside
 PostgreSQL; here they are called as prepared statements (asyncpg prepares each query text once
-per connection and reuses it). Their answers come back as JSON text, ready to send.
+per connection and reuses it). Their answers come back as JSON text, ready to send. An online
+scan carries its code's digest (migration 0010, ADR 0024): for a code the registry did not issue
+the statements answer :data:`UNKNOWN_CODE` and decide nothing, and the caller checks the code's
+signature before sending the scan again without it.
 
 Online scans go through a group-commit lane (ADR 0014): the scans that arrive while a batch is
 being decided are decided together by ``door_scans`` (migration 0006), one round trip and one
@@ -57,6 +60,9 @@ _LOCK_NOT_AVAILABLE = "55P03"
 _LOCK_TRIES = 60
 # The group-commit lane of online scans (its metrics are labelled with this name).
 LANE = "door-scans"
+# What door_scan and door_scans answer, instead of a verdict, for a scan whose code digest is not
+# its ticket's (migration 0010): nothing was decided or written; check the code's signature.
+UNKNOWN_CODE = "unknown_code"
 
 T = TypeVar("T")
 
@@ -80,6 +86,9 @@ class OnlineScan:
     gate: str | None
     device_label: str | None
     direction: str
+    # The scanned code's digest, for a code read without its signature checked; None once the
+    # signature has been checked.
+    code_digest: bytes | None
 
 
 def _arguments(scan: OnlineScan) -> tuple[object, ...]:
@@ -94,6 +103,7 @@ def _arguments(scan: OnlineScan) -> tuple[object, ...]:
         scan.gate,
         scan.device_label,
         scan.direction,
+        scan.code_digest,
     )
 
 
@@ -130,12 +140,17 @@ class DoorStatements:
     def __init__(self, pool: asyncpg.Pool, schema: str, batch_max: int = 1) -> None:
         """``batch_max``: the most online scans decided in one transaction (1: each alone)."""
         self.pool = pool
-        self._scan = f'SELECT "{schema}".door_scan($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
-        self._scans = f'SELECT "{schema}".door_scans($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
+        self._scan = f'SELECT "{schema}".door_scan($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)'
+        self._scans = f'SELECT "{schema}".door_scans($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)'
         self._lane: GroupCommitLane[OnlineScan, str | None] | None = None
         if batch_max > 1:
             self._lane = GroupCommitLane(LANE, self._decide_together, max_batch=batch_max)
         self._sync = f'SELECT "{schema}".door_sync($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)'
+        self._known = f"""
+            SELECT c.ticket_id, c.digest
+            FROM unnest($1::uuid[], $2::bytea[]) AS c(ticket_id, digest)
+            JOIN "{schema}".tickets t ON t.id = c.ticket_id AND t.code_digest = c.digest
+        """
         self._reused = f"""
             SELECT b.scan_id
             FROM unnest($3::text[], $4::uuid[], $5::text[]) AS b(scan_id, ticket_id, direction)
@@ -234,11 +249,23 @@ class DoorStatements:
                 [s.gate for s in ordered],
                 [s.device_label for s in ordered],
                 [s.direction for s in ordered],
+                [s.code_digest for s in ordered],
             )
         answers: list[str | None] = [None] * len(scans)
         for position, row in zip(order, rows, strict=True):
             answers[position] = row[0]
         return answers
+
+    async def known_codes(
+        self, ticket_ids: Sequence[uuid.UUID], digests: Sequence[bytes]
+    ) -> set[tuple[uuid.UUID, bytes]]:
+        """The (ticket, code digest) pairs among those given that are the registry's issued codes
+        (migration 0010): codes genuine without their signature checked."""
+        if not ticket_ids:
+            return set()
+        async with self._connection() as connection:
+            rows = await connection.fetch(self._known, ticket_ids, digests)
+        return {(row[0], bytes(row[1])) for row in rows}
 
     async def reused_scan_ids(
         self,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     func,
@@ -71,6 +72,10 @@ tickets = Table(
     # (a heap-only update; fillfactor leaves the room). The manifest finds scanned tickets through
     # ``scans.xid`` (migration 0008).
     Column("changed_xid", BigInteger, nullable=False, server_default=CURRENT_XID),
+    # BLAKE2b-128 of the ticket's current code (crowdify.tickets.code_digest), set when the code
+    # verified on registration: a scanned code with this digest is that code, and the door skips
+    # its signature check (migration 0010). NULL: the door checks the signature.
+    Column("code_digest", LargeBinary),
     CheckConstraint("status IN ('valid', 'revoked')", name="status"),
     Index("ix_tickets_event_changed", "event_id", "changed_xid"),
     postgresql_with={"fillfactor": "85"},

@@ -15,7 +15,7 @@ from crowdify.contracts.common import EventSnapshot
 from crowdify.contracts.purchase import OrderRefundedV1
 from crowdify.contracts.tickets import TicketsIssuedV1
 from crowdify.db import UnitOfWork
-from crowdify.tickets import InvalidTicketCode, KeyRing, verify_ticket
+from crowdify.tickets import InvalidTicketCode, KeyRing, code_digest, verify_ticket
 from validation_svc.adapters.tables import CURRENT_XID, early_revocations, events, tickets
 
 log = logging.getLogger(__name__)
@@ -53,19 +53,23 @@ async def remember_event(uow: UnitOfWork, event: EventSnapshot, as_of: datetime)
 
 
 async def register_issued_tickets(uow: UnitOfWork, message: TicketsIssuedV1, keyring: KeyRing) -> None:
-    """Add the tickets; a re-issued code (higher serial) replaces the older one's serial."""
+    """Add the tickets; a re-issued code (higher serial) replaces the older one's serial.
+
+    Each code that verifies is kept as its digest, by which the door recognises it without
+    checking its signature again (ADR 0024)."""
     await _lock(uow, message.event_id)
     await _lock(uow, message.order_id)
     rows = []
     for ticket in message.tickets:
-        serial = 0
+        serial, digest = 0, None
         try:
             claims = verify_ticket(ticket.qr_payload, keyring)
         except InvalidTicketCode as exc:
-            # Not fatal: the door verifies each scanned code itself. Serial stays 0.
+            # Not fatal: the door verifies each scanned code itself. Serial stays 0, and with no
+            # digest the door checks the code's signature.
             log.warning("issued ticket %s carries a code this service cannot verify (%s)", ticket.id, exc)
         else:
-            serial = claims.serial
+            serial, digest = claims.serial, code_digest(ticket.qr_payload)
         rows.append(
             {
                 "id": ticket.id,
@@ -76,6 +80,7 @@ async def register_issued_tickets(uow: UnitOfWork, message: TicketsIssuedV1, key
                 "holder_name": ticket.holder_name,
                 "child_nombre": ticket.child_nombre,
                 "serial": serial,
+                "code_digest": digest,
                 "issued_at": message.issued_at,
             }
         )
@@ -85,6 +90,7 @@ async def register_issued_tickets(uow: UnitOfWork, message: TicketsIssuedV1, key
             index_elements=[tickets.c.id],
             set_={
                 "serial": statement.excluded.serial,
+                "code_digest": statement.excluded.code_digest,
                 "holder_name": statement.excluded.holder_name,
                 "child_nombre": statement.excluded.child_nombre,
                 "ticket_type": statement.excluded.ticket_type,

@@ -1,13 +1,18 @@
 """The door verdict.
 
-1. The QR payload's signature is checked first, in memory: a forged, edited or unreadable code is
-   ``invalid`` without touching the database.
-2. One statement decides the rest (``door_scan``, migration 0002), in one round trip: the
+1. The QR payload is read first, in memory: an unreadable code, or one signed with a key outside
+   the ring, is ``invalid`` without touching the database.
+2. A code the registry issued is recognised by its digest, inside the deciding statement (ADR
+   0024); any other code (forged, edited, or one the registry holds no digest for) has its
+   signature checked, is ``invalid`` if it does not hold, and is otherwise decided as a code
+   whose signature held. The verdicts are the same either way; the digest only spares the
+   signature check, about 70 us of CPU, to the codes the registry knows.
+3. One statement decides the rest (``door_scan``, migration 0002), in one round trip: the
    device check, the scan logged under (caller, ``scan_id``), the conditional ``UPDATE`` that
    admits, and the answer. PostgreSQL serialises concurrent updates of one row and re-checks the
    condition after waiting, so among any number of simultaneous scans exactly one is
    ``admitted``; the others read why they lost (``already_used``, ``revoked``...).
-3. A retried ``scan_id`` of the same caller gets the stored answer (a concurrent retry waits on
+4. A retried ``scan_id`` of the same caller gets the stored answer (a concurrent retry waits on
    the primary key, then reads the answer of the first); the same ``scan_id`` naming another
    event, ticket or direction is refused (:class:`ScanIdReused`, answered 409). Another caller's
    ``scan_id`` is simply another scan.
@@ -18,14 +23,21 @@ Answers come back as JSON text and are sent as they are.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 import msgspec
+from prometheus_client import Counter
 
-from crowdify.tickets import InvalidTicketCode, KeyRing, TicketClaims, verify_ticket
-from validation_svc.adapters.door_statements import DoorStatements, OfflineChunk, OnlineScan, ScanIdReused
+from crowdify.tickets import InvalidTicketCode, KeyRing, TicketClaims, read_known_ticket, verify_ticket
+from validation_svc.adapters.door_statements import (
+    UNKNOWN_CODE,
+    DoorStatements,
+    OfflineChunk,
+    OnlineScan,
+    ScanIdReused,
+)
 
 Direction = Literal["in", "out"]
 
@@ -34,6 +46,15 @@ Direction = Literal["in", "out"]
 SYNC_CHUNK = 500
 
 _encode = msgspec.json.Encoder().encode
+
+CODES_CHECKED = Counter(
+    "crowdify_door_codes_checked",
+    "Scanned codes, by how they were found genuine or not: recognised by the registry's digest, "
+    "or by checking their signature (a forgery, or a code the registry holds no digest for)",
+    ["check"],
+)
+_BY_DIGEST = CODES_CHECKED.labels(check="digest")
+_BY_SIGNATURE = CODES_CHECKED.labels(check="signature")
 
 
 def invalid_code_answer(reason: str) -> bytes:
@@ -68,23 +89,32 @@ class Scanner:
         """The answer as JSON bytes. ``scanner`` is the caller (the token's subject); ``device``
         the door device of a device token, checked for revocation in the same statement."""
         try:
-            claims = verify_ticket(request.qr_payload, self.keyring)
+            claims, digest = read_known_ticket(request.qr_payload, self.keyring)
         except InvalidTicketCode as exc:
             return invalid_code_answer(exc.reason)
-        answer = await self.statements.scan(
-            OnlineScan(
-                scanner=scanner,
-                device=device,
-                scan_id=request.scan_id or uuid.uuid4().hex,
-                event_id=request.event_id,
-                ticket_id=claims.ticket_id,
-                code_event_id=claims.event_id,
-                serial=claims.serial,
-                gate=request.gate,
-                device_label=request.device_id,
-                direction=request.direction,
-            )
+        online = OnlineScan(
+            scanner=scanner,
+            device=device,
+            scan_id=request.scan_id or uuid.uuid4().hex,
+            event_id=request.event_id,
+            ticket_id=claims.ticket_id,
+            code_event_id=claims.event_id,
+            serial=claims.serial,
+            gate=request.gate,
+            device_label=request.device_id,
+            direction=request.direction,
+            code_digest=digest,
         )
+        answer = await self.statements.scan(online)
+        if answer != UNKNOWN_CODE:
+            _BY_DIGEST.inc()
+            return answer.encode()
+        _BY_SIGNATURE.inc()
+        try:
+            verify_ticket(request.qr_payload, self.keyring)
+        except InvalidTicketCode as exc:
+            return invalid_code_answer(exc.reason)
+        answer = await self.statements.scan(replace(online, code_digest=None))
         return answer.encode()
 
 
@@ -115,11 +145,30 @@ class Synchronizer:
         self.statements = statements
         self.keyring = keyring
 
-    def _claims(self, offline: OfflineScan) -> TicketClaims | None:
-        try:
-            return verify_ticket(offline.qr_payload, self.keyring)
-        except InvalidTicketCode:
-            return None
+    async def _claims(self, batch: list[OfflineScan]) -> list[TicketClaims | None]:
+        """The claims of each genuine code (None for the others): the codes the registry issued
+        are recognised by their digests in one statement, the rest have their signatures checked."""
+        read: list[tuple[TicketClaims, bytes] | None] = []
+        for offline in batch:
+            try:
+                read.append(read_known_ticket(offline.qr_payload, self.keyring))
+            except InvalidTicketCode:
+                read.append(None)
+        readable = [pair for pair in read if pair is not None]
+        known = await self.statements.known_codes(
+            [claims.ticket_id for claims, _ in readable], [digest for _, digest in readable]
+        )
+        genuine: list[TicketClaims | None] = []
+        for offline, pair in zip(batch, read, strict=True):
+            if pair is None:
+                genuine.append(None)
+            elif (pair[0].ticket_id, pair[1]) in known:
+                _BY_DIGEST.inc()
+                genuine.append(pair[0])
+            else:
+                _BY_SIGNATURE.inc()
+                genuine.append(_verified(offline.qr_payload, self.keyring))
+        return genuine
 
     async def sync(
         self,
@@ -130,7 +179,7 @@ class Synchronizer:
         device: uuid.UUID | None = None,
     ) -> list[bytes]:
         """The answers (JSON bytes), in the order of ``batch``."""
-        claims = [self._claims(offline) for offline in batch]
+        claims = await self._claims(batch)
         ticket_ids = [c.ticket_id if c else None for c in claims]
         _refuse_reuse_within(batch, ticket_ids)
         reused = await self.statements.reused_scan_ids(
@@ -159,6 +208,13 @@ class Synchronizer:
             for n, answer in zip(chosen, decided, strict=True):
                 answers[n] = answer.encode()
         return answers
+
+
+def _verified(payload: str, keyring: KeyRing) -> TicketClaims | None:
+    try:
+        return verify_ticket(payload, keyring)
+    except InvalidTicketCode:
+        return None
 
 
 def _refuse_reuse_within(batch: list[OfflineScan], ticket_ids: list[uuid.UUID | None]) -> None:
