@@ -25,16 +25,18 @@ from crowdify.db import asyncpg_dsn
 from crowdify.tickets import TicketClaims, TicketSigningSettings, code_digest, sign_ticket
 from crowdify_bench.platform import Platform
 
-# $4 and $5 hold the id and code digest of the n-th ticket where the rush will scan it (NULL
-# elsewhere: an array of NULLs costs a bit each), so those tickets lie scattered over the table
-# as in a real registry; every other ticket gets a random digest of the same size.
+# $4, $5 and $6: the positions (in 1..$3), ids and code digests of the tickets the rush will
+# scan, so those lie scattered over the table as in a real registry (rows are written in the
+# order of n); every other ticket gets a random digest of the same size.
 SEED = """
 INSERT INTO validation.tickets
     (id, event_id, order_id, ticket_type_id, ticket_type, holder_name, serial, status, issued_at,
      code_digest)
-SELECT coalesce(($4::uuid[])[n], gen_random_uuid()), $1, gen_random_uuid(), $2, 'General',
-    'Asistente ' || n, 0, 'valid', now(), coalesce(($5::bytea[])[n], decode(md5(random()::text), 'hex'))
+SELECT coalesce(s.id, gen_random_uuid()), $1, gen_random_uuid(), $2, 'General', 'Asistente ' || n, 0,
+    'valid', now(), coalesce(s.digest, decode(md5(random()::text), 'hex'))
 FROM generate_series(1, $3) AS n
+LEFT JOIN unnest($4::integer[], $5::uuid[], $6::bytea[]) AS s(position, id, digest) ON s.position = n
+ORDER BY n
 """
 REMOVE_SCANS = "DELETE FROM validation.scans WHERE event_id = ANY($1::uuid[])"
 REMOVE_TICKETS = "DELETE FROM validation.tickets WHERE event_id = ANY($1::uuid[])"
@@ -95,18 +97,14 @@ async def prepare(platform: Platform, size: int, devices: int, sample: int | Non
     async with platform.http(16) as http:
         event_id, type_id = await platform.create_event(http, f"door {size}", size)
         event, kind, now = uuid.UUID(event_id), uuid.UUID(type_id), datetime.now(UTC)
-        ids: list[uuid.UUID | None] = [None] * size
-        digests: list[bytes | None] = [None] * size
-        codes = []
-        for position in random.sample(range(size), wanted):
-            ticket_id = uuid.uuid4()
-            code = sign_ticket(TicketClaims(ticket_id, event, kind, now), key)
-            ids[position], digests[position] = ticket_id, code_digest(code)
-            codes.append(code)
+        positions = random.sample(range(1, size + 1), wanted)
+        ids = [uuid.uuid4() for _ in positions]
+        codes = [sign_ticket(TicketClaims(ticket_id, event, kind, now), key) for ticket_id in ids]
+        digests = [code_digest(code) for code in codes]
         began = time.perf_counter()
         conn = await asyncpg.connect(_dsn(platform))
         try:
-            await conn.execute(SEED, event, kind, size, ids, digests)
+            await conn.execute(SEED, event, kind, size, positions, ids, digests)
             platform.seeded_door_events.append(event_id)
             await conn.execute("ANALYZE validation.tickets")
             seeded = time.perf_counter() - began
