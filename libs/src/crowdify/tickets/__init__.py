@@ -9,6 +9,7 @@ Format, key ids and rotation: ADR 0006 and :mod:`crowdify.tickets.codes`.
 from crowdify.tickets.codes import (
     MAX_CODE_LENGTH,
     VERSION,
+    KnownCode,
     TicketClaims,
     code_digest,
     read_known_ticket,
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidReason",
     "InvalidTicketCode",
     "KeyRing",
+    "KnownCode",
     "SigningKey",
     "TicketClaims",
     "TicketSigningSettings",

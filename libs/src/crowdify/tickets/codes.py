@@ -31,7 +31,7 @@ import re
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, NamedTuple
 from uuid import UUID
 
 from nacl.exceptions import BadSignatureError
@@ -43,6 +43,7 @@ __all__ = [
     "DIGEST_BYTES",
     "MAX_CODE_LENGTH",
     "VERSION",
+    "KnownCode",
     "TicketClaims",
     "code_digest",
     "read_known_ticket",
@@ -143,18 +144,27 @@ def sign_ticket(claims: TicketClaims, key: SigningKey) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _ReadCode:
-    """A code taken apart, its signature not yet checked."""
+    """A code taken apart, its signature not yet checked (nor decoded)."""
 
     canonical: str
-    signed_text: bytes
-    signature: bytes
-    payload: bytes
     kid: str
+    payload_text: str
+    signature_text: str
+
+
+class KnownCode(NamedTuple):
+    """What a scan needs of a code read without its signature checked (:func:`read_known_ticket`)."""
+
+    ticket_id: UUID
+    event_id: UUID
+    serial: int
+    digest: bytes
 
 
 def _read(payload: object) -> _ReadCode:
     """The parts of a well-formed code: shape (``malformed``) and version
-    (``unsupported_version``) checked; key id and signature not."""
+    (``unsupported_version``) checked; key id and signature not, nor the signature's spelling
+    beyond its length and alphabet (:func:`_b32decode` checks the rest when it is decoded)."""
     if not isinstance(payload, str):
         raise InvalidTicketCode("malformed", "not a string")
     if len(payload) > _MAX_INPUT_LENGTH:
@@ -174,24 +184,9 @@ def _read(payload: object) -> _ReadCode:
     kid, payload_text, signature_text = parts
     if not KID_PATTERN.fullmatch(kid):
         raise InvalidTicketCode("malformed", "invalid key id")
-    return _ReadCode(
-        canonical=code,
-        signed_text=code[: -len(signature_text) - 1].encode("ascii"),
-        signature=_b32decode(signature_text, _SIGNATURE_BYTES),
-        payload=_b32decode(payload_text, _PAYLOAD.size),
-        kid=kid,
-    )
-
-
-def _claims(payload_bytes: bytes) -> TicketClaims:
-    ticket_id, event_id, ticket_type_id, issued_at, serial = _PAYLOAD.unpack(payload_bytes)
-    return TicketClaims(
-        ticket_id=UUID(bytes=ticket_id),
-        event_id=UUID(bytes=event_id),
-        ticket_type_id=UUID(bytes=ticket_type_id),
-        issued_at=datetime.fromtimestamp(issued_at, UTC),
-        serial=serial,
-    )
+    if len(signature_text) != SIGNATURE_CHARS or not _BASE32.fullmatch(signature_text):
+        raise InvalidTicketCode("malformed", "payload or signature has the wrong length or characters")
+    return _ReadCode(canonical=code, kid=kid, payload_text=payload_text, signature_text=signature_text)
 
 
 def _digest(canonical: str) -> bytes:
@@ -206,14 +201,24 @@ def verify_ticket(payload: str, keyring: KeyRing) -> TicketClaims:
     whatever the input. Surrounding whitespace is ignored and case does not matter.
     """
     read = _read(payload)
+    payload_bytes = _b32decode(read.payload_text, _PAYLOAD.size)
+    signature = _b32decode(read.signature_text, _SIGNATURE_BYTES)
     verify_key = keyring.verify_key(read.kid)
     if verify_key is None:
         raise InvalidTicketCode("unknown_kid", f"no key {read.kid} in the key ring")
+    signed_text = read.canonical[: -len(read.signature_text) - 1].encode("ascii")
     try:
-        verify_key.verify(read.signed_text, read.signature)
+        verify_key.verify(signed_text, signature)
     except BadSignatureError:
         raise InvalidTicketCode("bad_signature", f"signature does not verify under key {read.kid}") from None
-    return _claims(read.payload)
+    ticket_id, event_id, ticket_type_id, issued_at, serial = _PAYLOAD.unpack(payload_bytes)
+    return TicketClaims(
+        ticket_id=UUID(bytes=ticket_id),
+        event_id=UUID(bytes=event_id),
+        ticket_type_id=UUID(bytes=ticket_type_id),
+        issued_at=datetime.fromtimestamp(issued_at, UTC),
+        serial=serial,
+    )
 
 
 def code_digest(payload: str) -> bytes:
@@ -224,14 +229,19 @@ def code_digest(payload: str) -> bytes:
     return _digest(_read(payload).canonical)
 
 
-def read_known_ticket(payload: str, keyring: KeyRing) -> tuple[TicketClaims, bytes]:
-    """The claims a code asserts and its :func:`code_digest`, its signature not checked.
+def read_known_ticket(payload: str, keyring: KeyRing) -> KnownCode:
+    """What a code asserts that a scan needs, and its :func:`code_digest`; the signature is
+    neither checked nor decoded.
 
     For a verifier that holds the digests of the codes it issued: a code whose digest is one of
-    them is that issued code, byte for byte, so its claims are genuine. Any other code must
+    them is that issued code, byte for byte, so what it asserts is genuine. Any other code must
     still go through :func:`verify_ticket`. Refuses what :func:`verify_ticket` refuses before the
-    signature (shape, version, a key id outside ``keyring``), with the same reasons."""
+    signature (shape, version, a key id outside ``keyring``), with the same reasons, except a
+    signature spelled with spare bits set (the last character's): such a code is no issued code,
+    so its digest matches none, and :func:`verify_ticket` refuses it as ``malformed``."""
     read = _read(payload)
+    payload_bytes = _b32decode(read.payload_text, _PAYLOAD.size)
     if keyring.verify_key(read.kid) is None:
         raise InvalidTicketCode("unknown_kid", f"no key {read.kid} in the key ring")
-    return _claims(read.payload), _digest(read.canonical)
+    ticket_id, event_id, _, _, serial = _PAYLOAD.unpack(payload_bytes)
+    return KnownCode(UUID(bytes=ticket_id), UUID(bytes=event_id), serial, _digest(read.canonical))

@@ -30,7 +30,14 @@ from typing import Literal
 import msgspec
 from prometheus_client import Counter
 
-from crowdify.tickets import InvalidTicketCode, KeyRing, TicketClaims, read_known_ticket, verify_ticket
+from crowdify.tickets import (
+    InvalidTicketCode,
+    KeyRing,
+    KnownCode,
+    TicketClaims,
+    read_known_ticket,
+    verify_ticket,
+)
 from validation_svc.adapters.door_statements import (
     UNKNOWN_CODE,
     DoorStatements,
@@ -89,7 +96,7 @@ class Scanner:
         """The answer as JSON bytes. ``scanner`` is the caller (the token's subject); ``device``
         the door device of a device token, checked for revocation in the same statement."""
         try:
-            claims, digest = read_known_ticket(request.qr_payload, self.keyring)
+            known = read_known_ticket(request.qr_payload, self.keyring)
         except InvalidTicketCode as exc:
             return invalid_code_answer(exc.reason)
         online = OnlineScan(
@@ -97,13 +104,13 @@ class Scanner:
             device=device,
             scan_id=request.scan_id or uuid.uuid4().hex,
             event_id=request.event_id,
-            ticket_id=claims.ticket_id,
-            code_event_id=claims.event_id,
-            serial=claims.serial,
+            ticket_id=known.ticket_id,
+            code_event_id=known.event_id,
+            serial=known.serial,
             gate=request.gate,
             device_label=request.device_id,
             direction=request.direction,
-            code_digest=digest,
+            code_digest=known.digest,
         )
         answer = await self.statements.scan(online)
         if answer != UNKNOWN_CODE:
@@ -145,26 +152,26 @@ class Synchronizer:
         self.statements = statements
         self.keyring = keyring
 
-    async def _claims(self, batch: list[OfflineScan]) -> list[TicketClaims | None]:
-        """The claims of each genuine code (None for the others): the codes the registry issued
+    async def _claims(self, batch: list[OfflineScan]) -> list[KnownCode | TicketClaims | None]:
+        """What each genuine code asserts (None for the others): the codes the registry issued
         are recognised by their digests in one statement, the rest have their signatures checked."""
-        read: list[tuple[TicketClaims, bytes] | None] = []
+        read: list[KnownCode | None] = []
         for offline in batch:
             try:
                 read.append(read_known_ticket(offline.qr_payload, self.keyring))
             except InvalidTicketCode:
                 read.append(None)
-        readable = [pair for pair in read if pair is not None]
-        known = await self.statements.known_codes(
-            [claims.ticket_id for claims, _ in readable], [digest for _, digest in readable]
+        readable = [known for known in read if known is not None]
+        issued = await self.statements.known_codes(
+            [known.ticket_id for known in readable], [known.digest for known in readable]
         )
-        genuine: list[TicketClaims | None] = []
-        for offline, pair in zip(batch, read, strict=True):
-            if pair is None:
+        genuine: list[KnownCode | TicketClaims | None] = []
+        for offline, known in zip(batch, read, strict=True):
+            if known is None:
                 genuine.append(None)
-            elif (pair[0].ticket_id, pair[1]) in known:
+            elif (known.ticket_id, known.digest) in issued:
                 _BY_DIGEST.inc()
-                genuine.append(pair[0])
+                genuine.append(known)
             else:
                 _BY_SIGNATURE.inc()
                 genuine.append(_verified(offline.qr_payload, self.keyring))
