@@ -57,6 +57,15 @@ _TRIES = 3
 # up to _LOCK_TRIES times.
 LOCK_TIMEOUT = "500ms"
 _LOCK_NOT_AVAILABLE = "55P03"
+# Every statement of the door pool finds its rows by a key (a scan by (scanner, scan_id), a
+# ticket by id, a device by id), and none of them is worth a sequential scan at any size. But
+# PostgreSQL plans them from the table statistics, and a function's plan is cached for the
+# connection: a door pool whose first scans ran while `scans` was empty (a new deployment, or a
+# table vacuumed or analyzed while empty) would read the whole scan log for every scan for as long
+# as the connection lives, each scan slower than the last. Measured: 9.6 ms of platform CPU per
+# scan and 263 scans/s at 500 offered, against 1.2 ms and over 2,000/s (docs/performance.md).
+# Switching sequential scans off for the door's own sessions makes every plan take the index.
+_SESSION = {"lock_timeout": LOCK_TIMEOUT, "enable_seqscan": "off"}
 _LOCK_TRIES = 60
 # The group-commit lane of online scans (its metrics are labelled with this name).
 LANE = "door-scans"
@@ -168,7 +177,7 @@ class DoorStatements:
             server_settings={
                 "search_path": schema,
                 "application_name": f"{schema}-door",
-                "lock_timeout": LOCK_TIMEOUT,
+                **_SESSION,
             },
         )
         return cls(pool, schema, batch_max)
