@@ -110,6 +110,27 @@ class Door:
             await self.wait_registered(event_id, issued[-1][0])
         return order_id, issued
 
+    async def reissue(self, order_id: uuid.UUID, event_id: uuid.UUID, ticket_id: uuid.UUID) -> str:
+        """A new code (serial 1) for an issued ticket, published as purchase-svc re-issues one;
+        not waited for."""
+        type_id = uuid.uuid4()
+        new_code = self.code(ticket_id, event_id, type_id, serial=1)
+        await self.publish(
+            TicketsIssuedV1(
+                order_id=order_id,
+                event_id=event_id,
+                buyer_email="ana@example.com",
+                buyer_name="Ana",
+                tickets=(
+                    IssuedTicket(
+                        id=ticket_id, ticket_type_id=type_id, holder_name="Ana", qr_payload=new_code
+                    ),
+                ),
+                issued_at=datetime.now(UTC),
+            )
+        )
+        return new_code
+
     async def wait_registered(self, event_id: uuid.UUID, ticket_id: uuid.UUID) -> None:
         async def present() -> bool:
             manifest = await self.manifest(event_id)

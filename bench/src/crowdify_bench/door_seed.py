@@ -113,7 +113,8 @@ async def prepare(platform: Platform, size: int, devices: int, sample: int | Non
         positions = random.sample(range(1, size + 1), wanted)
         ids = [uuid.uuid4() for _ in positions]
         codes = [sign_ticket(TicketClaims(ticket_id, event, kind, now), key) for ticket_id in ids]
-        digests = [code_digest(code) for code in codes]
+        digest_key = platform.settings.code_digest_key.get_secret_value().encode()
+        digests = [code_digest(code, digest_key) for code in codes]
         began = time.perf_counter()
         conn = await asyncpg.connect(_dsn(platform))
         try:

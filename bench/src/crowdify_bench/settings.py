@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from crowdify.settings import DEV_JWT_SECRET
+from crowdify.settings import DEV_CODE_DIGEST_KEY, DEV_JWT_SECRET
 
 
 class BenchSettings(BaseSettings):
@@ -26,6 +26,10 @@ class BenchSettings(BaseSettings):
     # The broker baseline uses the queue type the platform's consumers use.
     amqp_queue_type: Literal["quorum", "classic"] = Field(default="quorum", alias="AMQP_QUEUE_TYPE")
     jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), alias="JWT_SECRET")
+    # The door's seeded tickets carry their codes' digests, made with validation-svc's key.
+    code_digest_key: SecretStr = Field(
+        default=SecretStr(DEV_CODE_DIGEST_KEY), alias="VALIDATION_SVC_CODE_DIGEST_KEY"
+    )
     # The consumer queues the seeding paths publish straight into (see door.py and inventory.py).
     orders_queue: str = Field(default="event-svc.orders", alias="EVENT_SVC_ORDERS_QUEUE")
     registry_queue: str = Field(default="validation-svc.events", alias="VALIDATION_SVC_EVENTS_QUEUE")

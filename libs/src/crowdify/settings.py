@@ -20,7 +20,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "dev-backend-jwt-secret-change-me"
 DEV_SUPABASE_JWT_SECRET = "dev-supabase-jwt-secret-change-me"
 
-DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET})
+# validation-svc's key of the door's code digests (ADR 0024); the benchmark seeds digests with it.
+DEV_CODE_DIGEST_KEY = "dev-validation-code-digest-key-change-me"
+DEVELOPMENT_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SUPABASE_JWT_SECRET, DEV_CODE_DIGEST_KEY})
 # HMAC keys (HS256) shorter than the hash output add no strength and invite guessable values
 # such as "secret" (RFC 7518 section 3.2 asks for at least 256 bits).
 MIN_SIGNING_SECRET_BYTES = 32

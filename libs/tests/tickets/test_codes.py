@@ -25,6 +25,7 @@ from crowdify.tickets.codes import DIGEST_BYTES, MIN_CODE_LENGTH, PAYLOAD_CHARS,
 KEY = SigningKey.generate("K2025A")
 OTHER = SigningKey.generate("K2025B")
 RING = KeyRing.from_signing_keys([KEY, OTHER])
+DIGEST_KEY = b"k" * 32
 
 # QR capacity in alphanumeric characters at error correction M (ISO/IEC 18004, table 7).
 QR_ALPHANUMERIC_CAPACITY_M = {6: 154, 7: 178, 8: 221, 9: 262, 10: 311}
@@ -332,23 +333,21 @@ def test_a_malleated_signature_is_refused():
 def test_a_known_code_reads_back_its_claims_and_its_digest():
     issued = claims(serial=7)
     code = sign_ticket(issued, KEY)
-    known = read_known_ticket(code, RING)
+    known = read_known_ticket(code, RING, DIGEST_KEY)
     assert (known.ticket_id, known.event_id, known.serial) == (issued.ticket_id, issued.event_id, 7)
-    assert known.digest == code_digest(code)
+    assert known.digest == code_digest(code, DIGEST_KEY)
     assert len(known.digest) == DIGEST_BYTES
 
 
 def test_the_digest_is_of_the_one_canonical_spelling():
     code = sign_ticket(claims(), KEY)
-    assert code_digest(f"  {code.lower()}\n") == code_digest(code)
-    assert read_known_ticket(code.lower(), RING).digest == code_digest(code)
+    assert code_digest(f"  {code.lower()}\n", DIGEST_KEY) == code_digest(code, DIGEST_KEY)
+    assert read_known_ticket(code.lower(), RING, DIGEST_KEY).digest == code_digest(code, DIGEST_KEY)
 
 
 def test_every_code_has_its_own_digest():
     codes = [sign_ticket(claims(), KEY) for _ in range(50)]
-    reissued = sign_ticket(claims(serial=1), KEY)
-    digests = {code_digest(code) for code in [*codes, reissued]}
-    assert len(digests) == 51
+    assert len({code_digest(code, DIGEST_KEY) for code in codes}) == 50
 
 
 def test_a_forged_signature_changes_the_digest_but_reads_the_same_claims():
@@ -356,9 +355,9 @@ def test_a_forged_signature_changes_the_digest_but_reads_the_same_claims():
     issued = claims()
     code = sign_ticket(issued, KEY)
     forged = sign_ticket(issued, SigningKey.generate(KEY.kid))
-    known = read_known_ticket(forged, RING)
+    known = read_known_ticket(forged, RING, DIGEST_KEY)
     assert known.ticket_id == issued.ticket_id
-    assert known.digest != code_digest(code)
+    assert known.digest != code_digest(code, DIGEST_KEY)
     assert reason_of(forged) == "bad_signature"
 
 
@@ -367,18 +366,39 @@ def test_reading_refuses_what_verifying_refuses_before_the_signature():
     outside = sign_ticket(claims(), SigningKey.generate("K2030Z"))
     for bad in ("", "CF2.K.A.B", code.replace(".", "", 1), code[:-1], outside, code[:20] + " " + code[21:]):
         with pytest.raises(InvalidTicketCode) as caught:
-            read_known_ticket(bad, RING)
+            read_known_ticket(bad, RING, DIGEST_KEY)
         assert caught.value.reason == reason_of(bad)
     with pytest.raises(InvalidTicketCode) as caught:
-        code_digest(code[:-1])
+        code_digest(code[:-1], DIGEST_KEY)
     assert caught.value.reason == "malformed"
 
 
-def test_a_signature_with_spare_bits_set_is_read_but_matches_no_issued_digest():
-    """The read leaves the signature undecoded; such a spelling is no issued code."""
+def test_a_signature_with_spare_bits_set_is_refused_on_reading_as_on_verifying():
     code = sign_ticket(claims(), KEY)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-    respelled = code[:-1] + alphabet[alphabet.index(code[-1]) | 1]
-    assert respelled != code
-    assert read_known_ticket(respelled, RING).digest != code_digest(code)
-    assert reason_of(respelled) == "malformed"
+    for spare in range(1, 8):
+        respelled = code[:-1] + alphabet[alphabet.index(code[-1]) | spare]
+        with pytest.raises(InvalidTicketCode) as caught:
+            read_known_ticket(respelled, RING, DIGEST_KEY)
+        assert caught.value.reason == reason_of(respelled) == "malformed"
+    outside = sign_ticket(claims(), SigningKey.generate("K2030Z"))
+    respelled = outside[:-1] + alphabet[alphabet.index(outside[-1]) | 1]
+    with pytest.raises(InvalidTicketCode) as caught:
+        read_known_ticket(respelled, RING, DIGEST_KEY)
+    assert caught.value.reason == reason_of(respelled) == "malformed"
+
+
+def test_a_reissued_code_of_one_ticket_has_another_digest():
+    issued = claims()
+    again = TicketClaims(issued.ticket_id, issued.event_id, issued.ticket_type_id, issued.issued_at, serial=1)
+    assert code_digest(sign_ticket(issued, KEY), DIGEST_KEY) != code_digest(
+        sign_ticket(again, KEY), DIGEST_KEY
+    )
+
+
+def test_the_digest_is_keyed():
+    """Without the key nobody can make the digest of a code, whatever they can read or write."""
+    code = sign_ticket(claims(), KEY)
+    assert code_digest(code, DIGEST_KEY) != code_digest(code, b"j" * 32)
+    with pytest.raises(ValueError):
+        code_digest(code, b"short")

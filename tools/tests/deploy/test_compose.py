@@ -274,6 +274,7 @@ def test_no_secret_values_are_written_in_the_compose_file() -> None:
         "MINIO_SECRET_KEY",
         "RABBITMQ_PASSWORD",
         "POSTGRES_PASSWORD",
+        "VALIDATION_SVC_CODE_DIGEST_KEY",
     )
     for name in secrets:
         for line in text.splitlines():

@@ -39,6 +39,7 @@ def create_app(settings: ValidationSettings | None = None) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
     resources = ServiceResources.create(settings, messaging)
     keyring = settings.ticket_keyring()
+    digest_key = settings.code_digest_key_bytes
     opened: list[DoorStatements] = []
 
     async def on_startup(app: FastAPI) -> None:
@@ -47,7 +48,8 @@ def create_app(settings: ValidationSettings | None = None) -> FastAPI:
         )
         opened.append(statements)
         app.state.door = door.Door(
-            scanner=Scanner(statements, keyring), synchronizer=Synchronizer(statements, keyring)
+            scanner=Scanner(statements, keyring, digest_key),
+            synchronizer=Synchronizer(statements, keyring, digest_key),
         )
         app.state.validation = validation.Validation(
             uow_factory=resources.uow_factory,

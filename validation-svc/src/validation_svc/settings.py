@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from crowdify.settings import DEVICE_AUDIENCE, MissingSecretError, ServiceSettings
+from crowdify.settings import DEV_CODE_DIGEST_KEY, DEVICE_AUDIENCE, MissingSecretError, ServiceSettings
 from crowdify.tickets import KeyRing, TicketSigningSettings
+from crowdify.tickets.codes import DIGEST_KEY_BYTES
 
 SCHEMA = "validation"
 
@@ -57,6 +58,30 @@ class ValidationSettings(ServiceSettings):
     # (development) TICKET_SIGNING_KEYS, so `make up` needs no setup. Required anywhere else:
     # this service never holds private keys in production.
     ticket_public_keys: str | None = Field(default=None, alias="VALIDATION_SVC_TICKET_PUBLIC_KEYS")
+    # The key of the digests by which the door recognises the codes the registry issued (ADR
+    # 0024): 32 to 64 bytes, the same for the API and the worker. Without it, whoever can write
+    # validation.tickets still cannot make a code admissible. A new key only sends the codes
+    # registered under the old one through the signature check.
+    code_digest_key: SecretStr = Field(
+        default=SecretStr(DEV_CODE_DIGEST_KEY), alias="VALIDATION_SVC_CODE_DIGEST_KEY"
+    )
+
+    @field_validator("code_digest_key")
+    @classmethod
+    def _digest_key_length(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) not in DIGEST_KEY_BYTES:
+            raise ValueError("VALIDATION_SVC_CODE_DIGEST_KEY must be 32 to 64 bytes long")
+        return value
+
+    @property
+    def code_digest_key_bytes(self) -> bytes:
+        return self.code_digest_key.get_secret_value().encode()
+
+    def required_secrets(self) -> dict[str, tuple[SecretStr | None, str | None]]:
+        return {
+            **super().required_secrets(),
+            "VALIDATION_SVC_CODE_DIGEST_KEY": (self.code_digest_key, DEV_CODE_DIGEST_KEY),
+        }
 
     @property
     def accepted_token_audiences(self) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ class Worker(ServiceWorker):
         super().__init__(
             settings, messaging, queue=settings.events_queue, prefetch=settings.consumer_prefetch
         )
-        register_registry_handlers(self.consumer, settings.ticket_keyring())
+        register_registry_handlers(self.consumer, settings.ticket_keyring(), settings.code_digest_key_bytes)
         self.admissions = AdmissionAnnouncer(
             self.uow_factory,
             self.outbox,

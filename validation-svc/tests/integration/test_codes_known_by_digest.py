@@ -12,9 +12,11 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from crowdify.testing.polling import wait_until
 from crowdify.tickets import SigningKey, TicketClaims, code_digest, sign_ticket
 from tests.door import Door, scans_logged
 from tests.integration.test_offline_sync import offline, sync
+from validation_svc.settings import ValidationSettings
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +49,22 @@ async def forget_digest(tables: AsyncEngine, ticket_id: uuid.UUID) -> None:
         )
 
 
+async def revoked_device(door: Door, event_id: uuid.UUID, bearer) -> dict[str, str]:
+    """A door device of ``event_id``, registered and then revoked: its id and token."""
+    registered = await door.client.post(
+        "/api/v1/validation/devices",
+        json={"name": "Puerta", "event_id": str(event_id)},
+        headers=door.organiser,
+    )
+    assert registered.status_code == 201, registered.text
+    device: dict[str, str] = registered.json()
+    revoked = await door.client.delete(f"/api/v1/validation/devices/{device['id']}", headers=bearer("admin"))
+    assert revoked.status_code == 204
+    return device
+
+
 async def test_the_registry_keeps_the_digest_of_each_code_it_verified(
-    door: Door, tables: AsyncEngine
+    door: Door, tables: AsyncEngine, settings: ValidationSettings
 ) -> None:
     event_id = await door.event()
     _, [(ticket_id, code)] = await door.issue(event_id)
@@ -56,7 +72,7 @@ async def test_the_registry_keeps_the_digest_of_each_code_it_verified(
         stored = await conn.scalar(
             text("SELECT code_digest FROM validation.tickets WHERE id = :id"), {"id": ticket_id}
         )
-    assert bytes(stored) == code_digest(code)
+    assert bytes(stored) == code_digest(code, settings.code_digest_key_bytes)
 
 
 async def test_an_issued_code_is_admitted_by_its_digest_and_a_forgery_is_refused_by_its_signature(
@@ -102,15 +118,7 @@ async def test_a_revoked_device_still_hears_invalid_for_a_forgery(door: Door, be
     """The digest is compared before the device: the order of the verdicts is unchanged."""
     event_id = await door.event()
     _, [(ticket_id, code)] = await door.issue(event_id)
-    registered = await door.client.post(
-        "/api/v1/validation/devices",
-        json={"name": "Puerta", "event_id": str(event_id)},
-        headers=door.organiser,
-    )
-    assert registered.status_code == 201, registered.text
-    device = registered.json()
-    revoked = await door.client.delete(f"/api/v1/validation/devices/{device['id']}", headers=bearer("admin"))
-    assert revoked.status_code == 204
+    device = await revoked_device(door, event_id, bearer)
 
     def scan(qr: str):
         return door.client.post(
@@ -125,29 +133,34 @@ async def test_a_revoked_device_still_hears_invalid_for_a_forgery(door: Door, be
     assert real.status_code == 401
 
 
-async def test_the_statement_decides_nothing_for_a_digest_that_is_not_the_tickets(
-    door: Door, tables: AsyncEngine
+async def test_a_batch_compares_digests_before_devices_and_writes_nothing_for_an_unknown_code(
+    door: Door, tables: AsyncEngine, settings: ValidationSettings, bearer
 ) -> None:
     event_id = await door.event()
-    _, [(first_id, first), (second_id, second)] = await door.issue(event_id, 2)
-    wrong = code_digest(forged(door, first_id, event_id))
+    _, issued = await door.issue(event_id, 4)
+    device = uuid.UUID((await revoked_device(door, event_id, bearer))["id"])
+    key = settings.code_digest_key_bytes
+    forged_digests = [code_digest(forged(door, ticket_id, event_id), key) for ticket_id, _ in issued]
+    real_digests = [code_digest(code, key) for _, code in issued]
+    # A forgery and a real code from an honest device, then the same from a revoked one.
     arguments = {
-        "scanners": ["door-1", "door-1"],
-        "scan_ids": [uuid.uuid4().hex, uuid.uuid4().hex],
-        "events": [event_id, event_id],
-        "tickets": [first_id, second_id],
-        "digests": [wrong, code_digest(second)],
+        "scanners": ["door-1"] * 4,
+        "devices": [None, None, device, device],
+        "scan_ids": [uuid.uuid4().hex for _ in issued],
+        "events": [event_id] * 4,
+        "tickets": [ticket_id for ticket_id, _ in issued],
+        "digests": [forged_digests[0], real_digests[1], forged_digests[2], real_digests[3]],
     }
     async with tables.begin() as conn:
         answers = (
             (
                 await conn.execute(
                     text(
-                        "SELECT validation.door_scans(:scanners, ARRAY[NULL, NULL]::uuid[], :scan_ids,"
-                        " :events, :tickets, :events, ARRAY[0, 0], ARRAY[NULL, NULL]::text[],"
-                        " ARRAY[NULL, NULL]::text[], ARRAY['in', 'in'], :digests)"
+                        "SELECT validation.door_scans(:scanners, CAST(:devices AS uuid[]), :scan_ids,"
+                        " :events, :tickets, :events, ARRAY[0, 0, 0, 0], CAST(:nothing AS text[]),"
+                        " CAST(:nothing AS text[]), ARRAY['in', 'in', 'in', 'in'], :digests)"
                     ),
-                    arguments,
+                    {**arguments, "nothing": [None] * 4},
                 )
             )
             .scalars()
@@ -155,9 +168,36 @@ async def test_the_statement_decides_nothing_for_a_digest_that_is_not_the_ticket
         )
     assert answers[0] == "unknown_code"
     assert json.loads(answers[1])["result"] == "admitted"
+    # The revoked device's forgery is sent back for its signature before the device is looked at
+    # (and then refused as invalid, as before); its real code is left to be refused alone (NULL).
+    assert answers[2:] == ["unknown_code", None]
     assert await scans_logged(tables, event_id) == 1
-    # The first ticket was left as it was: its real code still admits.
-    assert (await door.scan(first, event_id))["result"] == "admitted"
+    # The forged tickets were left as they were: their real codes still admit.
+    assert (await door.scan(issued[0][1], event_id))["result"] == "admitted"
+
+
+async def test_a_reissued_code_replaces_the_digest_and_is_recognised_by_it(
+    door: Door, tables: AsyncEngine, settings: ValidationSettings
+) -> None:
+    event_id = await door.event()
+    order_id, [(ticket_id, old_code)] = await door.issue(event_id)
+    new_code = await door.reissue(order_id, event_id, ticket_id)
+    new_digest = code_digest(new_code, settings.code_digest_key_bytes)
+
+    async def replaced() -> bool:
+        async with tables.connect() as conn:
+            stored = await conn.scalar(
+                text("SELECT code_digest FROM validation.tickets WHERE id = :id"), {"id": ticket_id}
+            )
+        return bytes(stored) == new_digest
+
+    await wait_until(replaced, message="the re-issued code's digest stored")
+    checks = Checks()
+    assert (await door.scan(new_code, event_id))["result"] == "admitted"
+    assert checks.since() == {"digest": 1, "signature": 0}
+    # The old code is no longer the ticket's: its signature is checked, and it is refused.
+    assert (await door.scan(old_code, event_id))["result"] == "invalid"
+    assert checks.since() == {"digest": 1, "signature": 1}
 
 
 async def test_an_upload_checks_signatures_only_of_codes_the_registry_does_not_know(

@@ -3,7 +3,8 @@
 PostgreSQL plans a function's statements from the statistics and caches the plan for the
 connection. When `scans` was empty at the last ANALYZE or VACUUM (a new deployment, a purged
 log), the cheapest plan for "the scan with this key" is to read the table, and a door pool that
-planned it so would go on reading the whole, growing scan log for every scan. The door pool's
+planned it so would go on reading the whole, growing scan log for every scan until the table is
+analyzed again. The door pool's
 sessions switch sequential scans off (``door_statements._SESSION``), so the plan takes the key.
 """
 

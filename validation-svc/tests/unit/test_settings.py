@@ -1,4 +1,4 @@
-"""Where the door's public keys come from."""
+"""Where the door's public keys and its code digests' key come from."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ import json
 import pytest
 from pydantic import SecretStr
 
-from crowdify.settings import MissingSecretError
+from crowdify.settings import DEV_CODE_DIGEST_KEY, MissingSecretError
 from crowdify.tickets import SigningKey, TicketSigningSettings
 from validation_svc.settings import ValidationSettings
 
 
 def production(**values: str) -> ValidationSettings:
-    return ValidationSettings(
-        environment="production",
-        jwt_secret=SecretStr("x" * 48),
-        supabase_jwt_secret=SecretStr("y" * 48),
-        **values,  # type: ignore[arg-type]
-    )
+    secrets = {"jwt_secret": "x" * 48, "supabase_jwt_secret": "y" * 48, "code_digest_key": "z" * 40}
+    return ValidationSettings(environment="production", **(secrets | values))  # type: ignore[arg-type]
 
 
 def test_public_keys_come_from_the_jwks_setting() -> None:
@@ -40,3 +36,14 @@ def test_production_without_public_keys_refuses_to_start() -> None:
 def test_malformed_jwks_is_refused() -> None:
     with pytest.raises(ValueError):
         ValidationSettings(ticket_public_keys="not json").ticket_keyring()
+
+
+def test_production_refuses_the_development_digest_key() -> None:
+    with pytest.raises(ValueError, match="VALIDATION_SVC_CODE_DIGEST_KEY"):
+        production(code_digest_key=DEV_CODE_DIGEST_KEY)
+
+
+@pytest.mark.parametrize("length", [31, 65])
+def test_a_digest_key_outside_32_to_64_bytes_is_refused(length: int) -> None:
+    with pytest.raises(ValueError, match="32 to 64 bytes"):
+        ValidationSettings(code_digest_key=SecretStr("k" * length))

@@ -56,8 +56,10 @@ _PAYLOAD: Final = struct.Struct(">16s16s16sIH")
 _SIGNATURE_BYTES: Final = 64
 _MAX_UINT32: Final = 2**32 - 1
 _MAX_SERIAL: Final = 2**16 - 1
-# BLAKE2b-128 of a code: finding another code with the same digest is a 2**128 search.
+# Keyed BLAKE2b-128 of a code: finding another code with the same digest is a 2**128 search, and
+# without the key no digest can be made at all.
 DIGEST_BYTES: Final = 16
+DIGEST_KEY_BYTES: Final = range(32, 65)  # BLAKE2b takes keys of up to 64 bytes
 
 
 def _b32_chars(n_bytes: int) -> int:
@@ -73,6 +75,10 @@ _MAX_INPUT_LENGTH: Final = MAX_CODE_LENGTH + 32
 # Something that looks like a version of this format: "CF" and a number.
 _VERSION_SHAPE: Final = re.compile(r"CF[0-9]{1,3}")
 _BASE32: Final = re.compile(r"[A-Z2-7]+")
+_BASE32_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+# The signature's last character carries 3 bits beyond its 512: only the spelling with them zero
+# is canonical (as _b32decode checks when it decodes).
+_SIGNATURE_SPARE_BITS: Final = (1 << (SIGNATURE_CHARS * 5 - _SIGNATURE_BYTES * 8)) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +192,15 @@ def _read(payload: object) -> _ReadCode:
         raise InvalidTicketCode("malformed", "invalid key id")
     if len(signature_text) != SIGNATURE_CHARS or not _BASE32.fullmatch(signature_text):
         raise InvalidTicketCode("malformed", "payload or signature has the wrong length or characters")
+    if _BASE32_ALPHABET.index(signature_text[-1]) & _SIGNATURE_SPARE_BITS:
+        raise InvalidTicketCode("malformed", "payload or signature is not canonical base32")
     return _ReadCode(canonical=code, kid=kid, payload_text=payload_text, signature_text=signature_text)
 
 
-def _digest(canonical: str) -> bytes:
-    return hashlib.blake2b(canonical.encode("ascii"), digest_size=DIGEST_BYTES).digest()
+def _digest(canonical: str, key: bytes) -> bytes:
+    if len(key) not in DIGEST_KEY_BYTES:
+        raise ValueError("a code digest key is 32 to 64 bytes")
+    return hashlib.blake2b(canonical.encode("ascii"), digest_size=DIGEST_BYTES, key=key).digest()
 
 
 def verify_ticket(payload: str, keyring: KeyRing) -> TicketClaims:
@@ -221,27 +231,28 @@ def verify_ticket(payload: str, keyring: KeyRing) -> TicketClaims:
     )
 
 
-def code_digest(payload: str) -> bytes:
-    """A digest of the code's one canonical spelling (upper case, no surrounding whitespace):
-    what a holder of the issued codes keeps to recognise one again without its signature.
+def code_digest(payload: str, key: bytes) -> bytes:
+    """A keyed digest (BLAKE2b-128 under ``key``) of the code's one canonical spelling (upper
+    case, no surrounding whitespace): what a holder of the issued codes keeps to recognise one
+    again without its signature. The key keeps the digests the holder's own: whoever can read or
+    write where they are stored, but not the key, can make none.
 
     :class:`InvalidTicketCode` for a code that is not well formed (as :func:`verify_ticket`)."""
-    return _digest(_read(payload).canonical)
+    return _digest(_read(payload).canonical, key)
 
 
-def read_known_ticket(payload: str, keyring: KeyRing) -> KnownCode:
+def read_known_ticket(payload: str, keyring: KeyRing, digest_key: bytes) -> KnownCode:
     """What a code asserts that a scan needs, and its :func:`code_digest`; the signature is
     neither checked nor decoded.
 
     For a verifier that holds the digests of the codes it issued: a code whose digest is one of
     them is that issued code, byte for byte, so what it asserts is genuine. Any other code must
     still go through :func:`verify_ticket`. Refuses what :func:`verify_ticket` refuses before the
-    signature (shape, version, a key id outside ``keyring``), with the same reasons, except a
-    signature spelled with spare bits set (the last character's): such a code is no issued code,
-    so its digest matches none, and :func:`verify_ticket` refuses it as ``malformed``."""
+    signature (shape, version, a key id outside ``keyring``), with the same reasons. ``digest_key``
+    is the key the holder made its digests with (:func:`code_digest`)."""
     read = _read(payload)
     payload_bytes = _b32decode(read.payload_text, _PAYLOAD.size)
     if keyring.verify_key(read.kid) is None:
         raise InvalidTicketCode("unknown_kid", f"no key {read.kid} in the key ring")
     ticket_id, event_id, _, _, serial = _PAYLOAD.unpack(payload_bytes)
-    return KnownCode(UUID(bytes=ticket_id), UUID(bytes=event_id), serial, _digest(read.canonical))
+    return KnownCode(UUID(bytes=ticket_id), UUID(bytes=event_id), serial, _digest(read.canonical, digest_key))

@@ -14,7 +14,7 @@ from validation_svc.adapters.tables import event_staff
 from validation_svc.service import registry
 
 
-def register_registry_handlers(consumer: Consumer, keyring: KeyRing) -> None:
+def register_registry_handlers(consumer: Consumer, keyring: KeyRing, digest_key: bytes) -> None:
     async def on_event_changed(
         event: EventPublishedV1 | EventUpdatedV1, envelope: Envelope, uow: UnitOfWork
     ) -> None:
@@ -25,7 +25,7 @@ def register_registry_handlers(consumer: Consumer, keyring: KeyRing) -> None:
         await registry.revoke_event_tickets(uow, event.event.id, envelope.occurred_at)
 
     async def on_tickets_issued(event: TicketsIssuedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await registry.register_issued_tickets(uow, event, keyring)
+        await registry.register_issued_tickets(uow, event, keyring, digest_key)
 
     async def on_order_refunded(event: OrderRefundedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await registry.revoke_refunded_tickets(uow, event, envelope.occurred_at)

@@ -52,7 +52,9 @@ async def remember_event(uow: UnitOfWork, event: EventSnapshot, as_of: datetime)
     )
 
 
-async def register_issued_tickets(uow: UnitOfWork, message: TicketsIssuedV1, keyring: KeyRing) -> None:
+async def register_issued_tickets(
+    uow: UnitOfWork, message: TicketsIssuedV1, keyring: KeyRing, digest_key: bytes
+) -> None:
     """Add the tickets; a re-issued code (higher serial) replaces the older one's serial.
 
     Each code that verifies is kept as its digest, by which the door recognises it without
@@ -69,7 +71,7 @@ async def register_issued_tickets(uow: UnitOfWork, message: TicketsIssuedV1, key
             # digest the door checks the code's signature.
             log.warning("issued ticket %s carries a code this service cannot verify (%s)", ticket.id, exc)
         else:
-            serial, digest = claims.serial, code_digest(ticket.qr_payload)
+            serial, digest = claims.serial, code_digest(ticket.qr_payload, digest_key)
         rows.append(
             {
                 "id": ticket.id,
