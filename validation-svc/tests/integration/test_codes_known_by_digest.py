@@ -49,6 +49,15 @@ async def forget_digest(tables: AsyncEngine, ticket_id: uuid.UUID) -> None:
         )
 
 
+async def stored_digest(tables: AsyncEngine, ticket_id: uuid.UUID) -> bytes | None:
+    """The digest the registry keeps for the ticket's code."""
+    async with tables.connect() as conn:
+        stored = await conn.scalar(
+            text("SELECT code_digest FROM validation.tickets WHERE id = :id"), {"id": ticket_id}
+        )
+    return None if stored is None else bytes(stored)
+
+
 async def revoked_device(door: Door, event_id: uuid.UUID, bearer) -> dict[str, str]:
     """A door device of ``event_id``, registered and then revoked: its id and token."""
     registered = await door.client.post(
@@ -68,11 +77,7 @@ async def test_the_registry_keeps_the_digest_of_each_code_it_verified(
 ) -> None:
     event_id = await door.event()
     _, [(ticket_id, code)] = await door.issue(event_id)
-    async with tables.connect() as conn:
-        stored = await conn.scalar(
-            text("SELECT code_digest FROM validation.tickets WHERE id = :id"), {"id": ticket_id}
-        )
-    assert bytes(stored) == code_digest(code, settings.code_digest_key_bytes)
+    assert await stored_digest(tables, ticket_id) == code_digest(code, settings.code_digest_key_bytes)
 
 
 async def test_an_issued_code_is_admitted_by_its_digest_and_a_forgery_is_refused_by_its_signature(
@@ -185,11 +190,7 @@ async def test_a_reissued_code_replaces_the_digest_and_is_recognised_by_it(
     new_digest = code_digest(new_code, settings.code_digest_key_bytes)
 
     async def replaced() -> bool:
-        async with tables.connect() as conn:
-            stored = await conn.scalar(
-                text("SELECT code_digest FROM validation.tickets WHERE id = :id"), {"id": ticket_id}
-            )
-        return bytes(stored) == new_digest
+        return await stored_digest(tables, ticket_id) == new_digest
 
     await wait_until(replaced, message="the re-issued code's digest stored")
     checks = Checks()

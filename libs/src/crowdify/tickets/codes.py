@@ -41,6 +41,7 @@ from crowdify.tickets.keys import KID_MAX_LENGTH, KID_PATTERN, KeyRing, SigningK
 
 __all__ = [
     "DIGEST_BYTES",
+    "DIGEST_KEY_BYTES",
     "MAX_CODE_LENGTH",
     "VERSION",
     "KnownCode",

@@ -57,6 +57,7 @@ _TRIES = 3
 # up to _LOCK_TRIES times.
 LOCK_TIMEOUT = "500ms"
 _LOCK_NOT_AVAILABLE = "55P03"
+_LOCK_TRIES = 60
 # Every statement of the door pool finds its rows by a key (a scan by (scanner, scan_id), a
 # ticket by id, a device by id), and none of them is worth a sequential scan at any size. But
 # PostgreSQL plans them from the table statistics, and a function's plan is cached for the
@@ -67,7 +68,6 @@ _LOCK_NOT_AVAILABLE = "55P03"
 # scan and 263 scans/s at 500 offered, against 1.2 ms and over 2,000/s (docs/performance.md).
 # Switching sequential scans off for the door's own sessions makes every plan take the index.
 _SESSION = {"lock_timeout": LOCK_TIMEOUT, "enable_seqscan": "off"}
-_LOCK_TRIES = 60
 # The group-commit lane of online scans (its metrics are labelled with this name).
 LANE = "door-scans"
 # What door_scan and door_scans answer, instead of a verdict, for a scan whose code digest is not
@@ -275,7 +275,7 @@ class DoorStatements:
             return set()
         async with self._connection() as connection:
             rows = await connection.fetch(self._known, ticket_ids, digests)
-        return {(row[0], bytes(row[1])) for row in rows}
+        return {(row[0], row[1]) for row in rows}
 
     async def reused_scan_ids(
         self,
