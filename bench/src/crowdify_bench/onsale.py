@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import random
 import time
+import uuid
 from typing import Any
 
 from crowdify_bench.load import Answer, BuyerAddresses, Tally, address_spread, bearer, call
@@ -48,6 +49,7 @@ async def onsale_rush(
     quantities = [rng.randint(1, 4) for _ in range(orders)]
     # Tokens are signed before the clock starts: the generator's CPU belongs to the platform.
     tokens = [platform.buyer_token(n) for n in range(orders)]
+    keys = [str(uuid.uuid4()) for _ in range(orders)]
     addresses = BuyerAddresses()
     sent_from: list[str] = []
     answers: list[tuple[int, Answer]] = []
@@ -68,7 +70,8 @@ async def onsale_rush(
                     "items": [{"ticket_type_id": type_id, "quantity": quantities[n]}],
                 }
                 sent_from.append(addresses.next())
-                headers = bearer(tokens[n], sent_from[-1])
+                # An Idempotency-Key per order, as the shop sends with every attempt.
+                headers = {**bearer(tokens[n], sent_from[-1]), "Idempotency-Key": keys[n]}
                 answer = await call(http, "POST", "/api/v1/purchases?wait=10", json=body, headers=headers)
                 answers.append((n, answer))
 

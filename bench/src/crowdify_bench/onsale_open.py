@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,8 @@ class Arrivals:
     numbers: list[int]
     tokens: list[str]
     addresses: list[str]
+    # One Idempotency-Key per order, as the shop sends with every attempt.
+    keys: list[str]
 
 
 def _arrivals(
@@ -71,6 +74,7 @@ def _arrivals(
         numbers=buyers,
         tokens=[platform.buyer_token(n) for n in buyers],
         addresses=[where.next() for _ in offsets],
+        keys=[str(uuid.uuid4()) for _ in offsets],
     )
 
 
@@ -86,7 +90,7 @@ async def _offer(
             "buyer": {"name": "Comprador Bench", "email": f"buyer{n}.{platform.run_id}@bench.example.com"},
             "items": [{"ticket_type_id": type_id, "quantity": arrivals.quantities[k]}],
         }
-        headers = bearer(arrivals.tokens[k], arrivals.addresses[k])
+        headers = {**bearer(arrivals.tokens[k], arrivals.addresses[k]), "Idempotency-Key": arrivals.keys[k]}
         return await call(http, "POST", ORDER, json=body, headers=headers)
 
     meter = CpuMeter()
