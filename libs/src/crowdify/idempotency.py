@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdify.errors import problem_body
@@ -77,14 +78,27 @@ class IdempotencyMiddleware:
             ["idempotency", self.service, caller, scope["path"], hashlib.sha256(key.encode()).hexdigest()]
         )
         fingerprint = _fingerprint(body)
-        claimed = await self.redis.set(
-            storage_key,
-            json.dumps({"state": "in_flight", "fingerprint": fingerprint}),
-            nx=True,
-            ex=IN_FLIGHT_SECONDS,
-        )
-        if not claimed:
-            await self._answer_existing(storage_key, fingerprint, send)
+        try:
+            claimed = await self.redis.set(
+                storage_key,
+                json.dumps({"state": "in_flight", "fingerprint": fingerprint}),
+                nx=True,
+                ex=IN_FLIGHT_SECONDS,
+            )
+            if not claimed:
+                await self._answer_existing(storage_key, fingerprint, send)
+                return
+        except RedisError as error:
+            # Without the key's record the request cannot be made safe to retry: it is not run,
+            # and the client tries again shortly with the same key.
+            log.warning("idempotency store unavailable", extra={"error": type(error).__name__})
+            await self._problem(
+                send,
+                503,
+                "service_unavailable",
+                "A backing service is unavailable; try again shortly",
+                retry_after=1,
+            )
             return
         await self._run_and_store(scope, receive, send, storage_key, fingerprint)
 
@@ -145,10 +159,10 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            await self.redis.delete(storage_key)
+            await self._forget(storage_key)
             raise
         if status >= 500 or status in NOT_REPLAYED:
-            await self.redis.delete(storage_key)
+            await self._forget(storage_key)
             return
         record: dict[str, Any] = {
             "state": "done",
@@ -157,14 +171,31 @@ class IdempotencyMiddleware:
             "headers": headers,
             "body": base64.b64encode(b"".join(chunks)).decode(),
         }
-        await self.redis.set(storage_key, json.dumps(record), ex=self.ttl_seconds)
+        try:
+            await self.redis.set(storage_key, json.dumps(record), ex=self.ttl_seconds)
+        except RedisError as error:
+            # The answer has gone out. A retry within IN_FLIGHT_SECONDS is told the key is in
+            # flight (409); after that it runs again and the route's own idempotency (an order's id
+            # derived from the key) finds what this request did.
+            log.warning("could not store an idempotent answer", extra={"error": type(error).__name__})
 
-    async def _problem(self, send: Send, status: int, code: str, detail: str) -> None:
+    async def _forget(self, storage_key: str) -> None:
+        """Free the key for a retry; if Redis cannot be told, the in-flight record expires."""
+        try:
+            await self.redis.delete(storage_key)
+        except RedisError as error:
+            log.warning("could not free an idempotency key", extra={"error": type(error).__name__})
+
+    async def _problem(
+        self, send: Send, status: int, code: str, detail: str, *, retry_after: int | None = None
+    ) -> None:
         body = json.dumps(problem_body(status, code, detail)).encode()
         headers = [
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(body)).encode()),
         ]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(retry_after).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -62,6 +62,11 @@ class ServiceSettings(BaseSettings):
     # draws from the same PostgreSQL max_connections: size it so the sum fits (or use PgBouncer).
     db_pool_size: int = Field(default=10, ge=1, alias="DB_POOL_SIZE")
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", alias="REDIS_URL")
+    # Connections a process keeps to Redis. A request that finds them all busy waits for one (up
+    # to REDIS_POOL_TIMEOUT_SECONDS) rather than failing: an on-sale puts hundreds of requests in
+    # flight at once, each needing Redis for a millisecond.
+    redis_max_connections: int = Field(default=100, ge=1, alias="REDIS_MAX_CONNECTIONS")
+    redis_pool_timeout_seconds: float = Field(default=5.0, gt=0, alias="REDIS_POOL_TIMEOUT_SECONDS")
     amqp_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", alias="AMQP_URL")
     amqp_exchange: str = Field(default="crowdify", alias="AMQP_EXCHANGE")
     # Queue type of the consumers' queues: quorum in production, classic where queues are
