@@ -20,6 +20,7 @@ from crowdify.inputs import (
     PersonName,
     Text,
     clean_person_name,
+    scrubbed_name,
 )
 from crowdify.testing.inputs import unguarded_inputs
 
@@ -84,6 +85,47 @@ def test_person_names_lose_links_and_control_characters(typed, shown):
         assert cleaned.startswith("Hola cliente.")
     else:
         assert cleaned == shown
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Comprador Bench",
+        "María José O'Higgins-Pérez",
+        "Ñuñoa Muñoz",
+        "D\u2019Alessandro",
+        "Jean-Luc Picard",
+        "Łukasz Żółć",
+        "Ólafur Þórðarson",
+        "Αλέξανδρος Παπαδόπουλος",
+        "Юлия Иванова",
+        "山田 太郎",
+        "محمد علي",
+        "x",
+    ],
+)
+def test_a_name_of_plain_words_is_what_the_whole_scan_makes_of_it(name):
+    # The short way (no scan for links) must agree with the scan wherever it is taken.
+    assert clean_person_name(name) == scrubbed_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ana  Soto",
+        " Ana",
+        "Ana pago.xyz",
+        "Ana\u200bSoto",
+        "Ana\u00adSoto",
+        "Ana_Soto",
+        "Ana2 Soto",
+        "Ana e\u0301",
+        "Ana -Soto",
+        "Ana--Soto",
+    ],
+)
+def test_a_name_with_anything_but_plain_words_is_cleaned_as_the_whole_scan_cleans_it(name):
+    assert clean_person_name(name) == scrubbed_name(name)
 
 
 def test_a_name_that_was_only_a_link_is_refused():

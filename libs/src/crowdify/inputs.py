@@ -44,6 +44,7 @@ __all__ = [
     "PositiveInt32",
     "Text",
     "clean_person_name",
+    "scrubbed_name",
 ]
 
 INT32_MIN: Final = -(2**31)
@@ -87,6 +88,10 @@ _LINKS: Final = LinkifyIt()
 # ("pago.xyz", "hxxp://..."): a scheme separator, a slash, an @, or a dot followed by letters.
 _ADDRESS_LIKE: Final = re.compile(r"://|[/\\@]|[^\W_]\.[^\W\d_]{2,}")
 _NAME_MAX_LENGTH: Final = 200
+# Words of letters alone, joined by one space, apostrophe or hyphen ("María José O'Higgins-Pérez"):
+# nothing in such a name can be a link, an address or a control character, so it is its own clean
+# form. Most names are, and it spares them linkify-it's scan (40-80 µs a name).
+_PLAIN_NAME: Final = re.compile(r"[^\W\d_]+(?:[ '\u2019-][^\W\d_]+)*")
 
 
 def _is_control(character: str) -> bool:
@@ -102,6 +107,13 @@ def clean_person_name(value: str) -> str:
     message of its own ("Tu cuenta fue bloqueada, verifica en http://..."). Whatever is left is
     the name; an empty result means there was no name.
     """
+    if _PLAIN_NAME.fullmatch(value):
+        return value
+    return scrubbed_name(value)
+
+
+def scrubbed_name(value: str) -> str:
+    """:func:`clean_person_name` by the whole scan, for any name."""
     spaced = "".join(" " if _is_control(c) or c.isspace() else c for c in value)
     for link in reversed(_LINKS.match(spaced) or []):
         spaced = spaced[: link.index] + " " + spaced[link.last_index :]
