@@ -14,11 +14,14 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text, func, insert, sel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crowdify.db import UnitOfWork, UnitOfWorkFactory, schema_metadata
-from crowdify.messaging import MessagingTables, Publisher, messaging_tables
+from crowdify.messaging import Consumer, MessagingTables, Publisher, messaging_tables
 from crowdify.messaging.exchange import declare_exchange
 from crowdify.testing import RabbitNamespace, TestInfrastructureSettings, unique_schema
 
 pytestmark = pytest.mark.integration
+
+# Retry delays short enough for a test to wait through.
+FAST_RETRIES = (0.2, 0.4)
 
 
 @dataclass
@@ -93,3 +96,37 @@ def probe(amqp: AbstractRobustConnection, rabbit: RabbitNamespace) -> ProbeFacto
         return queue
 
     return make
+
+
+@pytest.fixture
+async def make_consumer(db, infra: TestInfrastructureSettings, rabbit: RabbitNamespace):
+    """Consumers on the test exchange, stopped (and their queues deleted) after the test."""
+    started: list[Consumer] = []
+
+    def make(
+        name: str = "counter",
+        *,
+        uow_factory=None,
+        retry_delays=FAST_RETRIES,
+        queue_type=None,
+        parking_check_seconds=None,
+        prefetch=5,
+    ) -> Consumer:
+        consumer = Consumer(
+            queue=rabbit.queue(name),
+            uow_factory=uow_factory or db.uow_factory(),
+            tables=db.tables,
+            amqp_url=infra.amqp_url,
+            exchange_name=rabbit.exchange,
+            retry_delays=retry_delays,
+            queue_type=queue_type or rabbit.queue_type,
+            prefetch=prefetch,
+            parking_check_seconds=parking_check_seconds,
+        )
+        rabbit.track(consumer.topology.queue_names)
+        started.append(consumer)
+        return consumer
+
+    yield make
+    for consumer in started:
+        await consumer.stop()

@@ -11,15 +11,13 @@ import pytest
 from prometheus_client import REGISTRY
 
 from crowdify.contracts.base import Contract
-from crowdify.messaging import Consumer, Envelope, Outbox
+from crowdify.messaging import Envelope, Outbox
 from crowdify.messaging.metrics import parking_queue_depth, update_parking_queue_depth
 from crowdify.messaging.wire import CAUSATION_ID, CORRELATION_ID, PARKED_ERROR, PARKED_REASON, RETRY_COUNT
 from crowdify.observability.context import correlation_id_var, request_id_var
 from crowdify.testing import drain, queue_depth, wait_until
 
 pytestmark = pytest.mark.integration
-
-FAST_RETRIES = (0.2, 0.4)
 
 
 class TicketCountedV1(Contract):
@@ -36,39 +34,6 @@ class GateOpenedV1(Contract):
     producer = "tests"
 
     gate: str
-
-
-@pytest.fixture
-async def make_consumer(db, infra, rabbit):
-    """Consumers on the test exchange, stopped (and their queues deleted) after the test."""
-    started: list[Consumer] = []
-
-    def make(
-        name: str = "counter",
-        *,
-        uow_factory=None,
-        retry_delays=FAST_RETRIES,
-        queue_type=None,
-        parking_check_seconds=None,
-    ) -> Consumer:
-        consumer = Consumer(
-            queue=rabbit.queue(name),
-            uow_factory=uow_factory or db.uow_factory(),
-            tables=db.tables,
-            amqp_url=infra.amqp_url,
-            exchange_name=rabbit.exchange,
-            retry_delays=retry_delays,
-            queue_type=queue_type or rabbit.queue_type,
-            prefetch=5,
-            parking_check_seconds=parking_check_seconds,
-        )
-        rabbit.track(consumer.topology.queue_names)
-        started.append(consumer)
-        return consumer
-
-    yield make
-    for consumer in started:
-        await consumer.stop()
 
 
 def metric(name: str, queue: str, type_: str = "test.ticket.counted.v1") -> float:
@@ -145,8 +110,8 @@ async def test_handler_failing_twice_is_retried_with_growing_delay_then_succeeds
     await wait_until(lambda: metric("crowdify_messages_consumed_total", consumer.queue) == 1)
     assert len(attempts) == 3
     first_wait, second_wait = attempts[1] - attempts[0], attempts[2] - attempts[1]
-    assert first_wait >= FAST_RETRIES[0]
-    assert second_wait >= FAST_RETRIES[1]
+    assert first_wait >= consumer.topology.retry_delays[0]
+    assert second_wait >= consumer.topology.retry_delays[1]
     # Only the successful attempt committed: the failed ones were rolled back with their inbox row.
     assert await db.effect_count("flaky") == 1
     assert metric("crowdify_messages_failed_total", consumer.queue) == 2
@@ -200,12 +165,12 @@ async def test_handler_that_always_fails_is_parked_with_its_error(
     parking = await (await amqp.channel()).declare_queue(consumer.topology.parking_queue, passive=True)
     [parked] = await drain(parking, 1)
     assert parked.message_id == str(envelope.id)
-    assert parked.headers[RETRY_COUNT] == len(FAST_RETRIES)
+    assert parked.headers[RETRY_COUNT] == len(consumer.topology.retry_delays)
     assert parked.headers[PARKED_REASON] == "retries-exhausted"
     assert parked.headers[PARKED_ERROR] == "ValueError: venue not found"
     assert Envelope.from_json(parked.body) == envelope
     assert await db.effect_count() == 0
-    assert metric("crowdify_messages_failed_total", consumer.queue) == len(FAST_RETRIES) + 1
+    assert metric("crowdify_messages_failed_total", consumer.queue) == len(consumer.topology.retry_delays) + 1
     assert metric("crowdify_messages_parked_total", consumer.queue) == 1
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from crowdify.contracts.base import Contract
 from crowdify.db.uow import UnitOfWork, UnitOfWorkFactory
 from crowdify.messaging import closing, metrics
+from crowdify.messaging.acks import Acknowledgements
 from crowdify.messaging.batching import Delivery, DeliveryLane
 from crowdify.messaging.context import handling_batch_var, handling_envelope_var
 from crowdify.messaging.envelope import Envelope
@@ -130,6 +131,7 @@ class Consumer:
         self.parking_check_seconds = parking_check_seconds
         self._handlers: dict[str, tuple[type[Contract], Handler[Any]]] = {}
         self._lanes: dict[str, DeliveryLane] = {}
+        self._acks = Acknowledgements(queue)
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
         self._queue: AbstractQueue | None = None
@@ -263,6 +265,7 @@ class Consumer:
                 await asyncio.wait_for(self._watch_stopping.wait(), timeout=interval)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._acks.received(message)  # before any await: deliveries are registered in order
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
@@ -322,7 +325,7 @@ class Consumer:
     ) -> None:
         if not first_time:
             metrics.MESSAGES_DUPLICATE.labels(queue=self.queue, type=message_type).inc()
-        await self._settle(message.ack())
+        await self._acks.ack(message)
         metrics.MESSAGES_CONSUMED.labels(queue=self.queue, type=message_type).inc()
 
     async def _handle_once(self, envelope: Envelope, event: Contract, handler: Handler[Any]) -> bool:
@@ -407,15 +410,7 @@ class Consumer:
             )
         except Exception as error:
             log.error("could not move message %s to %s: %s", message.message_id, queue, describe_error(error))
-            await self._settle(message.nack(requeue=True))
+            await self._acks.nack(message, requeue=True)
             return False
-        await self._settle(message.ack())
+        await self._acks.ack(message)
         return True
-
-    async def _settle(self, settlement: Awaitable[None]) -> None:
-        # A lost channel means the broker will redeliver the message; the inbox or the retry
-        # counter deals with that, so this is worth a warning, not a crash of the consumer.
-        try:
-            await settlement
-        except Exception as error:
-            log.warning("could not settle a message on %s: %s", self.queue, describe_error(error))

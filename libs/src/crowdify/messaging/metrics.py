@@ -36,6 +36,11 @@ MESSAGES_PARKED = Counter(
     "Messages moved to the parking queue (retries exhausted, malformed or unknown type)",
     ["queue", "type"],
 )
+ACK_FRAMES = Counter(
+    "crowdify_message_ack_frames_total",
+    "Settlements sent to the broker: an ack of one message, an ack of several (multiple), a nack",
+    ["queue", "kind"],
+)
 OUTBOX_UNPUBLISHED = Gauge(
     "crowdify_outbox_unpublished",
     "Outbox rows not yet confirmed by the broker",
