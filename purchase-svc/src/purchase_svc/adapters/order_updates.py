@@ -1,8 +1,9 @@
 """Telling a waiting ``POST /purchases`` that its order has left ``pending``.
 
-The worker that decides an order publishes its id on a Redis channel right after the decision
-commits. Each API process keeps **one** pattern subscription to every order's channel, opened
-before the first order is placed and kept open, and wakes the requests waiting for that order:
+The worker that decides a batch of orders publishes their ids in one message on one Redis
+channel right after the batch commits: every API process receives one message per batch, not one
+per order. Each API process keeps **one** subscription, opened before the first order is placed
+and kept open, and wakes the requests waiting for any of those orders:
 an order registers its waiter before it is committed, so the answer cannot slip between the
 commit and the wait. (A subscription per waiting order cost a Redis connection each, and past the
 pool's 100 connections the 101st waiting buyer got a 500.) The message only says "look again":
@@ -24,6 +25,10 @@ from contextlib import asynccontextmanager
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+# The ids of a batch of orders decided together, separated by commas.
+CHANNEL = "purchase-svc:orders-updated"
+# A channel per order, which workers before the batch channel published to: still listened to,
+# so that during a deploy an API process wakes its requests whichever worker decided them.
 CHANNEL_PREFIX = "purchase-svc:order-updated:"
 RECONNECT_SECONDS = 1.0
 # How long a new waiter lets the subscription come up; with Redis down the order is still placed
@@ -33,19 +38,14 @@ LISTEN_TIMEOUT_SECONDS = 2.0
 log = logging.getLogger(__name__)
 
 
-def channel_for(order_id: uuid.UUID) -> str:
-    return f"{CHANNEL_PREFIX}{order_id}"
-
-
 async def announce_many(redis: Redis, order_ids: Sequence[uuid.UUID]) -> None:
-    """Wake the requests waiting for any of ``order_ids`` with one round trip to Redis (a batch
-    of decisions): the same per-order messages, pipelined."""
-    if not order_ids:
-        return
-    async with redis.pipeline(transaction=False) as pipe:
-        for order_id in order_ids:
-            pipe.publish(channel_for(order_id), "updated")
-        await pipe.execute()
+    """Wake the requests waiting for any of ``order_ids`` (a batch of decisions) with one message."""
+    if order_ids:
+        await redis.publish(CHANNEL, ",".join(str(order_id) for order_id in order_ids))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class Subscription:
@@ -80,11 +80,15 @@ class OrderUpdates:
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
+                await pubsub.subscribe(CHANNEL)
                 await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
                 self._listening.set()
                 async for message in pubsub.listen():
-                    if message.get("type") == "pmessage":
-                        self._wake(message["channel"])
+                    kind = message.get("type")
+                    if kind == "message":
+                        self._wake_all(message["data"])
+                    elif kind == "pmessage":
+                        self._wake(_text(message["channel"]).removeprefix(CHANNEL_PREFIX))
             except RedisError as error:
                 self._listening.clear()
                 log.warning("order updates subscription lost; opening it again", extra={"error": repr(error)})
@@ -93,9 +97,12 @@ class OrderUpdates:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
             await asyncio.sleep(RECONNECT_SECONDS)
 
-    def _wake(self, channel: bytes | str) -> None:
-        name = channel.decode() if isinstance(channel, bytes) else channel
-        for arrived in self._waiters.get(name.removeprefix(CHANNEL_PREFIX), ()):
+    def _wake_all(self, order_ids: bytes | str) -> None:
+        for order_id in _text(order_ids).split(","):
+            self._wake(order_id)
+
+    def _wake(self, order_id: str) -> None:
+        for arrived in self._waiters.get(order_id, ()):
             arrived.set()
 
     @asynccontextmanager
