@@ -25,7 +25,8 @@ class SeatCountedV1(Contract):
 
 
 def frames(queue: str, kind: str) -> float:
-    return REGISTRY.get_sample_value("crowdify_message_ack_frames_total", {"queue": queue, "kind": kind}) or 0.0
+    labels = {"queue": queue, "kind": kind}
+    return REGISTRY.get_sample_value("crowdify_message_ack_frames_total", labels) or 0.0
 
 
 def consumed(queue: str) -> float:
