@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,7 +47,14 @@ SCAN = "/api/v1/validation/scan"
 
 
 def _body(door: DoorEvent, code: str, gate: int) -> dict[str, Any]:
-    return {"qr_payload": code, "event_id": door.event_id, "gate": f"puerta-{gate % 16}", "direction": "in"}
+    # A scan_id of its own, as the scanner app sends with every scan (a retry reuses it).
+    return {
+        "qr_payload": code,
+        "event_id": door.event_id,
+        "gate": f"puerta-{gate % 16}",
+        "direction": "in",
+        "scan_id": str(uuid.uuid4()),
+    }
 
 
 def _headers(token: str) -> dict[str, str]:
