@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -23,32 +24,32 @@ from crowdify.settings import ServiceSettings
 pytestmark = pytest.mark.integration
 
 
-def _app(settings: ServiceSettings, runs: list[str]) -> Starlette:
-    async def create(request: Request) -> JSONResponse:
-        runs.append((await request.json())["name"])
-        await asyncio.sleep(0.01)  # the route's own work, while the burst holds its connections
-        return JSONResponse({"created": runs[-1]}, status_code=201)
-
-    app = Starlette(routes=[Route("/things", create, methods=["POST"])])
-    app.state.token_verifier = TokenVerifier(settings)
-    app.add_middleware(
-        IdempotencyMiddleware, redis=redis_client(settings), service="tests", path_prefixes=["/things"]
-    )
-    return app
-
-
 @pytest.fixture
 async def client_for() -> AsyncIterator[object]:
-    opened: list[httpx.AsyncClient] = []
+    """An app whose one route records what it ran, behind the middleware and a client of
+    ``settings``' Redis; the client's pool limit is checked where the test relies on it."""
+    opened: list[tuple[httpx.AsyncClient, Redis, TokenVerifier]] = []
 
-    def make(app: Starlette) -> httpx.AsyncClient:
+    def make(settings: ServiceSettings, runs: list[str]) -> httpx.AsyncClient:
+        async def create(request: Request) -> JSONResponse:
+            runs.append((await request.json())["name"])
+            await asyncio.sleep(0.01)  # the route's own work, while the burst holds its connections
+            return JSONResponse({"created": runs[-1]}, status_code=201)
+
+        redis, verifier = redis_client(settings), TokenVerifier(settings)
+        assert redis.connection_pool.max_connections == settings.redis_max_connections
+        app = Starlette(routes=[Route("/things", create, methods=["POST"])])
+        app.state.token_verifier = verifier
+        app.add_middleware(IdempotencyMiddleware, redis=redis, service="tests", path_prefixes=["/things"])
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        opened.append(client)
+        opened.append((client, redis, verifier))
         return client
 
     yield make
-    for client in opened:
+    for client, redis, verifier in opened:
         await client.aclose()
+        await redis.aclose()
+        await verifier.aclose()
 
 
 def _headers(settings: ServiceSettings, key: str) -> dict[str, str]:
@@ -63,7 +64,7 @@ async def test_a_burst_larger_than_the_pool_waits_for_connections(client_for):
     # redis-py's default pool answered the third with "Too many connections" (a 500).
     settings = ServiceSettings(REDIS_MAX_CONNECTIONS=2, REDIS_POOL_TIMEOUT_SECONDS=10)
     runs: list[str] = []
-    client = client_for(_app(settings, runs))
+    client = client_for(settings, runs)
     names = [f"n{n}" for n in range(40)]
 
     answers = await asyncio.gather(
@@ -80,7 +81,7 @@ async def test_a_burst_larger_than_the_pool_waits_for_connections(client_for):
 async def test_a_replay_after_the_burst_is_the_stored_answer(client_for):
     settings = ServiceSettings(REDIS_MAX_CONNECTIONS=2, REDIS_POOL_TIMEOUT_SECONDS=10)
     runs: list[str] = []
-    client = client_for(_app(settings, runs))
+    client = client_for(settings, runs)
     headers = _headers(settings, str(uuid.uuid4()))
 
     first, again = [await client.post("/things", json={"name": "once"}, headers=headers) for _ in range(2)]
@@ -93,7 +94,7 @@ async def test_a_replay_after_the_burst_is_the_stored_answer(client_for):
 async def test_redis_out_of_reach_answers_503_and_runs_nothing(client_for):
     settings = ServiceSettings(REDIS_URL="redis://127.0.0.1:1/0", REDIS_POOL_TIMEOUT_SECONDS=1)
     runs: list[str] = []
-    client = client_for(_app(settings, runs))
+    client = client_for(settings, runs)
 
     answer = await client.post("/things", json={"name": "lost?"}, headers=_headers(settings, "k-1"))
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, StringConstraints, ValidationError
 
 from crowdify.errors import install_problem_handlers
 from crowdify.inputs import (
+    _PLAIN_NAME,  # the short way's test, to check which way a name takes
     INT32_MAX,
     MAX_PAGE,
     Moment,
@@ -106,6 +107,7 @@ def test_person_names_lose_links_and_control_characters(typed, shown):
 )
 def test_a_name_of_plain_words_is_what_the_whole_scan_makes_of_it(name):
     # The short way (no scan for links) must agree with the scan wherever it is taken.
+    assert _PLAIN_NAME.fullmatch(name)
     assert clean_person_name(name) == scrubbed_name(name) == name
 
 
@@ -125,6 +127,7 @@ def test_a_name_of_plain_words_is_what_the_whole_scan_makes_of_it(name):
     ],
 )
 def test_a_name_with_anything_but_plain_words_is_cleaned_as_the_whole_scan_cleans_it(name):
+    assert not _PLAIN_NAME.fullmatch(name)
     assert clean_person_name(name) == scrubbed_name(name)
 
 

@@ -175,8 +175,8 @@ class IdempotencyMiddleware:
             await self.redis.set(storage_key, json.dumps(record), ex=self.ttl_seconds)
         except RedisError as error:
             # The answer has gone out. A retry within IN_FLIGHT_SECONDS is told the key is in
-            # flight (409); after that it runs again and the route's own idempotency (an order's id
-            # derived from the key) finds what this request did.
+            # flight (409); after that it runs again: an order finds the order this request placed
+            # (its id is derived from the key), other routes do their work again.
             log.warning("could not store an idempotent answer", extra={"error": type(error).__name__})
 
     async def _forget(self, storage_key: str) -> None:

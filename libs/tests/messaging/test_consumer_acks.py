@@ -85,6 +85,8 @@ async def test_a_message_in_hand_is_neither_covered_nor_holding_back_the_others(
     # later message covered it.
     await consumer.abort()
     release.set()
+    # The broker puts a closed channel's deliveries back on their queue in its own time.
+    await wait_until(lambda: queue_depth(amqp, consumer.queue), message="the one in hand back in the queue")
     assert await queue_depth(amqp, consumer.queue) == 1
     assert await db.effect_count("slow") == 0
 
