@@ -1,5 +1,5 @@
 """Acknowledging a consumer's deliveries together: one ``basic.ack`` with ``multiple`` for the
-messages settled in the same turn of the event loop, where the protocol allows it.
+messages settled in the same turn of the event loop, where the protocol allows it (ADR 0025).
 
 On a quorum queue every acknowledgement is a command the queue's Raft log must agree on. Measured
 on one broker here (20,000 persistent messages, prefetch 128), an ack per message cost RabbitMQ
