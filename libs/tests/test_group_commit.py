@@ -105,3 +105,43 @@ async def test_a_batch_that_answers_for_too_few_items_counts_as_failed() -> None
 
     lane: GroupCommitLane[int, str] = GroupCommitLane("t", short, max_batch=8)
     assert await asyncio.gather(lane.submit(1), lane.submit(2)) == [None, None]
+
+
+# A lingering lane (a read model's): a batch that is not full waits for more, up to the linger.
+
+
+async def test_a_lingering_lane_gathers_items_that_arrive_apart() -> None:
+    runner = Recorder()
+    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=8, linger=0.5)
+    submitted = []
+    for n in range(4):
+        submitted.append(asyncio.create_task(lane.submit(n)))
+        await asyncio.sleep(0.02)  # arrivals 20 ms apart, as messages come in a rush
+    assert await asyncio.gather(*submitted) == [f"done {n}" for n in range(4)]
+    assert runner.batches == [[0, 1, 2, 3]]
+
+
+async def test_without_linger_items_arriving_apart_are_batches_of_their_own() -> None:
+    runner = Recorder()
+    lane: GroupCommitLane[int, str] = GroupCommitLane("t", runner, max_batch=8)
+    submitted = []
+    for n in range(4):
+        submitted.append(asyncio.create_task(lane.submit(n)))
+        await asyncio.sleep(0.02)
+    await asyncio.gather(*submitted)
+    assert runner.batches == [[0], [1], [2], [3]]
+
+
+async def test_a_lingering_lane_starts_at_once_when_a_batch_is_full() -> None:
+    runner = Recorder()
+    lane: GroupCommitLane[int, str] = GroupCommitLane(
+        "t", runner, max_batch=10, weight=lambda n: n, linger=60
+    )
+    done = await asyncio.wait_for(asyncio.gather(lane.submit(4), lane.submit(6)), timeout=5)
+    assert done == ["done 4", "done 6"]
+    assert runner.batches == [[4, 6]]
+
+
+def test_a_lane_cannot_linger_for_a_negative_time() -> None:
+    with pytest.raises(ValueError):
+        GroupCommitLane("t", Recorder(), max_batch=1, linger=-1)

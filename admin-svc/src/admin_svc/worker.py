@@ -17,7 +17,7 @@ class Worker(ServiceWorker):
         super().__init__(
             settings, messaging, queue=settings.events_queue, prefetch=settings.consumer_prefetch
         )
-        register_reporting_handlers(self.consumer)
+        register_reporting_handlers(self.consumer, linger=settings.projection_linger_seconds)
 
 
 async def main() -> None:

@@ -15,6 +15,7 @@ retries (``crowdify.messaging.batching``), the door decides each scan alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,26 +49,39 @@ class GroupCommitLane(Generic[Item, Result]):
         *,
         max_batch: int,
         weight: Callable[[Item], int] | None = None,
+        linger: float = 0.0,
     ) -> None:
         """``run`` does a batch and returns one result per item, in order. A batch that raises
         committed nothing: its items get None, and their owner does them again, alone.
 
         ``max_batch`` bounds a batch's items, or with ``weight`` the sum of their weights (an
         item that carries many units of work, such as a message listing many orders, counts as
-        many); an item heavier than the bound is a batch of its own."""
+        many); an item heavier than the bound is a batch of its own.
+
+        ``linger`` (seconds) makes a batch that is not full wait up to that long for more items
+        before it starts, and start at once when it fills. Only for work nobody waits on (a read
+        model): every item pays the delay. 0, the default, never waits beyond one loop turn."""
         if max_batch < 1:
             raise ValueError("a batch holds at least one item")
+        if linger < 0:
+            raise ValueError("a lane cannot linger for a negative time")
         self.name = name
         self.max_batch = max_batch
+        self.linger = linger
         self._weight = weight
         self._run = run
         self._waiting: list[tuple[Item, asyncio.Future[Result | None]]] = []
+        self._load = 0  # the weight of what is waiting
+        self._filled = asyncio.Event()  # what is waiting would fill a batch
         self._drainer: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result | None:
         """Wait for the batch that takes ``item``: its result, or None if the batch failed."""
         outcome: asyncio.Future[Result | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, outcome))
+        self._load += self._weigh(item)
+        if self._load >= self.max_batch:
+            self._filled.set()
         if self._drainer is None:
             # A fresh context: the batch belongs to no single item's request or message.
             self._drainer = asyncio.create_task(
@@ -80,13 +94,19 @@ class GroupCommitLane(Generic[Item, Result]):
         try:
             while self._waiting:
                 # One turn of the loop lets items already read from their sockets join; no
-                # waiting beyond that.
+                # waiting beyond that, unless the lane lingers.
                 await asyncio.sleep(0)
+                if self.linger and not self._filled.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._filled.wait(), self.linger)
                 # An item whose caller went away (a request cancelled while it waited) is not
                 # done at all, as it would not have been without the lane.
                 self._waiting = [(item, outcome) for item, outcome in self._waiting if not outcome.done()]
                 taken = self._taken()
                 batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
+                self._load = sum(self._weigh(item) for item, _ in self._waiting)
+                if self._load < self.max_batch:
+                    self._filled.clear()
                 if batch:
                     await self._run_batch(batch)
         finally:
@@ -96,6 +116,11 @@ class GroupCommitLane(Generic[Item, Result]):
                 if not outcome.done():
                     outcome.cancel()
             self._waiting = []
+            self._load = 0
+            self._filled.clear()
+
+    def _weigh(self, item: Item) -> int:
+        return 1 if self._weight is None else self._weight(item)
 
     def _taken(self) -> int:
         """How many of the waiting items the next batch takes, in arrival order."""

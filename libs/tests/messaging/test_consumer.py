@@ -3,6 +3,7 @@ growing delay, parking, and what happens when a consumer dies between commit and
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -391,3 +392,24 @@ async def test_a_poison_message_falls_back_to_one_at_a_time(db, make_consumer, p
     await wait_until(good_ones_counted, message="every good message handled")
     assert await db.effect_count("poison") == 0
     assert ["poison"] in attempts  # tried alone after its batch failed (and retried, not dropped)
+
+
+async def test_a_lingering_lane_takes_messages_that_arrive_apart_together(db, make_consumer, publisher):
+    batches: list[list[str]] = []
+
+    async def count(batch, uow) -> None:
+        batches.append([event.ticket_id for event, _ in batch])
+        for event, _ in batch:
+            await db.record_effect(uow, event.ticket_id)
+
+    consumer = make_consumer("lingering")
+    consumer.on_batch(TicketCountedV1, count, linger=0.5)
+    await consumer.start()
+    sent = [f"t{n}" for n in range(4)]
+    for ticket_id in sent:
+        await publisher.publish(Envelope.wrap(TicketCountedV1(ticket_id=ticket_id), correlation_id="c"))
+        await asyncio.sleep(0.02)  # arriving apart, as a read model's messages do in a rush
+
+    await wait_until(lambda: sum(len(b) for b in batches) == len(sent), message="every message handled")
+    assert batches == [sent]
+    assert await db.effect_count() == len(sent)

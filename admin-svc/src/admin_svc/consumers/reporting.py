@@ -24,12 +24,14 @@ from crowdify.messaging.consumer import Consumer
 from crowdify.messaging.envelope import Envelope
 
 
-def register_reporting_handlers(consumer: Consumer) -> None:
+def register_reporting_handlers(consumer: Consumer, *, linger: float = 0.0) -> None:
+    """``linger``: how long a batch that is not full waits for more messages of its kind."""
+
     async def on_batch(batch: Sequence[tuple[Any, Envelope]], uow: UnitOfWork) -> None:
         await record_and_project(uow.session, batch)
 
     for contract in PROJECTORS:
-        consumer.on_batch(contract, on_batch, weight=_weight(contract))
+        consumer.on_batch(contract, on_batch, weight=_weight(contract), linger=linger)
 
 
 def _weight(contract: type[Contract]) -> Callable[[Any], int] | None:

@@ -159,6 +159,7 @@ class Consumer:
         max_batch: int | None = None,
         weight: Callable[[Any], int] | None = None,
         shares_lane_with: type[Contract] | None = None,
+        linger: float = 0.0,
     ) -> None:
         """Handle ``contract`` in batches (group commit, :mod:`crowdify.messaging.batching`): the
         messages waiting, up to ``max_batch`` (the prefetch by default), go to ``handler`` together
@@ -173,7 +174,11 @@ class Consumer:
 
         ``weight`` (of a message, for every contract of the lane) makes ``max_batch`` bound the
         sum of the batch's weights rather than its messages: for messages that list many orders,
-        so that a batch of them stays one transaction's worth of orders."""
+        so that a batch of them stays one transaction's worth of orders.
+
+        ``linger`` (seconds) lets a batch that is not full wait that long for more messages
+        (:class:`~crowdify.group_commit.GroupCommitLane`): for handlers whose effects nobody waits
+        on, such as a read model, where fewer and larger transactions are worth a delay."""
 
         async def alone(event: C, envelope: Envelope, uow: UnitOfWork) -> None:
             await handler([(event, envelope)], uow)
@@ -183,8 +188,8 @@ class Consumer:
             shared = self._lanes.get(shares_lane_with.routing_key())
             if shared is None:
                 raise ValueError(f"{shares_lane_with.routing_key()} has no lane on {self.queue} to share")
-            if max_batch is not None or weight is not None:
-                raise ValueError("a shared lane keeps the bound and weight it was made with")
+            if max_batch is not None or weight is not None or linger:
+                raise ValueError("a shared lane keeps the bound, weight and linger it was made with")
             self.on(contract, alone)
             self._lanes[key] = shared
             return
@@ -198,6 +203,7 @@ class Consumer:
             run,
             max_batch=max_batch or self.prefetch,
             weight=None if weight is None else lambda delivery: weight(delivery.event),
+            linger=linger,
         )
 
     async def start(self) -> None:
