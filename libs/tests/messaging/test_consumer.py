@@ -273,13 +273,20 @@ async def test_parking_depth_is_read_without_consuming(db, make_consumer, amqp):
 # falls back to one at a time without blocking its batch.
 
 
-async def test_waiting_messages_are_handled_together_in_arrival_order(db, make_consumer, publisher):
-    batches: list[list[str]] = []
+def counting_batches(db, batches: list[list[str]]):
+    """A batch handler that records each batch's tickets and writes an effect per message."""
 
     async def count(batch, uow) -> None:
         batches.append([event.ticket_id for event, _ in batch])
         for event, _ in batch:
             await db.record_effect(uow, event.ticket_id)
+
+    return count
+
+
+async def test_waiting_messages_are_handled_together_in_arrival_order(db, make_consumer, publisher):
+    batches: list[list[str]] = []
+    count = counting_batches(db, batches)
 
     declared = make_consumer("batched")
     declared.on_batch(TicketCountedV1, count)
@@ -396,11 +403,7 @@ async def test_a_poison_message_falls_back_to_one_at_a_time(db, make_consumer, p
 
 async def test_a_lingering_lane_takes_messages_that_arrive_apart_together(db, make_consumer, publisher):
     batches: list[list[str]] = []
-
-    async def count(batch, uow) -> None:
-        batches.append([event.ticket_id for event, _ in batch])
-        for event, _ in batch:
-            await db.record_effect(uow, event.ticket_id)
+    count = counting_batches(db, batches)
 
     consumer = make_consumer("lingering")
     consumer.on_batch(TicketCountedV1, count, linger=0.5)
