@@ -13,6 +13,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -173,7 +174,12 @@ class Notifier:
 
     async def _run(self, batch: list[Delivery], knobs: Knobs) -> None:
         if knobs.delay_seconds:
-            await asyncio.sleep(knobs.delay_seconds)
+            # Held back by the wall clock the deliveries are stamped with: the loop's timers may
+            # fire a millisecond early against it, and a delivery would show less than its delay.
+            deadline = now() + timedelta(seconds=knobs.delay_seconds)
+            # A moment of the wall clock, not a condition another task sets: no Event to wait on.
+            while (left := (deadline - now()).total_seconds()) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(left)
         # One after the other, so the receiver sees them in exactly the order the knobs asked for.
         for delivery in batch:
             await self._send(delivery, knobs.retry_schedule)
