@@ -5,8 +5,9 @@ when it starts (at most ``max_batch``), in arrival order, and while it commits t
 queue for the following batch. A batch never waits for more items to arrive: an item alone is a
 batch of one, so a quiet lane keeps the latency of one item at a time, and a busy one shares a
 round trip and a commit among dozens. (A lane made with ``linger`` is the exception, for work
-nobody waits on: a batch that is not full waits that long for more.) The busier the lane, the larger its batches and the less
-each item costs, which is what lets a rush be absorbed rather than queued.
+nobody waits on: a batch that is not full waits that long for more.) The busier the lane, the
+larger its batches and the less each item costs, which is what lets a rush be absorbed rather
+than queued.
 
 The lane only collects and reports. What a batch does, and what becomes of the items of a batch
 that failed, is its owner's: the consumer handles them one message at a time with the usual

@@ -2,9 +2,9 @@
 
 Deliveries join a lane (:class:`crowdify.group_commit.GroupCommitLane`) as the broker hands them
 over, up to the consumer's prefetch; a batch takes every delivery waiting when it starts, in
-arrival order, and never waits for more (unless the lane lingers: a read model's). What a batch does (inbox, handler, commit) and what
-happens to the deliveries of a batch that failed (one by one, with the usual retries) is the
-consumer's.
+arrival order, and never waits for more (unless the lane lingers: a read model's). What a batch
+does (inbox, handler, commit) and what happens to the deliveries of a batch that failed (one by
+one, with the usual retries) is the consumer's.
 """
 
 from __future__ import annotations
