@@ -78,7 +78,7 @@ async def test_a_burst_larger_than_the_pool_waits_for_connections(client_for):
     assert sorted(runs) == sorted(names)
 
 
-async def test_a_replay_after_the_burst_is_the_stored_answer(client_for):
+async def test_a_replay_through_a_small_pool_is_the_stored_answer(client_for):
     settings = ServiceSettings(REDIS_MAX_CONNECTIONS=2, REDIS_POOL_TIMEOUT_SECONDS=10)
     runs: list[str] = []
     client = client_for(settings, runs)

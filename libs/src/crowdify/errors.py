@@ -42,6 +42,9 @@ _CODE_BY_STATUS = {
     504: "gateway_timeout",
 }
 
+# What a client is told when a database, Redis or the broker cannot be reached (503, Retry-After).
+DEPENDENCY_DOWN = "A backing service is unavailable; try again shortly"
+
 
 class Problem(BaseModel):
     """RFC 9457 problem details as Crowdify answers them (for the OpenAPI documents)."""
@@ -203,7 +206,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             503,
             "service_unavailable",
-            "A backing service is unavailable; try again shortly",
+            DEPENDENCY_DOWN,
             instance=request.url.path,
             headers={"Retry-After": "1"},
         )

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 from prometheus_client import Counter, Histogram
@@ -73,17 +73,16 @@ class GroupCommitLane(Generic[Item, Result]):
         self._weight = weight
         self._run = run
         self._waiting: list[tuple[Item, asyncio.Future[Result | None]]] = []
-        self._load = 0  # the weight of what is waiting
-        self._filled = asyncio.Event()  # what is waiting would fill a batch
+        # Only a lingering lane counts what waits: the others never wait for a batch to fill.
+        self._filling = _Filling(max_batch, self._weigh) if linger else None
         self._drainer: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result | None:
         """Wait for the batch that takes ``item``: its result, or None if the batch failed."""
         outcome: asyncio.Future[Result | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, outcome))
-        self._load += self._weigh(item)
-        if self._load >= self.max_batch:
-            self._filled.set()
+        if self._filling is not None:
+            self._filling.add(item)
         if self._drainer is None:
             # A fresh context: the batch belongs to no single item's request or message.
             self._drainer = asyncio.create_task(
@@ -98,17 +97,15 @@ class GroupCommitLane(Generic[Item, Result]):
                 # One turn of the loop lets items already read from their sockets join; no
                 # waiting beyond that, unless the lane lingers.
                 await asyncio.sleep(0)
-                if self.linger and not self._filled.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._filled.wait(), self.linger)
+                if self._filling is not None:
+                    await self._filling.full(within=self.linger)
                 # An item whose caller went away (a request cancelled while it waited) is not
                 # done at all, as it would not have been without the lane.
                 self._waiting = [(item, outcome) for item, outcome in self._waiting if not outcome.done()]
                 taken = self._taken()
                 batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
-                self._load = sum(self._weigh(item) for item, _ in self._waiting)
-                if self._load < self.max_batch:
-                    self._filled.clear()
+                if self._filling is not None:
+                    self._filling.recount(item for item, _ in self._waiting)
                 if batch:
                     await self._run_batch(batch)
         finally:
@@ -118,8 +115,8 @@ class GroupCommitLane(Generic[Item, Result]):
                 if not outcome.done():
                     outcome.cancel()
             self._waiting = []
-            self._load = 0
-            self._filled.clear()
+            if self._filling is not None:
+                self._filling.recount(())
 
     def _weigh(self, item: Item) -> int:
         return 1 if self._weight is None else self._weight(item)
@@ -155,3 +152,30 @@ class GroupCommitLane(Generic[Item, Result]):
         for (_, outcome), result in zip(batch, results, strict=True):
             if not outcome.done():
                 outcome.set_result(result)
+
+
+class _Filling(Generic[Item]):
+    """How much a lingering lane's waiting items weigh, and whether they would fill a batch."""
+
+    def __init__(self, max_batch: int, weigh: Callable[[Item], int]) -> None:
+        self._max_batch = max_batch
+        self._weigh = weigh
+        self._load = 0
+        self._filled = asyncio.Event()
+
+    def add(self, item: Item) -> None:
+        self._load += self._weigh(item)
+        if self._load >= self._max_batch:
+            self._filled.set()
+
+    def recount(self, items: Iterable[Item]) -> None:
+        """What is left waiting once a batch has taken its share."""
+        self._load = sum(self._weigh(item) for item in items)
+        if self._load < self._max_batch:
+            self._filled.clear()
+
+    async def full(self, *, within: float) -> None:
+        """Return once the waiting items fill a batch, or after ``within`` seconds."""
+        if not self._filled.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._filled.wait(), within)

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crowdify.errors import problem_body
+from crowdify.errors import DEPENDENCY_DOWN, problem_body
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class IdempotencyMiddleware:
                 send,
                 503,
                 "service_unavailable",
-                "A backing service is unavailable; try again shortly",
+                DEPENDENCY_DOWN,
                 retry_after=1,
             )
             return

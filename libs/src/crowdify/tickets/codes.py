@@ -77,9 +77,6 @@ _MAX_INPUT_LENGTH: Final = MAX_CODE_LENGTH + 32
 _VERSION_SHAPE: Final = re.compile(r"CF[0-9]{1,3}")
 _BASE32: Final = re.compile(r"[A-Z2-7]+")
 _BASE32_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-# The signature's last character carries 3 bits beyond its 512: only the spelling with them zero
-# is canonical (as _b32decode checks when it decodes).
-_SIGNATURE_SPARE_BITS: Final = (1 << (SIGNATURE_CHARS * 5 - _SIGNATURE_BYTES * 8)) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,22 +114,27 @@ def _b32encode(data: bytes) -> str:
 
 # RFC 4648 base32 digits, respelled as the digits of base 32 in positional notation (0-9, A-V),
 # so that int(text, 32) decodes in C: about 2 us where base64.b32decode takes 10 (pure Python).
-_BASE32_AS_DIGITS: Final = str.maketrans(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHIJKLMNOPQRSTUV"
-)
+_BASE32_AS_DIGITS: Final = str.maketrans(_BASE32_ALPHABET, "0123456789ABCDEFGHIJKLMNOPQRSTUV")
+
+
+def _check_b32(text: str, n_bytes: int) -> int:
+    """``malformed`` unless ``text`` is the canonical unpadded base32 of ``n_bytes``; the number of
+    spare bits its last character carries."""
+    if len(text) != _b32_chars(n_bytes) or not _BASE32.fullmatch(text):
+        raise InvalidTicketCode("malformed", "payload or signature has the wrong length or characters")
+    spare_bits = len(text) * 5 - n_bytes * 8
+    # The last character carries spare bits (fewer than its five); only the spelling with them
+    # zero is accepted, so a code has exactly one spelling (up to case).
+    if _BASE32_ALPHABET.index(text[-1]) & ((1 << spare_bits) - 1):
+        raise InvalidTicketCode("malformed", "payload or signature is not canonical base32")
+    return spare_bits
 
 
 def _b32decode(text: str, n_bytes: int) -> bytes:
     """Exactly ``n_bytes`` from canonical unpadded base32, else ``malformed``."""
-    if len(text) != _b32_chars(n_bytes) or not _BASE32.fullmatch(text):
-        raise InvalidTicketCode("malformed", "payload or signature has the wrong length or characters")
+    spare_bits = _check_b32(text, n_bytes)
     # Only A-Z and 2-7 remain, so int() sees plain base-32 digits (no sign, space or underscore).
     value = int(text.translate(_BASE32_AS_DIGITS), 32)
-    spare_bits = len(text) * 5 - n_bytes * 8
-    # The last character carries spare bits; only the spelling with them zero is accepted, so a
-    # code has exactly one spelling (up to case).
-    if value & ((1 << spare_bits) - 1):
-        raise InvalidTicketCode("malformed", "payload or signature is not canonical base32")
     return (value >> spare_bits).to_bytes(n_bytes, "big")
 
 
@@ -170,8 +172,7 @@ class KnownCode(NamedTuple):
 
 def _read(payload: object) -> _ReadCode:
     """The parts of a well-formed code: shape (``malformed``) and version
-    (``unsupported_version``) checked; key id and signature not, nor the signature's spelling
-    beyond its length and alphabet (:func:`_b32decode` checks the rest when it is decoded)."""
+    (``unsupported_version``) checked, the signature's spelling too; key id and signature not."""
     if not isinstance(payload, str):
         raise InvalidTicketCode("malformed", "not a string")
     if len(payload) > _MAX_INPUT_LENGTH:
@@ -191,10 +192,7 @@ def _read(payload: object) -> _ReadCode:
     kid, payload_text, signature_text = parts
     if not KID_PATTERN.fullmatch(kid):
         raise InvalidTicketCode("malformed", "invalid key id")
-    if len(signature_text) != SIGNATURE_CHARS or not _BASE32.fullmatch(signature_text):
-        raise InvalidTicketCode("malformed", "payload or signature has the wrong length or characters")
-    if _BASE32_ALPHABET.index(signature_text[-1]) & _SIGNATURE_SPARE_BITS:
-        raise InvalidTicketCode("malformed", "payload or signature is not canonical base32")
+    _check_b32(signature_text, _SIGNATURE_BYTES)  # decoded only where it is verified
     return _ReadCode(canonical=code, kid=kid, payload_text=payload_text, signature_text=signature_text)
 
 

@@ -28,7 +28,7 @@ from typing import TypeVar
 import asyncpg
 
 from crowdify.db import asyncpg_dsn
-from crowdify.errors import ProblemError
+from crowdify.errors import DEPENDENCY_DOWN, ProblemError
 from crowdify.group_commit import GroupCommitLane
 
 
@@ -206,7 +206,7 @@ class DoorStatements:
             raise
         except (OSError, asyncpg.InterfaceError) as exc:
             raise ProblemError(
-                "A backing service is unavailable; try again shortly",
+                DEPENDENCY_DOWN,
                 status=503,
                 code="service_unavailable",
                 headers={"Retry-After": "1"},
