@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from crowdify.api_docs import install_api_docs
 from crowdify.auth import TokenVerifier
@@ -25,15 +25,23 @@ from crowdify.observability import FASTAPI_TELEMETRY_OFF
 from crowdify_gateway.docs import combined_openapi
 from crowdify_gateway.ready import aggregate
 from crowdify_gateway.settings import GatewaySettings
-from crowdify_gateway.verify import make_verify_endpoint
+from crowdify_gateway.verify import VerifyEndpoint
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier
+class GatewayApp(FastAPI):
+    """The verifier's app: ``/verify`` is answered before FastAPI's stack (``VerifyEndpoint``),
+    everything else by the app."""
+
+    verify_endpoint: VerifyEndpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/verify":
+            await self.verify_endpoint(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+def create_app(settings: GatewaySettings | None = None) -> GatewayApp:
     settings = settings or GatewaySettings()
     services = settings.services
 
@@ -50,7 +58,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             finally:
                 await verifier.aclose()
 
-    app = FastAPI(
+    app = GatewayApp(
         title="Crowdify gateway",
         lifespan=lifespan,
         docs_url=None,
@@ -58,18 +66,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         openapi_url=None,
         telemetry=FASTAPI_TELEMETRY_OFF,
     )
-    # A bare Starlette route: this is on the path of every authenticated request, so it skips
-    # FastAPI's dependency and validation layers.
-    app.router.routes.append(
-        Route(
-            "/verify",
-            make_verify_endpoint(
-                _verifier,
-                allow_cache_seconds=settings.auth_cache_seconds,
-                deny_cache_seconds=settings.auth_deny_cache_seconds,
-            ),
-            methods=["GET"],
-        )
+
+    def verifier() -> TokenVerifier:
+        token_verifier: TokenVerifier = app.state.token_verifier
+        return token_verifier
+
+    # On the path of every authenticated request the edge has no verdict for: outside FastAPI.
+    app.verify_endpoint = VerifyEndpoint(
+        verifier,
+        allow_cache_seconds=settings.auth_cache_seconds,
+        deny_cache_seconds=settings.auth_deny_cache_seconds,
     )
 
     @app.get("/health")
@@ -102,7 +108,10 @@ def main() -> None:
         timeout_keep_alive=settings.upstream_keepalive_timeout + 15,
         access_log=False,  # nginx logs every request, with its request id
         log_level=settings.log_level.lower(),
+        # Only nginx calls it, and nothing here reads the client's address or the Date header.
+        proxy_headers=False,
         server_header=False,
+        date_header=False,
     )
 
 
