@@ -26,7 +26,16 @@ from crowdify_bench.load import Answer, BuyerAddresses, address_spread
 from crowdify_bench.onsale import onsale_rush
 from crowdify_bench.onsale_open import onsale_open
 from crowdify_bench.platform import Platform
-from crowdify_bench.procs import KERNEL, MACHINE_BUSY, STEAL, TICKS, CpuMeter, MachineTimes, machine_times
+from crowdify_bench.procs import (
+    KERNEL,
+    MACHINE_BUSY,
+    STEAL,
+    TICKS,
+    CpuMeter,
+    CpuTimeline,
+    MachineTimes,
+    machine_times,
+)
 from crowdify_bench.profile import Profiler, summarize
 from crowdify_bench.settings import BenchSettings
 from crowdify_bench.stats import latency_summary, p99_by_second, percentile
@@ -141,6 +150,8 @@ async def test_onsale_open_loop_reports_held_and_sold_out_apart_without_oversell
         assert round_["time_to_payment_link"]["count"] == round_["held"]
         cost = round_["cpu_ms_per_held_order"]
         assert cost["platform"] > 0 and "emulators" in cost, cost
+        assert round_["cpu_ms_per_held_order_while_selling"] > 0
+        assert 0 < round_["cpu_ms_per_decided_order"] <= cost["platform"]
     assert sum(r["sold_out"] for r in figures["rounds"]) > 0
     median = figures["median"]
     assert median["held_p99_ms"] is not None and median["load_generator_cores"] is not None
@@ -331,3 +342,31 @@ def test_cpu_cores_report_the_kernel_and_steal_apart_and_others_is_what_no_proce
     per = meter.ms_per(100)
     assert per["platform"] == 80.0 and per["emulators"] == 5.0 and per[KERNEL] == 15.0
     assert per["purchase-api"] == 50.0 and "load generator" not in per
+
+
+def test_the_cpu_timeline_reads_a_part_of_a_scenario_without_the_generator_or_the_emulators(monkeypatch):
+    named = {1: "purchase-api", 2: "postgres", 3: "load generator", 4: "mp-emulator", 5: "others"}
+    spent = dict.fromkeys(named, 0.0)
+    clock = [100.0]
+    monkeypatch.setattr(procs, "processes", lambda: dict(named))
+    monkeypatch.setattr(procs, "cpu_seconds", lambda pid: spent.get(pid, 0.0))
+    monkeypatch.setattr(procs, "time", SimpleNamespace(perf_counter=lambda: clock[-1]))
+
+    timeline = CpuTimeline()
+    spent.update({1: 10.0, 2: 5.0, 3: 50.0})  # spent before the first sample: not counted
+    timeline.sample()
+    clock.append(101.0)
+    spent.update({1: 10.6, 2: 5.2, 3: 51.0, 4: 1.0, 5: 9.0})
+    timeline.sample()
+    clock.append(102.0)
+    # A PostgreSQL backend started midway counts from its start; purchase-api's process ended
+    # (its time reads 0): what it had spent stays counted.
+    named[6] = "postgres"
+    spent.update({1: 0.0, 2: 5.4, 6: 0.3})
+    timeline.sample()
+
+    assert timeline.at(100.0) == 0.0
+    assert timeline.between(100.0, 101.0) == pytest.approx(0.8)
+    assert timeline.between(101.0, 102.0) == pytest.approx(0.5)
+    assert timeline.between(100.5, 101.5) == pytest.approx(0.4 + 0.25)  # interpolated
+    assert timeline.at(99.0) == 0.0 and timeline.at(200.0) == pytest.approx(1.3)  # clamped

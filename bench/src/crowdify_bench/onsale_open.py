@@ -30,7 +30,7 @@ import aiohttp
 from crowdify_bench.load import Answer, BuyerAddresses, Tally, address_spread, bearer, call, send_open_loop
 from crowdify_bench.onsale import failures, outcome, sale_check, settle_pending
 from crowdify_bench.platform import Platform
-from crowdify_bench.procs import KERNEL, CpuMeter
+from crowdify_bench.procs import KERNEL, CpuMeter, CpuTimeline
 from crowdify_bench.stats import latency_summary, median_of, rate
 
 ORDER = "/api/v1/purchases?wait=10"
@@ -80,7 +80,7 @@ def _arrivals(
 
 async def _offer(
     platform: Platform, http: aiohttp.ClientSession, arrivals: Arrivals, event: tuple[str, str]
-) -> tuple[float, list[Answer], CpuMeter, dict[str, float]]:
+) -> tuple[float, list[Answer], CpuMeter, dict[str, float], CpuTimeline]:
     event_id, type_id = event
 
     async def order(k: int) -> Answer:
@@ -93,18 +93,20 @@ async def _offer(
         headers = {**bearer(arrivals.tokens[k], arrivals.addresses[k]), "Idempotency-Key": arrivals.keys[k]}
         return await call(http, "POST", ORDER, json=body, headers=headers)
 
-    meter = CpuMeter()
+    meter, timeline = CpuMeter(), CpuTimeline()
     meter.start()
+    timeline.start()
     began, answers = await send_open_loop(arrivals.offsets, order)
     cores = meter.stop()
-    return began, answers, meter, cores
+    await timeline.stop()
+    return began, answers, meter, cores, timeline
 
 
 async def _round(
     platform: Platform, http: aiohttp.ClientSession, arrivals: Arrivals, tickets: int, per_s: float
 ) -> dict[str, Any]:
     event = await platform.create_event(http, "on-sale open loop", tickets, max_per_order=4)
-    began, answers, meter, cores = await _offer(platform, http, arrivals, event)
+    began, answers, meter, cores, timeline = await _offer(platform, http, arrivals, event)
     numbered = list(enumerate(answers))
     late = await settle_pending(http, numbered, arrivals.tokens)
     inventory = await platform.inventory(http, event[0])
@@ -142,6 +144,12 @@ async def _round(
         ),
         "cpu_cores": cores,
         "cpu_ms_per_held_order": meter.ms_per(len(held)),
+        # The same while the event was selling (to the last hold's answer), without the sold-out
+        # answers that come after: what a held order costs.
+        "cpu_ms_per_held_order_while_selling": round(timeline.between(began, last_held) * 1000 / len(held), 2)
+        if held
+        else None,
+        "cpu_ms_per_decided_order": meter.ms_per(len(held) + len(sold_out)).get("platform"),
         "client_addresses": address_spread(arrivals.addresses),
         **sale_check(tickets, arrivals.quantities, numbered, inventory),
         "failures": failures(answers),
@@ -161,6 +169,8 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "sold_out_p50_ms": median_of(rounds, "time_to_sold_out_answer", "p50_ms"),
         "sold_out_p99_ms": median_of(rounds, "time_to_sold_out_answer", "p99_ms"),
         "cpu_ms_per_held_order": median_of(rounds, "cpu_ms_per_held_order", "platform"),
+        "cpu_ms_per_held_order_while_selling": median_of(rounds, "cpu_ms_per_held_order_while_selling"),
+        "cpu_ms_per_decided_order": median_of(rounds, "cpu_ms_per_decided_order"),
         "emulators_ms_per_held_order": median_of(rounds, "cpu_ms_per_held_order", "emulators"),
         "kernel_ms_per_held_order": median_of(rounds, "cpu_ms_per_held_order", KERNEL),
         "undecided": median_of(rounds, "undecided"),

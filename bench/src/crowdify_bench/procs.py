@@ -11,6 +11,9 @@ test suites start (on other ports), and PostgreSQL backends serving other databa
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import contextlib
 import gzip
 import os
 import re
@@ -267,3 +270,60 @@ class CpuMeter:
             KERNEL: round(self.kernel * self.wall * 1000 / count, 2),
             **shown,
         }
+
+
+class CpuTimeline:
+    """The platform's CPU seconds, sampled every ``every`` seconds while it runs, so that a part of
+    a scenario can be read apart (:meth:`between`): the on-sale's holds, before it sold out.
+
+    The load generator, the profiler, the emulators and other processes are left out, as in
+    :meth:`CpuMeter.ms_per`'s ``platform``. A process that starts midway (a new PostgreSQL backend)
+    counts from its start; one that ends keeps what it had spent at the last sample before."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self.samples: list[tuple[float, float]] = []
+        self._last: dict[int, float] = {}
+        self._spent = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self) -> None:
+        first = not self.samples
+        for pid, name in processes().items():
+            if name in NOT_PLATFORM or name in EMULATORS:
+                continue
+            cpu = cpu_seconds(pid)
+            if not first:
+                self._spent += max(0.0, cpu - self._last.get(pid, 0.0))
+            self._last[pid] = cpu
+        self.samples.append((time.perf_counter(), self._spent))
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            self.sample()
+
+    def start(self) -> None:
+        self.sample()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.sample()
+
+    def at(self, instant: float) -> float:
+        """CPU seconds spent by ``instant`` (``time.perf_counter``), interpolated between samples."""
+        times = [t for t, _ in self.samples]
+        i = bisect.bisect_left(times, instant)
+        if i == 0:
+            return self.samples[0][1]
+        if i == len(self.samples):
+            return self.samples[-1][1]
+        (t0, s0), (t1, s1) = self.samples[i - 1], self.samples[i]
+        return s0 + (s1 - s0) * (instant - t0) / (t1 - t0)
+
+    def between(self, start: float, end: float) -> float:
+        return self.at(end) - self.at(start)

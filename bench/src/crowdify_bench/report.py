@@ -74,9 +74,9 @@ TARGETS = (
     ),
     Target(
         "on-sale, open loop",
-        "platform CPU per held order at 300 buyers/s offered (ms, emulators apart)",
+        "platform CPU per held order while selling, at 300 buyers/s or more offered (ms, emulators apart)",
         "<= 5",
-        lambda r: _open_at_target_rate(r, "cpu_ms_per_held_order"),
+        lambda r: _open_at_target_rate(r, "cpu_ms_per_held_order_while_selling"),
         lambda v: v <= 5,
     ),
     Target(
@@ -424,6 +424,14 @@ def _open_rows(results: dict[str, Any]) -> list[tuple[str, str, Any]]:
             scenario,
             "CPU ms per held order: platform (emulators apart)",
             _pair(_open(results, "cpu_ms_per_held_order"), _open(results, "emulators_ms_per_held_order")),
+        ),
+        (
+            scenario,
+            "CPU ms, platform: per held order while selling, to the last hold (per decided order)",
+            _pair(
+                _open(results, "cpu_ms_per_held_order_while_selling"),
+                _open(results, "cpu_ms_per_decided_order"),
+            ),
         ),
         (
             scenario,
