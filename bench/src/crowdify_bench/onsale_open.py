@@ -186,7 +186,7 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 async def onsale_open(
     platform: Platform,
     *,
-    rate_per_s: float = 300,
+    rate_per_s: float = 330,
     seconds: float = 8,
     warm_up_seconds: float = 2,
     rounds: int = 3,

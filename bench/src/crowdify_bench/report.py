@@ -54,27 +54,28 @@ def _open_at_target_rate(results: dict[str, Any], key: str) -> Any:
     return _open(results, key) if isinstance(offered, int | float) and offered >= ONSALE_TARGET_RATE else None
 
 
-# Buyers per second the on-sale's targets are set at (issue: 300 held orders/s, p99 under 1 s).
+# The least offered rate the on-sale's targets are read at (issue: 300 held orders/s, p99 under
+# 1 s at the rate offered; `make bench` offers 330, sizes.py says why).
 ONSALE_TARGET_RATE = 300
 
 TARGETS = (
     Target(
         "on-sale, open loop",
-        "held orders/s at 300 buyers/s offered",
+        "held orders/s, 300 buyers/s or more offered",
         ">= 300",
         lambda r: _open_at_target_rate(r, "held_per_s"),
         lambda v: v >= ONSALE_TARGET_RATE,
     ),
     Target(
         "on-sale, open loop",
-        "p99 time to payment link at 300 buyers/s offered (ms)",
+        "p99 time to payment link at that offered rate (ms)",
         "< 1000",
         lambda r: _open_at_target_rate(r, "held_p99_ms"),
         lambda v: v < 1000,
     ),
     Target(
         "on-sale, open loop",
-        "platform CPU per held order while selling, at 300 buyers/s or more offered (ms, emulators apart)",
+        "platform CPU per held order while selling, at that offered rate (ms, emulators apart)",
         "<= 5",
         lambda r: _open_at_target_rate(r, "cpu_ms_per_held_order_while_selling"),
         lambda v: v <= 5,

@@ -21,8 +21,11 @@ class Sizes:
     )
     # The on-sale at a target rate (onsale_open.py, open loop): buyers offered per second, seconds
     # per round, the unmeasured warm-up before the rounds, rounds (the median is reported).
+    # 330 offered for a target of 300 held/s: holds per second are counted to the last hold's
+    # answer, so at exactly 300 offered the count stays a few percent below 300 however fast the
+    # platform answers.
     onsale_open: dict[str, float] = field(
-        default_factory=lambda: {"rate_per_s": 300, "seconds": 8, "warm_up_seconds": 2, "rounds": 3}
+        default_factory=lambda: {"rate_per_s": 330, "seconds": 8, "warm_up_seconds": 2, "rounds": 3}
     )
     # The closed loop (onsale.py): a fixed set of buyers, each ordering again once answered.
     onsale: dict[str, int] = field(default_factory=lambda: {"tickets": 1000, "buyers": 200, "orders": 1200})
