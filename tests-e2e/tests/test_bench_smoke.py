@@ -348,7 +348,9 @@ def test_the_cpu_timeline_reads_a_part_of_a_scenario_without_the_generator_or_th
     named = {1: "purchase-api", 2: "postgres", 3: "load generator", 4: "mp-emulator", 5: "others"}
     spent = dict.fromkeys(named, 0.0)
     clock = [100.0]
-    monkeypatch.setattr(procs, "processes", lambda: dict(named))
+    listed: list[int] = []
+    monkeypatch.setattr(procs, "processes", lambda: listed.append(1) or dict(named))
+    monkeypatch.setattr(procs, "alive_pids", lambda: set(named))
     monkeypatch.setattr(procs, "cpu_seconds", lambda pid: spent.get(pid, 0.0))
     monkeypatch.setattr(procs, "time", SimpleNamespace(perf_counter=lambda: clock[-1]))
 
@@ -365,6 +367,7 @@ def test_the_cpu_timeline_reads_a_part_of_a_scenario_without_the_generator_or_th
     spent.update({1: 0.0, 2: 5.4, 6: 0.3})
     timeline.sample()
 
+    assert len(listed) == 2  # processes named again only when a new one appeared
     assert timeline.at(100.0) == 0.0
     assert timeline.between(100.0, 101.0) == pytest.approx(0.8)
     assert timeline.between(101.0, 102.0) == pytest.approx(0.5)

@@ -96,10 +96,17 @@ async def _offer(
     meter, timeline = CpuMeter(), CpuTimeline()
     meter.start()
     timeline.start()
-    began, answers = await send_open_loop(arrivals.offsets, order)
+    try:
+        began, answers = await send_open_loop(arrivals.offsets, order)
+    finally:
+        await timeline.stop()
     cores = meter.stop()
-    await timeline.stop()
     return began, answers, meter, cores, timeline
+
+
+def _sampled_share(timeline: CpuTimeline, meter: CpuMeter) -> float | None:
+    platform_ms = meter.ms_per(1).get("platform")
+    return round(timeline.spent * 1000 / platform_ms, 3) if platform_ms else None
 
 
 async def _round(
@@ -150,6 +157,9 @@ async def _round(
         if held
         else None,
         "cpu_ms_per_decided_order": meter.ms_per(len(held) + len(sold_out)).get("platform"),
+        # The sampled CPU over the whole offer against the meter's: under 1 if processes that
+        # ended between samples took CPU the samples missed.
+        "cpu_sampled_share": _sampled_share(timeline, meter),
         "client_addresses": address_spread(arrivals.addresses),
         **sale_check(tickets, arrivals.quantities, numbered, inventory),
         "failures": failures(answers),

@@ -142,6 +142,10 @@ def processes() -> dict[int, str]:
     return named
 
 
+def alive_pids() -> set[int]:
+    return {int(entry) for entry in os.listdir("/proc") if entry.isdigit()}
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU seconds of ``pid`` (0 once it is gone)."""
     try:
@@ -277,26 +281,37 @@ class CpuTimeline:
     a scenario can be read apart (:meth:`between`): the on-sale's holds, before it sold out.
 
     The load generator, the profiler, the emulators and other processes are left out, as in
-    :meth:`CpuMeter.ms_per`'s ``platform``. A process that starts midway (a new PostgreSQL backend)
-    counts from its start; one that ends keeps what it had spent at the last sample before."""
+    :meth:`CpuMeter.ms_per`'s ``platform``. Processes are named once and again only when a new
+    one appears, so a sample reads little more than each platform process's ``stat``. A process
+    that starts midway (a new PostgreSQL backend) counts from its start; one that ends keeps what
+    it had spent at the last sample before, and what it spent after that is missed, as
+    :class:`CpuMeter` misses a process gone before it stops (``sampled_share`` in the on-sale's
+    results compares the two)."""
 
     def __init__(self, every: float = 0.2) -> None:
         self.every = every
         self.samples: list[tuple[float, float]] = []
+        self._names: dict[int, str] = {}
         self._last: dict[int, float] = {}
         self._spent = 0.0
         self._task: asyncio.Task[None] | None = None
 
+    def _platform_pids(self) -> list[int]:
+        alive = alive_pids()
+        if not alive <= self._names.keys():
+            self._names = processes()
+        return [pid for pid in alive if self._names.get(pid, "others") not in NOT_PLATFORM | EMULATORS]
+
     def sample(self) -> None:
         first = not self.samples
-        for pid, name in processes().items():
-            if name in NOT_PLATFORM or name in EMULATORS:
-                continue
+        before = time.perf_counter()
+        for pid in self._platform_pids():
             cpu = cpu_seconds(pid)
             if not first:
                 self._spent += max(0.0, cpu - self._last.get(pid, 0.0))
             self._last[pid] = cpu
-        self.samples.append((time.perf_counter(), self._spent))
+        # Stamped halfway through the reads.
+        self.samples.append(((before + time.perf_counter()) / 2, self._spent))
 
     async def _run(self) -> None:
         while True:
@@ -312,6 +327,7 @@ class CpuTimeline:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
         self.sample()
 
     def at(self, instant: float) -> float:
@@ -327,3 +343,8 @@ class CpuTimeline:
 
     def between(self, start: float, end: float) -> float:
         return self.at(end) - self.at(start)
+
+    @property
+    def spent(self) -> float:
+        """CPU seconds from the first sample to the last."""
+        return self._spent
