@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
+from typing import Any
 
 import asyncpg
 import pytest
@@ -17,7 +18,7 @@ from crowdify_bench import procs
 from crowdify_bench.baselines import db_client_overhead, pg_hot_row, rabbit_round_trip
 from crowdify_bench.connections import CLIENT_BACKENDS, with_connection_peak
 from crowdify_bench.documents import email_latency, pdf_pages
-from crowdify_bench.door import door_rush, offline_sync, profiled_step
+from crowdify_bench.door import _growth_by_round, door_rush, offline_sync, profiled_step
 from crowdify_bench.door_seed import prepare, remove_seeded
 from crowdify_bench.drain import QUIET_SECONDS, Backlog, EmailsNotSent, until_emails_sent, until_empty
 from crowdify_bench.edge import DEPLOYED, PLAIN, run_edge
@@ -193,6 +194,7 @@ async def test_door_rush_admits_each_ticket_exactly_once_even_when_scanned_twice
     largest = figures["flatness"]["200"]["steps"] + [s for c in figures["curve"].values() for s in c["steps"]]
     assert figures["attendance_admitted_largest"] == 3 + sum(s["results"]["admitted"] for s in largest)
     assert figures["cost_growth_smallest_to_largest"] is not None
+    assert figures["cost_growth_of_the_medians"] is not None
 
 
 async def test_offline_sync_decides_a_backlog_and_a_resend_changes_nothing(platform):
@@ -373,3 +375,16 @@ def test_the_cpu_timeline_reads_a_part_of_a_scenario_without_the_generator_or_th
     assert timeline.between(101.0, 102.0) == pytest.approx(0.5)
     assert timeline.between(100.5, 101.5) == pytest.approx(0.4 + 0.25)  # interpolated
     assert timeline.at(99.0) == 0.0 and timeline.at(200.0) == pytest.approx(1.3)  # clamped
+
+
+def test_a_scans_cost_by_size_is_compared_within_each_round():
+    def steps(*costs: float) -> dict[str, Any]:
+        return {"steps": [{"cpu_ms_per_scan": {"platform": cost}} for cost in costs]}
+
+    # The host sped up between the rounds, alike for every size; the largest event costs what
+    # the smallest does within each round, 10% more in one of them.
+    flatness = {"1000": steps(1.4, 1.0, 1.0), "1000000": steps(1.4, 1.1, 1.0)}
+    assert _growth_by_round(flatness, 1000, 1000000) == 0.0
+    # The host slowed down in the middle of a round: the median of the rounds is not moved by one.
+    flatness = {"1000": steps(1.0, 1.0, 1.2), "1000000": steps(1.05, 1.5, 1.14)}
+    assert _growth_by_round(flatness, 1000, 1000000) == pytest.approx(0.05)
