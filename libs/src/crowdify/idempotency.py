@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdify.errors import DEPENDENCY_DOWN, problem_body
+from crowdify.redis_together import CommandsTogether
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class IdempotencyMiddleware:
         ttl_seconds: int = TTL_SECONDS,
     ) -> None:
         self.app = app
-        self.redis = redis
+        # Claims and stores of concurrent requests go out together (an on-sale's orders).
+        self.redis = CommandsTogether(redis)
         self.service = service
         self.prefixes = tuple(path_prefixes)
         self.ttl_seconds = ttl_seconds
