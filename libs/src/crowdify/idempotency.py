@@ -23,7 +23,6 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdify.errors import DEPENDENCY_DOWN, problem_body
-from crowdify.redis_together import CommandsTogether
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +55,7 @@ class IdempotencyMiddleware:
         ttl_seconds: int = TTL_SECONDS,
     ) -> None:
         self.app = app
-        # Claims and stores of concurrent requests go out together (an on-sale's orders).
-        self.redis = CommandsTogether(redis)
+        self.redis = redis
         self.service = service
         self.prefixes = tuple(path_prefixes)
         self.ttl_seconds = ttl_seconds
