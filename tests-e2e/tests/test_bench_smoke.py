@@ -177,6 +177,7 @@ async def test_door_rush_admits_each_ticket_exactly_once_even_when_scanned_twice
         flat_rate=20,
         flat_scans=10,
         flat_devices=2,
+        flat_rounds=2,
         warm_up_seconds=0,
         duplicates=0.5,
     )

@@ -222,6 +222,7 @@ async def run(args: argparse.Namespace) -> int:
                 curve_rates=sizes.door_rates,
                 step_seconds=sizes.door_step_seconds,
                 rounds=sizes.door_rounds,
+                flat_rounds=sizes.door_flat_rounds,
                 devices=sizes.door_devices,
                 flat_sizes=sizes.door_sizes,
                 warm_up_seconds=sizes.door_warm_up_seconds,

@@ -161,6 +161,10 @@ async def door_rush(
     flat_scans: int = 900,
     # 450/s over 32 devices is 14 scans/s each, under the edge's limit per device (20/s).
     flat_devices: int = 32,
+    # Rounds of the sizes: a 2-second step's cost per scan varies by up to a fifth from one step
+    # to the next with the same event (2026-12-04-door-flat-by-round), and the change from the
+    # smallest to the largest is the median of the rounds' changes.
+    flat_rounds: int = 5,
     warm_up_seconds: float = 3,
     duplicates: float = 0.02,
     connections: int = 256,
@@ -179,8 +183,8 @@ async def door_rush(
         for size in flat_sizes:
             # Each round scans fresh tickets; events too small for every round get one each.
             at_size = devices if size == largest else flat_devices
-            count = rounds if size < (flat_scans + at_size) * rounds else 1
-            wanted = flat_scans * rounds // count + at_size + (curve_scans if size == largest else 0)
+            count = flat_rounds if size < (flat_scans + at_size) * flat_rounds else 1
+            wanted = flat_scans * flat_rounds // count + at_size + (curve_scans if size == largest else 0)
             doors[size] = [await prepare(platform, size, at_size, sample=wanted) for _ in range(count)]
             for door in doors[size]:
                 await warm_up(http, door)
@@ -188,7 +192,7 @@ async def door_rush(
         # Sizes interleaved within each round, as the curve's rates: a host that drifts during
         # the minute this takes spreads its drift over every size instead of landing on one.
         by_size: dict[int, list[dict[str, Any]]] = {size: [] for size in flat_sizes}
-        for n in range(rounds):
+        for n in range(flat_rounds):
             for size in flat_sizes:
                 door = doors[size][n % len(doors[size])]
                 by_size[size].append(

@@ -43,6 +43,7 @@ class Sizes:
     door_rates: tuple[float, ...] = (100, 250, 500, 1000, 1500, 2000, 3000)
     door_step_seconds: float = 6
     door_rounds: int = 3
+    door_flat_rounds: int = 5
     door_sizes: tuple[int, ...] = (1000, 100000, 1000000)
     door_devices: int = 256
     door_warm_up_seconds: float = 3
@@ -66,6 +67,7 @@ QUICK = Sizes(
     door_rates=(100, 300),
     door_step_seconds=2,
     door_rounds=1,
+    door_flat_rounds=1,
     door_sizes=(1000, 20000),
     door_devices=32,
     door_warm_up_seconds=1,
