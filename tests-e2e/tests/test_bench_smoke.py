@@ -46,7 +46,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 async def platform(gateway, e2e) -> AsyncIterator[Platform]:
-    bench = Platform(BenchSettings(gateway_url=e2e.gateway_url, amqp_url=e2e.amqp_url))
+    bench = Platform(
+        BenchSettings(gateway_url=e2e.gateway_url, amqp_url=e2e.amqp_url, supabase_url=e2e.supabase_url)
+    )
     yield bench
     await bench.release_holds()  # as `make bench` does at its end: no seat left held
     await remove_seeded(bench)  # and no door ticket it wrote into the registry
@@ -156,6 +158,17 @@ async def test_onsale_open_loop_reports_held_and_sold_out_apart_without_oversell
     assert sum(r["sold_out"] for r in figures["rounds"]) > 0
     median = figures["median"]
     assert median["held_p99_ms"] is not None and median["load_generator_cores"] is not None
+
+
+async def test_the_open_loop_on_sale_with_buyers_signed_in_at_supabase(platform):
+    figures = await onsale_open(
+        platform, rate_per_s=8, seconds=1, warm_up_seconds=0, rounds=1, tickets=6, buyer_tokens="supabase"
+    )
+    assert figures["buyer_tokens"] == "supabase"
+    (round_,) = figures["rounds"]
+    # Every order was decided: the edge and purchase-api took each buyer's ES256 token.
+    assert round_["held"] > 0 and round_["undecided"] == 0 and round_["rate_limited"] == 0, round_["outcomes"]
+    assert round_["tickets_oversold"] == 0 and round_["counters_match_answers"], round_
 
 
 async def test_inventory_step_decides_every_order_and_holds_no_more_than_capacity(platform):

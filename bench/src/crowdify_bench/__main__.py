@@ -181,13 +181,14 @@ async def run(args: argparse.Namespace) -> int:
             "onsale_open",
             f"on-sale, open loop: {opened['rate_per_s']:,.0f} buyers/s offered, "
             f"{opened['rounds']:.0f} rounds of {opened['seconds']:.0f} s "
-            f"after a {opened['warm_up_seconds']:.0f} s warm-up",
+            f"after a {opened['warm_up_seconds']:.0f} s warm-up, {args.onsale_tokens} tokens",
             lambda: onsale_open(
                 platform,
                 rate_per_s=opened["rate_per_s"],
                 seconds=opened["seconds"],
                 warm_up_seconds=opened["warm_up_seconds"],
                 rounds=int(opened["rounds"]),
+                buyer_tokens=args.onsale_tokens,
             ),
         )
         results["onsale_rush"] = await step(
@@ -342,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
         "--onsale-rate",
         type=float,
         help="buyers per second the open-loop on-sale offers (default: the size's)",
+    )
+    parser.add_argument(
+        "--onsale-tokens",
+        choices=("backend", "supabase"),
+        default="backend",
+        help="the open-loop on-sale's buyers carry backend HS256 tokens, or Supabase Auth's ES256 ones",
     )
     args = parser.parse_args(argv)
     return uvloop.run(run(args))

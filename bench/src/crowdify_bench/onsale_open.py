@@ -23,7 +23,7 @@ import itertools
 import random
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -32,6 +32,7 @@ from crowdify_bench.onsale import failures, outcome, sale_check, settle_pending
 from crowdify_bench.platform import Platform
 from crowdify_bench.procs import KERNEL, CpuMeter, CpuTimeline
 from crowdify_bench.stats import latency_summary, median_of, rate
+from crowdify_bench.supabase_buyers import supabase_tokens
 
 ORDER = "/api/v1/purchases?wait=10"
 # The event holds what this share of a round's buyers would buy (orders of 1-4: 2.5 on average).
@@ -78,6 +79,13 @@ def _arrivals(
     )
 
 
+async def _sign_in(platform: Platform, arrivals: Arrivals, kind: str) -> None:
+    """The buyers' tokens from Supabase Auth instead of the benchmark's own, before the clock."""
+    if kind == "supabase":
+        emails = [platform.buyer_email(n) for n in arrivals.numbers]
+        arrivals.tokens = await supabase_tokens(platform.settings, emails)
+
+
 async def _offer(
     platform: Platform, http: aiohttp.ClientSession, arrivals: Arrivals, event: tuple[str, str]
 ) -> tuple[float, list[Answer], CpuMeter, dict[str, float], CpuTimeline]:
@@ -87,7 +95,7 @@ async def _offer(
         n = arrivals.numbers[k]
         body = {
             "event_id": event_id,
-            "buyer": {"name": "Comprador Bench", "email": f"buyer{n}.{platform.run_id}@bench.example.com"},
+            "buyer": {"name": "Comprador Bench", "email": platform.buyer_email(n)},
             "items": [{"ticket_type_id": type_id, "quantity": arrivals.quantities[k]}],
         }
         headers = {**bearer(arrivals.tokens[k], arrivals.addresses[k]), "Idempotency-Key": arrivals.keys[k]}
@@ -206,6 +214,9 @@ async def onsale_open(
     # 512 stays inside its 2 x 1024 (GATEWAY_WORKER_CONNECTIONS) with room for the rest.
     connections: int = 512,
     seed: int = 7,
+    # "backend": HS256 tokens the benchmark signs; "supabase": ES256 tokens of Supabase Auth (its
+    # emulator), as the shop's buyers carry (supabase_buyers.py).
+    buyer_tokens: Literal["backend", "supabase"] = "backend",
 ) -> dict[str, Any]:
     rng, where = random.Random(seed), BuyerAddresses(seed=seed)
     # Buyer numbers of their own: the closed loop's buyers are 0, 1, 2...
@@ -215,16 +226,19 @@ async def onsale_open(
     async with platform.http(connections=connections, timeout=60) as http:
         if warm_up_seconds > 0:
             warm = _arrivals(platform, rng, where, numbers, per_s=rate_per_s, seconds=warm_up_seconds)
+            await _sign_in(platform, warm, buyer_tokens)
             capacity = 4 * len(warm.offsets) + 1  # never sells out
             event = await platform.create_event(http, "on-sale warm-up", capacity, max_per_order=4)
             await _offer(platform, http, warm, event)
         for _ in range(rounds):
             arrivals = _arrivals(platform, rng, where, numbers, per_s=rate_per_s, seconds=seconds)
+            await _sign_in(platform, arrivals, buyer_tokens)
             measured.append(await _round(platform, http, arrivals, per_round, rate_per_s))
             await asyncio.sleep(1)  # let the workers finish the round's messages
     summary = summarize(measured)
     return {
         "offered_per_s": rate_per_s,
+        "buyer_tokens": buyer_tokens,
         "window_seconds": seconds,
         "warm_up_seconds": warm_up_seconds,
         "tickets_per_round": per_round,

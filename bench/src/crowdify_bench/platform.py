@@ -41,11 +41,12 @@ class Platform:
         subject = subject or f"bench-{role}-{uuid.uuid4().hex[:12]}"
         return issue_backend_token(self.secret, subject=subject, role=role, email=email)
 
+    def buyer_email(self, n: int) -> str:
+        return f"buyer{n}.{self.run_id}@bench.example.com"
+
     def buyer_token(self, n: int) -> str:
         """A distinct buyer per order: the gateway and purchase-svc limit orders per person."""
-        return self.token(
-            "user", f"bench-{self.run_id}-buyer-{n}", f"buyer{n}.{self.run_id}@bench.example.com"
-        )
+        return self.token("user", f"bench-{self.run_id}-buyer-{n}", self.buyer_email(n))
 
     def staff(self) -> dict[str, str]:
         # A fresh admin token per call: staff endpoints are rate-limited per credential.

@@ -394,7 +394,9 @@ def _open_rows(results: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The open-loop on-sale: medians of the rounds, held orders and sold-out answers apart."""
     if not isinstance(_get(results, "onsale_open", "median"), dict):
         return [("on-sale open loop", "not run", None)]
-    scenario = f"on-sale open loop, {_fmt(_get(results, 'onsale_open', 'offered_per_s'))} buyers/s offered"
+    offered = _fmt(_get(results, "onsale_open", "offered_per_s"))
+    tokens = _get(results, "onsale_open", "buyer_tokens") or "backend"
+    scenario = f"on-sale open loop, {offered} buyers/s offered, {tokens} tokens"
     return [
         (
             scenario,

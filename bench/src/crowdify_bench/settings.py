@@ -18,6 +18,9 @@ class BenchSettings(BaseSettings):
     gateway_url: str = Field(default="http://127.0.0.1:8000", alias="BENCH_GATEWAY_URL")
     mail_api_url: str = Field(default="http://127.0.0.1:8025", alias="BENCH_MAIL_API_URL")
     mp_emulator_url: str = Field(default="http://localhost:8200", alias="MERCADOPAGO_API_BASE_URL")
+    # Supabase Auth (its emulator in development): the on-sale's buyers may sign in there
+    # (``--onsale-tokens supabase``, supabase_buyers.py).
+    supabase_url: str = Field(default="http://localhost:8300", alias="SUPABASE_URL")
     postgres_admin_dsn: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres", alias="POSTGRES_ADMIN_DSN"
     )
