@@ -22,10 +22,12 @@ import asyncio
 import itertools
 import random
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
+import jwt
 
 from crowdify_bench.load import Answer, BuyerAddresses, Tally, address_spread, bearer, call, send_open_loop
 from crowdify_bench.onsale import failures, outcome, sale_check, settle_pending
@@ -35,6 +37,8 @@ from crowdify_bench.stats import latency_summary, median_of, rate
 from crowdify_bench.supabase_buyers import supabase_tokens
 
 ORDER = "/api/v1/purchases?wait=10"
+# "backend": HS256 tokens the benchmark signs; "supabase": ES256 tokens of Supabase Auth.
+BuyerTokens = Literal["backend", "supabase"]
 # The event holds what this share of a round's buyers would buy (orders of 1-4: 2.5 on average).
 SELLING_SHARE = 0.75
 MEAN_QUANTITY = 2.5
@@ -79,7 +83,7 @@ def _arrivals(
     )
 
 
-async def _sign_in(platform: Platform, arrivals: Arrivals, kind: str) -> None:
+async def _sign_in(platform: Platform, arrivals: Arrivals, kind: BuyerTokens) -> None:
     """The buyers' tokens from Supabase Auth instead of the benchmark's own, before the clock."""
     if kind == "supabase":
         emails = [platform.buyer_email(n) for n in arrivals.numbers]
@@ -169,6 +173,8 @@ async def _round(
         # ended between samples took CPU the samples missed.
         "cpu_sampled_share": _sampled_share(timeline, meter),
         "client_addresses": address_spread(arrivals.addresses),
+        # The algorithm of each buyer's token, as the edge and purchase-api checked it.
+        "buyer_token_algorithms": dict(Counter(jwt.get_unverified_header(t)["alg"] for t in arrivals.tokens)),
         **sale_check(tickets, arrivals.quantities, numbered, inventory),
         "failures": failures(answers),
     }
@@ -214,9 +220,8 @@ async def onsale_open(
     # 512 stays inside its 2 x 1024 (GATEWAY_WORKER_CONNECTIONS) with room for the rest.
     connections: int = 512,
     seed: int = 7,
-    # "backend": HS256 tokens the benchmark signs; "supabase": ES256 tokens of Supabase Auth (its
-    # emulator), as the shop's buyers carry (supabase_buyers.py).
-    buyer_tokens: Literal["backend", "supabase"] = "backend",
+    # Supabase Auth's (its emulator's), as the shop's buyers carry, or the benchmark's own.
+    buyer_tokens: BuyerTokens = "backend",
 ) -> dict[str, Any]:
     rng, where = random.Random(seed), BuyerAddresses(seed=seed)
     # Buyer numbers of their own: the closed loop's buyers are 0, 1, 2...

@@ -36,6 +36,8 @@ NOT_PLATFORM = frozenset({"load generator", "py-spy", "others"})
 # Stand-ins for providers that are someone else's machines in production (Mercado Pago, Supabase
 # Auth, SendGrid, S3, an SMTP server): their CPU is reported, apart from the platform's.
 EMULATORS = frozenset({"mp-emulator", "supabase-emulator", "sendgrid-emulator", "s3", "mail-sink"})
+# What a unit's ``platform`` CPU leaves out: both of the above.
+NOT_PLATFORM_NOR_EMULATORS = NOT_PLATFORM | EMULATORS
 
 # (substring of the command line, name), first match wins.
 PATTERNS: tuple[tuple[str, str], ...] = (
@@ -285,7 +287,7 @@ class CpuTimeline:
     one appears, so a sample reads little more than each platform process's ``stat``. A process
     that starts midway (a new PostgreSQL backend) counts from its start; one that ends keeps what
     it had spent at the last sample before, and what it spent after that is missed, as
-    :class:`CpuMeter` misses a process gone before it stops (``sampled_share`` in the on-sale's
+    :class:`CpuMeter` misses a process gone before it stops (``cpu_sampled_share`` in the on-sale's
     results compares the two)."""
 
     def __init__(self, every: float = 0.2) -> None:
@@ -300,7 +302,7 @@ class CpuTimeline:
         alive = alive_pids()
         if not alive <= self._names.keys():
             self._names = processes()
-        return [pid for pid in alive if self._names.get(pid, "others") not in NOT_PLATFORM | EMULATORS]
+        return [pid for pid in alive if self._names.get(pid, "others") not in NOT_PLATFORM_NOR_EMULATORS]
 
     def sample(self) -> None:
         first = not self.samples

@@ -23,6 +23,7 @@ from typing import Final
 
 from starlette.types import Receive, Scope, Send
 
+from crowdify.asgi import header
 from crowdify.auth import AuthError, Principal, TokenVerifier
 
 # Denials that may turn into an allow without the token changing: never cached.
@@ -83,13 +84,6 @@ def allow(principal: Principal, ttl: int) -> Verdict:
     return Verdict(200, headers)
 
 
-def _authorization(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            return str(value.decode("latin-1"))
-    return ""
-
-
 class VerifyEndpoint:
     """``GET /verify`` as a plain ASGI callable.
 
@@ -127,6 +121,6 @@ class VerifyEndpoint:
         if scope["method"] not in ("GET", "HEAD"):
             answer = Verdict(405, {"allow": "GET, HEAD"})
         else:
-            answer = await self.verdict(_authorization(scope))
+            answer = await self.verdict(header(scope, b"authorization") or "")
         await send({"type": "http.response.start", "status": answer.status, "headers": answer.raw_headers()})
         await send({"type": "http.response.body", "body": b""})

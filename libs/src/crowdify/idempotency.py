@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crowdify.asgi import header
 from crowdify.errors import DEPENDENCY_DOWN, problem_body
 
 log = logging.getLogger(__name__)
@@ -33,13 +34,6 @@ MAX_KEY_LENGTH = 255
 # Answers about the caller's credentials or pace, not about the request: a retry must be judged
 # afresh, not replayed.
 NOT_REPLAYED = frozenset({401, 403, 408, 429})
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 class IdempotencyMiddleware:
@@ -61,7 +55,7 @@ class IdempotencyMiddleware:
         self.ttl_seconds = ttl_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, HEADER) if scope["type"] == "http" else None
+        key = header(scope, HEADER) if scope["type"] == "http" else None
         if key is None or scope["method"] != "POST" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
@@ -103,7 +97,7 @@ class IdempotencyMiddleware:
         await self._run_and_store(scope, receive, send, storage_key, fingerprint)
 
     async def _caller(self, scope: Scope) -> str | None:
-        authorization = _header(scope, b"authorization") or ""
+        authorization = header(scope, b"authorization") or ""
         scheme, _, token = authorization.partition(" ")
         verifier = getattr(scope["app"].state, "token_verifier", None)
         if scheme.lower() != "bearer" or not token or verifier is None:

@@ -19,6 +19,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crowdify.asgi import header
 from crowdify.observability.context import (
     CORRELATION_ID_HEADER,
     REQUEST_ID_HEADER,
@@ -35,12 +36,9 @@ log = logging.getLogger("crowdify.access")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            text = value.decode("latin-1")
-            return text if _SANE_ID.match(text) else None
-    return None
+def _sane_id(scope: Scope, name: bytes) -> str | None:
+    text = header(scope, name)
+    return text if text is not None and _SANE_ID.match(text) else None
 
 
 # A request slower than this is always logged, sampled or not.
@@ -56,8 +54,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
-        correlation_id = _header(scope, b"x-correlation-id") or request_id
+        request_id = _sane_id(scope, b"x-request-id") or uuid.uuid4().hex
+        correlation_id = _sane_id(scope, b"x-correlation-id") or request_id
         rid_token = request_id_var.set(request_id)
         cid_token = correlation_id_var.set(correlation_id)
         waited = WaitedOnPurpose()
