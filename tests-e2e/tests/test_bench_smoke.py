@@ -172,8 +172,10 @@ async def test_the_open_loop_on_sale_with_buyers_signed_in_at_supabase(platform)
     assert round_["tickets_oversold"] == 0 and round_["counters_match_answers"], round_
 
 
-async def test_inventory_step_decides_every_order_and_holds_no_more_than_capacity(platform):
-    figures = await inventory_step(platform, tickets=15, orders=30)
+@pytest.mark.parametrize("arrival", ["backlog", "streamed"])
+async def test_inventory_step_decides_every_order_and_holds_no_more_than_capacity(platform, arrival):
+    figures = await inventory_step(platform, tickets=15, orders=30, arrival=arrival)
+    assert figures["arrival"] == arrival
     assert sum(figures["decisions"].values()) == 30
     assert figures["tickets_oversold"] == 0 and figures["counters_match_decisions"], figures
     assert figures["tickets_held"] == 15  # 30 orders of 1-4 tickets for 15: sold out exactly

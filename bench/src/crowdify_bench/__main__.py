@@ -211,7 +211,14 @@ async def run(args: argparse.Namespace) -> int:
             )
     if "inventory" in only:
         results["inventory_step"] = await step(
-            "inventory_step", "inventory step alone", lambda: inventory_step(platform, **sizes.inventory)
+            "inventory_step",
+            "inventory step alone, orders waiting",
+            lambda: inventory_step(platform, **sizes.inventory, arrival="backlog"),
+        )
+        results["inventory_step_streamed"] = await step(
+            "inventory_step_streamed",
+            "inventory step alone, orders published while it runs",
+            lambda: inventory_step(platform, **sizes.inventory, arrival="streamed"),
         )
     if "door" in only:
         door = await step(

@@ -130,6 +130,13 @@ TARGETS = (
         lambda v: v == 0,
     ),
     Target(
+        "inventory step, streamed",
+        "tickets oversold",
+        "0",
+        lambda r: _get(r, "inventory_step_streamed", "tickets_oversold"),
+        lambda v: v == 0,
+    ),
+    Target(
         "door rush",
         "scans/s through the gateway (peak of the curve)",
         ">= 1500",
@@ -198,6 +205,9 @@ def add_ratios(results: dict[str, Any]) -> None:
         "inventory_vs_hot_row": ratio(_get(results, "inventory_step", "decisions_per_s"), hot_row),
         "inventory_steady_vs_hot_row": ratio(
             _get(results, "inventory_step", "steady_decisions_per_s"), hot_row
+        ),
+        "inventory_streamed_vs_hot_row": ratio(
+            _get(results, "inventory_step_streamed", "decisions_per_s"), hot_row
         ),
         "inventory_vs_rabbitmq_round_trips": ratio(
             _get(results, "inventory_step", "decisions_per_s"), rabbit
@@ -308,6 +318,19 @@ def table(results: dict[str, Any]) -> str:
             "inventory",
             "platform CPU ms per decision",
             _get(results, "inventory_step", "cpu_ms_per_decision", "platform"),
+        ),
+        (
+            "inventory, streamed",
+            "decisions/s (steady)",
+            _pair(
+                _get(results, "inventory_step_streamed", "decisions_per_s"),
+                _get(results, "inventory_step_streamed", "steady_decisions_per_s"),
+            ),
+        ),
+        (
+            "inventory, streamed",
+            "vs hot-row UPDATE baseline",
+            _get(results, "ratios", "inventory_streamed_vs_hot_row"),
         ),
     ]
     for offered, figures in _curve(results).items():
