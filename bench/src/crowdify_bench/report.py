@@ -394,6 +394,12 @@ def table(results: dict[str, Any]) -> str:
             f"{_fmt(_get(results, 'release_holds', 'postgres_client_connections', 'max_connections'))}",
         ),
         (
+            "start of the run",
+            "emails notification-svc sent before measuring began; seconds",
+            f"{_fmt(_get(results, 'emails_before_run', 'emails_sent'))}; "
+            f"{_fmt(_get(results, 'emails_before_run', 'seconds'))}",
+        ),
+        (
             "end of the run",
             "then emails notification-svc sent before the run ended; seconds",
             f"{_fmt(_get(results, 'emails_after_release', 'emails_sent'))}; "
