@@ -24,6 +24,7 @@ def mercadopago_client(settings: PurchaseSettings) -> MercadoPagoClient:
         timeout_seconds=settings.mercadopago_timeout_seconds,
         breaker_threshold=settings.mercadopago_breaker_threshold,
         breaker_ttl_seconds=settings.mercadopago_breaker_ttl_seconds,
+        max_concurrent_calls=settings.mercadopago_max_concurrent_calls,
     )
 
 

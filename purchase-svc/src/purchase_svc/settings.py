@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from crowdify.contracts.purchase import ORDERS_PER_MESSAGE
 from crowdify.settings import ServiceSettings
 from crowdify.tickets import TicketSigningSettings
+from purchase_svc.adapters.mercadopago import DEFAULT_CONCURRENT_CALLS
 
 SCHEMA = "purchase"
 DEV_MERCADOPAGO_ACCESS_TOKEN = "TEST-dev-access-token"
@@ -68,6 +69,11 @@ class PurchaseSettings(ServiceSettings, TicketSigningSettings):
     mercadopago_timeout_seconds: float = Field(default=10.0, alias="MERCADOPAGO_TIMEOUT_SECONDS")
     mercadopago_breaker_threshold: int = Field(default=5, alias="MERCADOPAGO_BREAKER_THRESHOLD")
     mercadopago_breaker_ttl_seconds: float = Field(default=30.0, alias="MERCADOPAGO_BREAKER_TTL_SECONDS")
+    # Calls in flight at once, each on its own thread and kept-alive connection
+    # (adapters/mercadopago.py, DEFAULT_CONCURRENT_CALLS).
+    mercadopago_max_concurrent_calls: int = Field(
+        default=DEFAULT_CONCURRENT_CALLS, ge=1, alias="MERCADOPAGO_MAX_CONCURRENT_CALLS"
+    )
 
     def mercadopago_webhook_secrets(self) -> tuple[str, ...]:
         """The secrets a webhook signature may be made with: the current one, then the previous."""

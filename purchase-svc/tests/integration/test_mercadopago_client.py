@@ -130,6 +130,27 @@ async def test_the_configured_timeout_bounds_a_slow_provider():
         assert time.monotonic() - started < 3
 
 
+@pytest.mark.parametrize(("max_concurrent_calls", "in_flight"), [(4, 4), (None, 12)])
+async def test_calls_in_flight_at_once_are_bounded_by_the_setting(max_concurrent_calls, in_flight):
+    """Against a provider that takes its time, as the real API does, a batch's calls are all in
+    flight at once up to the setting (one thread and one kept-alive connection each); beyond it
+    they wait for a thread. The default leaves room for a whole batch of held orders."""
+    with running_emulator(retry_schedule=[]) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            await http.post("/__emulator/outage", json={"enabled": False, "latency_seconds": 0.3})
+        bound = {} if max_concurrent_calls is None else {"max_concurrent_calls": max_concurrent_calls}
+        mp = client(url, **bound)
+
+        async def create() -> None:
+            order_id = str(uuid.uuid4())
+            await mp.create_preference(preference(order_id), idempotency_key=f"pref-{order_id}")
+
+        async with anyio.create_task_group() as group:
+            for _ in range(12):
+                group.start_soon(create)
+        assert mp.connections_opened() == in_flight
+
+
 class _RecordingProxy(socketserver.StreamRequestHandler):
     """A forward proxy that answers every request itself and remembers its request line."""
 
