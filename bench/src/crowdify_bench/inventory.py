@@ -14,9 +14,10 @@ How the orders arrive (``arrival``):
   first instant, as at the opening of an on-sale, and the load generator spends nothing while the
   step is timed. This is the figure the target reads.
 - ``streamed``: published with confirms (256 unconfirmed at most) while the clock runs, as the step
-  was measured first. On two cores the publisher is not faster than the worker: it sent about
-  3,500 orders/s using about a fifth of the machine, so the worker was fed at the publisher's pace
-  and shared the cores with it. Kept beside the backlog, in the same run, for comparison.
+  was measured first. On two cores the publisher is not faster than the worker: it sent
+  2,100-4,900 orders/s using about a fifth of the machine, so the worker was fed at the
+  publisher's pace and shared the cores with it. Kept beside the backlog, in the same run, for
+  comparison.
 """
 
 from __future__ import annotations

@@ -58,14 +58,14 @@ FROM_EVERY_LIVE_HOLD = """
 FROM_EACH_BUYER = """
         -- From each buyer of the batch to that buyer's live holds (ix_holds_live_by_buyer), planned
         -- for each batch with its own buyers (EXECUTE): a plan kept for the connection knows
-        -- neither how many buyers a batch has nor which, and read every live hold of the batch's
-        -- events instead, more with every order of an on-sale (migration 0006).
+        -- neither how many buyers a batch has nor which, and read every live hold of every event
+        -- instead, more with every order of an on-sale (migration 0006). The buyers are taken by
+        -- position, as everywhere here: v_keys begins at the batch's first order with a key.
         EXECUTE $live$
             SELECT array_agg(b.k), array_agg(live.quantity)
             FROM (
-                SELECT DISTINCT u.k, u.event_id, u.buyer_id
-                FROM unnest($1::text[], $2::uuid[], $3::text[]) AS u(k, event_id, buyer_id)
-                WHERE u.k IS NOT NULL
+                SELECT DISTINCT $1[g.pos] AS k, $2[g.pos] AS event_id, $3[g.pos] AS buyer_id
+                FROM generate_series(1, $5) AS g(pos) WHERE $1[g.pos] IS NOT NULL
             ) AS b
             CROSS JOIN LATERAL (
                 SELECT (sum(l.quantity) FILTER (WHERE h.hold_expires_at > $4))::integer AS quantity
@@ -74,7 +74,7 @@ FROM_EACH_BUYER = """
                 WHERE h.event_id = b.event_id AND h.buyer_id = b.buyer_id AND h.status = 'held'
             ) AS live
             WHERE live.quantity IS NOT NULL
-        $live$ INTO v_live_keys, v_live_qty USING v_keys, p_event_ids, p_buyer_ids, p_now;
+        $live$ INTO v_live_keys, v_live_qty USING v_keys, p_event_ids, p_buyer_ids, p_now, v_n;
 """
 
 

@@ -4,6 +4,7 @@ buyer and event, in the transaction that takes the hold."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 
 from sqlalchemy import select, update
@@ -11,7 +12,9 @@ from sqlalchemy import select, update
 from crowdify.contracts.common import OrderLine
 from event_svc.adapters.tables import holds
 from event_svc.service import inventory
+from event_svc.service.holding import decide_holds
 from tests.factories import published_event, type_values
+from tests.integration.test_hold_batch_statements import order
 
 
 async def reserve(catalog, event_id: uuid.UUID, type_id: uuid.UUID, quantity: int, buyer: str | None) -> str:
@@ -109,3 +112,23 @@ async def test_concurrent_orders_of_one_buyer_never_pass_the_cap(catalog):
         ).scalars()
         by_buyer = list(live)
     assert by_buyer.count(buyer) == 5 and by_buyer.count(other) == 3
+
+
+async def test_in_a_batch_each_buyer_is_counted_against_their_own_holds(catalog):
+    """The batch's first orders have no buyer's key (an order decided before, one placed without a
+    buyer): the buyers after them are still each counted against their own live holds."""
+    event_id, [type_id] = await published_event(catalog, types=[type_values(capacity=100, max_per_order=4)])
+    full, fresh = f"full-{uuid.uuid4()}", f"fresh-{uuid.uuid4()}"
+    decided_before = order(event_id, type_id, 1)
+    earlier = [order(event_id, type_id, 4, full), decided_before]
+    async with catalog.uow_factory() as uow:
+        assert await decide_holds(uow, catalog.outbox, earlier) == ["held", "held"]
+    anonymous = dataclasses.replace(order(event_id, type_id, 1), buyer_id=None)
+    batch = [decided_before, anonymous, order(event_id, type_id, 1, full), order(event_id, type_id, 4, fresh)]
+
+    async with catalog.uow_factory() as uow:
+        statuses = await decide_holds(uow, catalog.outbox, batch)
+
+    # The buyer already holding four may not hold a fifth; the new buyer may hold four.
+    assert statuses == ["held", "held", "rejected", "held"]
+    assert await rejection_of(catalog, statuses[2]) == "limit_exceeded"

@@ -3,8 +3,8 @@
 ``decide_holds`` looks up the orders of the batch decided before and counts each buyer's live
 holds (the per-buyer cap). PostgreSQL plans the function's statements and keeps the plans for the
 connection, so they must reach those rows by their keys whatever the statistics said when they
-were planned: a plan that reads every live hold of the event (or every hold) and keeps the
-batch's own reads more with every order of an on-sale (migration 0006).
+were planned. A kept plan that reads every live hold of the event (or every hold) makes each
+batch read more with every order of an on-sale (migration 0006).
 """
 
 from __future__ import annotations
