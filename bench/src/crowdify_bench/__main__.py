@@ -142,16 +142,24 @@ async def run(args: argparse.Namespace) -> int:
         say(f"  done in {time.monotonic() - began:.0f} s")
         return value
 
+    async def until_nothing_to_send(key: str, what: str) -> None:
+        """Wait until notification-svc has sent what is queued (drain.py); recorded as ``key``."""
+        drained = await step(key, what, lambda: until_emails_sent(settings))
+        if drained is not None:
+            results[key] = drained
+            say(
+                f"  {drained['emails_sent']:,} emails sent in {drained['seconds']:.0f} s "
+                f"({drained['emails_to_send_at_start']:,} to send and "
+                f"{drained['messages_queued_at_start']:,} messages queued when the wait began; "
+                f"{drained['left_pending']:,} left waiting for a retry)"
+            )
+
     # Nothing measured while notification-svc still sends what an earlier run (or anything else)
     # queued: a release of holds queues an email per held order, and sending thousands of them
     # took about 0.8 ms of platform CPU per held order from an on-sale measured meanwhile.
-    quiet = await step(
-        "emails_before_run",
-        "waiting until notification-svc has nothing left to send before measuring",
-        lambda: until_emails_sent(settings),
+    await until_nothing_to_send(
+        "emails_before_run", "waiting until notification-svc has nothing left to send before measuring"
     )
-    if quiet is not None:
-        results["emails_before_run"] = quiet
     if "baselines" in only:
         results["baselines"] = {
             "postgres_hot_row": await step(
@@ -294,18 +302,9 @@ async def run(args: argparse.Namespace) -> int:
     # Then until notification-svc has sent the cancellation emails the release queued (and
     # anything else pending), so the next user of the database does not wait behind them. It
     # runs even if the release failed: whatever it did cancel still has its emails queued.
-    drained = await step(
-        "emails_after_release",
-        "waiting until notification-svc has sent the emails the release queued",
-        lambda: until_emails_sent(settings),
+    await until_nothing_to_send(
+        "emails_after_release", "waiting until notification-svc has sent the emails the release queued"
     )
-    if drained is not None:
-        results["emails_after_release"] = drained
-        say(
-            f"  {drained['emails_sent']:,} emails sent in {drained['seconds']:.0f} s "
-            f"({drained['emails_to_send_at_start']:,} to send and {drained['messages_queued_at_start']:,} "
-            f"messages queued when the wait began; {drained['left_pending']:,} left waiting for a retry)"
-        )
     if platform.seeded_door_events:
         removed = await step(
             "door_tickets_removed",
